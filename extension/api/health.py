@@ -1,0 +1,39 @@
+"""/healthz: the process answers. /readyz: the database and the queue are reachable."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from extension.db import get_db
+from extension.queue import get_dispatcher
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = {"database": _check_db(), "queue": _check_queue()}
+    ready = all(value == "ok" for value in checks.values())
+    return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
+
+
+def _check_db() -> str:
+    try:
+        with get_db().engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+
+
+def _check_queue() -> str:
+    try:
+        return "ok" if get_dispatcher().ping() else "error: no answer"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"

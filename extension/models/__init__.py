@@ -1,0 +1,20 @@
+"""All tables, one module per concept; importing this package registers them on Base.metadata."""
+
+from extension.models.audit import AuditEntry
+from extension.models.coaching import Appointment, Flag, Recognition, Task
+from extension.models.inbox import InboxEvent
+from extension.models.interactions import Interaction
+from extension.models.people import Person
+from extension.models.tenants import Tenant
+
+__all__ = [
+    "Appointment",
+    "AuditEntry",
+    "Flag",
+    "InboxEvent",
+    "Interaction",
+    "Person",
+    "Recognition",
+    "Task",
+    "Tenant",
+]

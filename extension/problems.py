@@ -1,0 +1,45 @@
+"""RFC 9457 problem details for every error the HTTP surface returns; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, json
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("coachwire.errors")
+PROBLEM_BASE = "https://coachwire.dev/problems/"
+
+
+class Problem(Exception):
+    def __init__(self, status: int, title: str, detail: str = "", *, type_: str | None = None,
+                 errors: list[dict] | None = None) -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail = status, title, detail
+        self.type = type_ or PROBLEM_BASE + title.lower().replace(" ", "-")
+        self.errors = errors or []
+
+
+def problem_response(problem: Problem, *, headers: dict | None = None) -> Response:
+    body = {"type": problem.type, "title": problem.title, "status": problem.status}
+    if problem.detail:
+        body["detail"] = problem.detail
+    if problem.errors:
+        body["errors"] = problem.errors
+    return Response(json.dumps(body), status=problem.status, headers=headers,
+                    mimetype="application/problem+json")
+
+
+def _http(exc: HTTPException) -> Response:
+    return problem_response(Problem(exc.code or 500, exc.name, exc.description or ""))
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error")
+    return problem_response(Problem(500, "Internal Server Error", "An unexpected error occurred."))
+
+
+def init_app(app) -> None:
+    app.register_error_handler(Problem, problem_response)
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,225 @@
+"""Background jobs: RQ on Redis, or an embedded in-process queue when REDIS_URL is unset.
+
+Jobs are plain functions registered with @job; they take ids (JSON-serializable arguments only)
+and reload state themselves. Both back ends share the retry policy declared on the decorator.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue as stdqueue
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+
+log = logging.getLogger("coachwire.queue")
+
+_REGISTRY: dict[str, JobSpec] = {}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    func: Callable
+    queue: str
+    retries: int
+    intervals: tuple[int, ...]
+    timeout: int
+
+    @property
+    def path(self) -> str:
+        return f"{self.func.__module__}.{self.func.__qualname__}"
+
+
+def job(*, queue: str = "default", retries: int = 3, intervals=(2, 10, 60), timeout: int = 300):
+    """Bind a function to a queue, a retry policy and a time limit (redash worker.py habit)."""
+
+    def wrap(func):
+        spec = JobSpec(func, queue, retries, tuple(intervals), timeout)
+        _REGISTRY[spec.path] = spec
+        func.spec = spec
+        return func
+
+    return wrap
+
+
+def resolve(path: str) -> JobSpec:
+    if path not in _REGISTRY:
+        module, _, _name = path.rpartition(".")
+        import_module(module)
+    return _REGISTRY[path]
+
+
+class Dispatcher:
+    """Interface both back ends implement."""
+
+    def enqueue(self, func, *args, job_id: str | None = None) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def claim_flag(self, key: str, ttl: int) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+    def release_flag(self, key: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def ping(self) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        return None
+
+
+class RQDispatcher(Dispatcher):
+    def __init__(self, redis_url: str) -> None:
+        from redis import Redis
+
+        self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self._queues: dict[str, object] = {}
+
+    def queue(self, name: str):
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        if name not in self._queues:
+            self._queues[name] = Queue(name, connection=self.redis, serializer=JSONSerializer)
+        return self._queues[name]
+
+    def enqueue(self, func, *args, job_id: str | None = None) -> None:
+        from rq import Retry
+
+        spec = func.spec
+        retry = Retry(max=spec.retries, interval=list(spec.intervals)) if spec.retries else None
+        self.queue(spec.queue).enqueue_call(
+            func=spec.path, args=args, job_id=job_id, retry=retry,
+            timeout=spec.timeout, failure_ttl=7 * 24 * 3600, result_ttl=600,
+        )
+
+    def claim_flag(self, key: str, ttl: int) -> bool:
+        return bool(self.redis.set(f"coachwire:{key}", "1", nx=True, ex=ttl))
+
+    def release_flag(self, key: str) -> None:
+        self.redis.delete(f"coachwire:{key}")
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
+
+
+@dataclass(order=True)
+class _Item:
+    due: float
+    seq: int
+    path: str = field(compare=False)
+    args: tuple = field(compare=False)
+    attempt: int = field(compare=False, default=0)
+
+
+class EmbeddedDispatcher(Dispatcher):
+    """Runs jobs on background threads of this process: asynchronous, no Redis needed.
+
+    Used by `make run` and by tests on the embedded defaults. Delayed retries sit in a
+    priority queue ordered by due time.
+    """
+
+    def __init__(self, *, app=None, threads: int = 1) -> None:
+        self.app = app
+        self._queue: stdqueue.PriorityQueue[_Item] = stdqueue.PriorityQueue()
+        self._flags: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = 0
+        self._threads = [
+            threading.Thread(target=self._run, daemon=True, name=f"embedded-worker-{i}")
+            for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def enqueue(self, func, *args, job_id: str | None = None) -> None:
+        self._put(func.spec.path, args, attempt=0, delay=0)
+
+    def _put(self, path: str, args: tuple, *, attempt: int, delay: float) -> None:
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        with self._idle:
+            self._busy += 1
+        self._queue.put(_Item(time.monotonic() + delay, seq, path, tuple(args), attempt))
+
+    def claim_flag(self, key: str, ttl: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if self._flags.get(key, 0) > now:
+                return False
+            self._flags[key] = now + ttl
+            return True
+
+    def release_flag(self, key: str) -> None:
+        with self._lock:
+            self._flags.pop(key, None)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                item = self._queue.get(timeout=0.2)
+            except stdqueue.Empty:
+                continue
+            wait = item.due - time.monotonic()
+            if wait > 0:
+                self._queue.put(item)
+                time.sleep(min(wait, 0.05))
+                continue
+            self._execute(item)
+
+    def _execute(self, item: _Item) -> None:
+        spec = resolve(item.path)
+        try:
+            if self.app is not None:
+                with self.app.app_context():
+                    spec.func(*item.args)
+            else:
+                spec.func(*item.args)
+        except Exception:
+            log.exception("job %s failed (attempt %d)", item.path, item.attempt + 1)
+            if item.attempt < spec.retries:
+                delay = spec.intervals[min(item.attempt, len(spec.intervals) - 1)]
+                self._put(item.path, item.args, attempt=item.attempt + 1,
+                          delay=delay * random.uniform(0.8, 1.2))
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no job is queued or running (tests and the demo use this)."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._busy > 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+        return True
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2)
+
+
+def init_app(app) -> Dispatcher:
+    settings = app.config["SETTINGS"]
+    if settings.redis_url:
+        dispatcher: Dispatcher = RQDispatcher(settings.redis_url)
+    else:
+        dispatcher = EmbeddedDispatcher(app=app, threads=settings.embedded_worker_threads)
+    app.extensions["coachwire.queue"] = dispatcher
+    return dispatcher
+
+
+def get_dispatcher(app=None) -> Dispatcher:
+    from flask import current_app
+
+    return (app or current_app).extensions["coachwire.queue"]

@@ -1,0 +1,162 @@
+"""Tenant lifecycle: create, rotate inbound secrets, disable, and a short-lived config cache.
+
+Inbound secrets are lists so rotation can keep the previous secret valid for a grace period
+(Standard Webhooks accepts several signatures for exactly this reason).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from extension.crypto import SecretBox
+from extension.models import Tenant
+from extension.services import audit
+
+SEALED_COLUMNS = ("client_secret_enc", "inbound_secrets_enc", "api_keys_enc",
+                  "calendar_config_enc")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class TenantError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    """What the hot path needs, decrypted once and cached briefly."""
+
+    id: str
+    status: str
+    inbound_secrets: tuple[str, ...]
+    api_keys: tuple[str, ...]
+    timezone: str
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def new_api_key() -> str:
+    return "cwk_" + secrets.token_urlsafe(32)
+
+
+def create(session: Session, box: SecretBox, *, name: str, tenant_id: str | None = None,
+           api_base: str, login_base: str, client_id: str | None = None,
+           client_secret: str | None = None, timezone: str = "UTC", region: str | None = None,
+           host_org_id: str | None = None, console_origins: list[str] | None = None,
+           calendar_provider: str | None = None, calendar_config: dict | None = None,
+           inbound_secret: str | None = None, actor: str = "system:cli") -> tuple[Tenant, str]:
+    tenant_id = tenant_id or uuid.uuid4().hex[:12]
+    _validate(session, tenant_id=tenant_id, timezone=timezone, calendar_provider=calendar_provider)
+    secret = inbound_secret or new_webhook_secret()
+    tenant = Tenant(
+        id=tenant_id, name=name, api_base=api_base.rstrip("/"), login_base=login_base.rstrip("/"),
+        region=region, host_org_id=host_org_id, client_id=client_id,
+        client_secret_enc=box.seal(client_secret) if client_secret else None,
+        inbound_secrets_enc=box.seal([secret]), api_keys_enc=box.seal([]),
+        console_origins=console_origins or [], timezone=timezone,
+        calendar_provider=calendar_provider,
+        calendar_config_enc=box.seal(calendar_config) if calendar_config else None,
+        retention={}, status="active",
+    )
+    session.add(tenant)
+    session.flush()
+    audit.record(session, tenant_id=tenant_id, actor=actor, action="tenant.created",
+                 subject_type="tenant", subject_id=tenant_id,
+                 details={"name": name, "api_base": tenant.api_base})
+    return tenant, secret
+
+
+def _validate(session: Session, *, tenant_id: str, timezone: str, calendar_provider) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not SLUG.match(tenant_id):
+        raise TenantError("id", "use 2-63 lower-case letters, digits and dashes")
+    if session.get(Tenant, tenant_id) is not None:
+        raise TenantError("id", "a tenant with this id already exists")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise TenantError("timezone", f"unknown time zone {timezone!r}") from exc
+    if calendar_provider not in (None, "graph", "google"):
+        raise TenantError("calendar_provider", "must be graph or google")
+
+
+def rotate_secret(session: Session, box: SecretBox, tenant: Tenant, *, keep_previous: bool = True,
+                  actor: str = "system:cli") -> str:
+    secret = new_webhook_secret()
+    current = box.open(tenant.inbound_secrets_enc) or []
+    tenant.inbound_secrets_enc = box.seal([secret, *current[:1]] if keep_previous else [secret])
+    audit.record(session, tenant_id=tenant.id, actor=actor, action="tenant.secret_rotated",
+                 subject_type="tenant", subject_id=tenant.id,
+                 details={"kept_previous": keep_previous})
+    invalidate(tenant.id)
+    return secret
+
+
+def add_api_key(session: Session, box: SecretBox, tenant: Tenant, *,
+                actor: str = "system:cli") -> str:
+    key = new_api_key()
+    tenant.api_keys_enc = box.seal([key, *(box.open(tenant.api_keys_enc) or [])])
+    audit.record(session, tenant_id=tenant.id, actor=actor, action="tenant.api_key_added",
+                 subject_type="tenant", subject_id=tenant.id, details={})
+    invalidate(tenant.id)
+    return key
+
+
+def set_status(session: Session, tenant: Tenant, status: str, *, actor: str = "system:cli") -> None:
+    previous, tenant.status = tenant.status, status
+    audit.record(session, tenant_id=tenant.id, actor=actor, action=f"tenant.{status}",
+                 subject_type="tenant", subject_id=tenant.id, details={"previous": previous})
+    invalidate(tenant.id)
+
+
+def reseal_all(session: Session, box: SecretBox) -> int:
+    """Re-encrypt every secret under the newest data key (key rotation)."""
+    count = 0
+    for tenant in session.scalars(select(Tenant)):
+        for attr in SEALED_COLUMNS:
+            token = getattr(tenant, attr)
+            if token:
+                setattr(tenant, attr, box.rotate(token))
+                count += 1
+    return count
+
+
+_cache: dict[str, tuple[float, TenantConfig | None]] = {}
+_cache_lock = threading.Lock()
+CACHE_SECONDS = 5.0
+
+
+def invalidate(tenant_id: str) -> None:
+    with _cache_lock:
+        _cache.pop(tenant_id, None)
+
+
+def load_config(session_factory, box: SecretBox, tenant_id: str) -> TenantConfig | None:
+    """Tenant config for the webhook hot path; a few seconds stale at most across processes."""
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(tenant_id)
+    if hit and hit[0] > now:
+        return hit[1]
+    with session_factory() as session:
+        tenant = session.get(Tenant, tenant_id)
+        config = None if tenant is None else TenantConfig(
+            id=tenant.id, status=tenant.status,
+            inbound_secrets=tuple(box.open(tenant.inbound_secrets_enc) or ()),
+            api_keys=tuple(box.open(tenant.api_keys_enc) or ()), timezone=tenant.timezone)
+    with _cache_lock:
+        _cache[tenant_id] = (now + CACHE_SECONDS, config)
+    return config

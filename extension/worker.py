@@ -1,0 +1,64 @@
+"""The `worker` process: an RQ worker inside the app context, plus periodic jobs.
+
+Periodic jobs are data (name, interval); each run is enqueued with a deterministic job id per
+time slot, so several worker processes never enqueue the same sweep twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from extension.queue import get_dispatcher
+
+log = logging.getLogger("coachwire.worker")
+
+
+def periodic_jobs():
+    from handlers.jobs import sweep
+
+    return [(sweep, 15)]
+
+
+def _schedule_loop(app, stop: threading.Event) -> None:
+    dispatcher = get_dispatcher(app)
+    while not stop.is_set():
+        now = int(time.time())
+        for func, every in periodic_jobs():
+            slot = now // every
+            if dispatcher.claim_flag(f"periodic:{func.__name__}:{slot}", every * 2):
+                dispatcher.enqueue(func, job_id=f"periodic-{func.__name__}-{slot}")
+        stop.wait(1.0)
+
+
+def start_scheduler(app) -> threading.Event:
+    stop = threading.Event()
+    threading.Thread(target=_schedule_loop, args=(app, stop), daemon=True,
+                     name="periodic").start()
+    return stop
+
+
+def run_worker(app, queues: list[str], *, burst: bool = False) -> None:
+    from rq import SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    dispatcher = get_dispatcher(app)
+    if not hasattr(dispatcher, "redis"):
+        raise SystemExit("REDIS_URL is not set: the web process runs jobs in-process already")
+    stop = start_scheduler(app) if not burst else None
+
+    class AppWorker(SimpleWorker):
+        """Runs each job inside the Flask app context (jobs use the app's db and queue)."""
+
+        def perform_job(self, job, queue):
+            with app.app_context():
+                return super().perform_job(job, queue)
+
+    worker = AppWorker([dispatcher.queue(name) for name in queues], connection=dispatcher.redis,
+                       serializer=JSONSerializer)
+    try:
+        worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        if stop is not None:
+            stop.set()

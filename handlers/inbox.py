@@ -1,0 +1,169 @@
+"""The durable inbox: accepted events are committed before the webhook answers 2xx.
+
+Group commit: request threads hand their rows to one writer thread per process, which inserts
+everything that queued up while the previous commit was in flight in a single transaction. Under
+load, one fsync then covers many requests instead of one each; when idle, a request waits only
+for its own commit. Duplicates (same tenant and delivery id) are skipped by the unique key with
+ON CONFLICT DO NOTHING, so a redelivery is acknowledged and never processed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue as stdqueue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from extension.models import InboxEvent
+from extension.models._types import utcnow
+
+log = logging.getLogger("coachwire.inbox")
+MAX_GROUP_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    accepted: int
+    duplicates: int
+    ids: tuple[int, ...]
+
+
+@dataclass
+class _Request:
+    tenant_id: str
+    rows: list[dict]
+    future: Future
+
+
+def delivery_key(delivery_id: str) -> str:
+    """Ids over the column width are hashed, not cut, so two long ids cannot collide."""
+    if len(delivery_id) <= 200:
+        return delivery_id
+    return "sha256:" + hashlib.sha256(delivery_id.encode()).hexdigest()
+
+
+def event_row(tenant_id: str, event) -> dict:
+    now = utcnow()
+    return {
+        "tenant_id": tenant_id, "delivery_id": delivery_key(event.delivery_id), "type": event.type,
+        "subject": (event.subject or None) and str(event.subject)[:64],
+        "source_topic": (event.source_topic or None) and event.source_topic[:200],
+        "occurred_at": event.occurred_at, "payload": event.to_json(), "status": "received",
+        "attempts": 0, "received_at": now, "next_attempt_at": now,
+    }
+
+
+class InboxWriter:
+    def __init__(self, db, *, on_committed=None, group_commit: bool = True) -> None:
+        self.db = db
+        self.on_committed = on_committed or (lambda tenant_ids: None)
+        self.group_commit = group_commit
+        self._pending: stdqueue.Queue[_Request] = stdqueue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    @classmethod
+    def init_app(cls, app) -> InboxWriter:
+        from extension.db import get_db
+        from handlers.jobs import notify_tenants
+
+        settings = app.config["SETTINGS"]
+        writer = cls(get_db(app), group_commit=settings.group_commit,
+                     on_committed=lambda ids: notify_tenants(app, ids))
+        app.extensions["coachwire.inbox"] = writer
+        return writer
+
+    def accept(self, tenant_id: str, events) -> AcceptResult:
+        rows = _dedupe([event_row(tenant_id, event) for event in events])
+        if not self.group_commit:
+            request = _Request(tenant_id, rows, Future())
+            result = _share_out([request], self._insert([request]))[0]
+            if result.accepted:
+                self.on_committed({tenant_id})
+            return result
+        request = _Request(tenant_id, rows, Future())
+        self._ensure_thread()
+        self._pending.put(request)
+        return request.future.result(timeout=30)
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, daemon=True, name="inbox-writer")
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            group = [self._pending.get()]
+            size = len(group[0].rows)
+            while size < MAX_GROUP_ROWS:
+                try:
+                    request = self._pending.get_nowait()
+                except stdqueue.Empty:
+                    break
+                group.append(request)
+                size += len(request.rows)
+            self._commit_group(group)
+
+    def _commit_group(self, group: list[_Request]) -> None:
+        try:
+            new = self._insert(group)
+        except Exception as exc:
+            log.exception("inbox group commit failed for %d requests", len(group))
+            for request in group:
+                request.future.set_exception(exc)
+            return
+        results = _share_out(group, new)
+        for request, result in zip(group, results, strict=True):
+            request.future.set_result(result)
+        try:
+            self.on_committed({r.tenant_id for r, res in zip(group, results, strict=True)
+                               if res.accepted})
+        except Exception:  # the sweeper re-enqueues; the events are already safe
+            log.exception("enqueue after commit failed")
+
+    def _insert(self, group: list[_Request]) -> dict[tuple[str, str], int]:
+        """Insert every row once; return {(tenant, delivery_id): id} for rows that were new."""
+        unique: dict[tuple[str, str], dict] = {}
+        for request in group:
+            for row in request.rows:
+                unique.setdefault((row["tenant_id"], row["delivery_id"]), row)
+        if not unique:
+            return {}
+        table = InboxEvent.__table__
+        insert = pg_insert if self.db.is_postgres else sqlite_insert
+        stmt = (insert(table).values(list(unique.values())).on_conflict_do_nothing()
+                .returning(table.c.tenant_id, table.c.delivery_id, table.c.id))
+        with self.db.engine.begin() as conn:
+            return {(t, d): i for t, d, i in conn.execute(stmt)}
+
+
+def _share_out(group: list[_Request], new: dict[tuple[str, str], int]) -> list[AcceptResult]:
+    """A key that two requests of one group both carried is new for the first one only."""
+    taken: set[tuple[str, str]] = set()
+    results = []
+    for request in group:
+        ids = []
+        for row in request.rows:
+            key = (row["tenant_id"], row["delivery_id"])
+            if key in new and key not in taken:
+                taken.add(key)
+                ids.append(new[key])
+        results.append(AcceptResult(len(ids), len(request.rows) - len(ids), tuple(ids)))
+    return results
+
+
+def _dedupe(rows: list[dict]) -> list[dict]:
+    seen, unique = set(), []
+    for row in rows:
+        if row["delivery_id"] not in seen:
+            seen.add(row["delivery_id"])
+            unique.append(row)
+    return unique

@@ -1,0 +1,31 @@
+"""Which service handles which normalized event type (the router the worker dispatches on)."""
+
+from __future__ import annotations
+
+from extension.services import interactions
+from handlers.router import Router
+
+router = Router()
+
+
+@router.register("conversation.ended")
+def conversation_ended(event, context) -> None:
+    interactions.apply_ended(context, event.data)
+
+
+@router.register("conversation.sentiment")
+def conversation_sentiment(event, context) -> None:
+    interactions.apply_sentiment(context, event.data)
+
+
+@router.register("conversation.transcript")
+def conversation_transcript(event, context) -> None:
+    interactions.apply_transcript(context, event.data)
+
+
+def handle(event, context) -> bool:
+    """Run the event's handlers; False when nothing handles its type (the row is `ignored`)."""
+    found = list(router.handlers_for(event))
+    for handler in found:
+        handler(event, context)
+    return bool(found)

@@ -1,0 +1,56 @@
+"""POST /webhooks/<tenant_id>: verify, parse, normalize, commit to the inbox, answer 202.
+
+The view only adapts HTTP to the sans-I/O functions in verify/parse/normalize; nothing slow
+happens here (no host API calls, no scoring).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+
+from extension.db import get_db
+from extension.problems import Problem, problem_response
+from extension.services import tenants
+from handlers import normalize, parse, verify
+
+log = logging.getLogger("coachwire.webhooks")
+bp = Blueprint("webhooks", __name__)
+
+
+@bp.post("/webhooks/<tenant_id>")
+def receive(tenant_id: str):
+    try:
+        return _receive(tenant_id)
+    except verify.InboundError as exc:
+        log.info("webhook rejected tenant=%s status=%s title=%s", tenant_id, exc.status, exc.title)
+        return problem_response(Problem(exc.status, exc.title, exc.detail,
+                                        errors=getattr(exc, "errors", None)))
+
+
+def _receive(tenant_id: str):
+    settings = current_app.config["SETTINGS"]
+    config = tenants.load_config(get_db().sessionmaker, current_app.extensions["coachwire.box"],
+                                 tenant_id)
+    if config is None:
+        raise Problem(404, "Unknown Tenant", "No tenant with this id.")
+    if config.status != "active":
+        raise Problem(403, "Tenant Disabled", "This tenant does not accept events.")
+    verify.check_size(request.content_length, limit=settings.webhook_max_bytes)
+    body = request.get_data(cache=False)
+    verify.check_size(len(body), limit=settings.webhook_max_bytes)
+    webhook_id = _authenticate(request.headers, body, config)
+    events = normalize.normalize_all(parse.parse_body(body), webhook_id=webhook_id)
+    result = current_app.extensions["coachwire.inbox"].accept(tenant_id, events)
+    status = 202 if result.accepted or not events else 200
+    return jsonify(accepted=result.accepted, duplicates=result.duplicates), status
+
+
+def _authenticate(headers, body: bytes, config) -> str | None:
+    if "webhook-signature" in headers and config.inbound_secrets:
+        return verify.verify_standard_webhook(headers, body, config.inbound_secrets)
+    if config.api_keys and (headers.get("x-api-key") or headers.get("authorization")):
+        verify.verify_api_key(headers, config.api_keys)
+        return None
+    raise verify.Unauthorized("missing credentials")

@@ -1,0 +1,129 @@
+"""Shared fixtures: real PostgreSQL and Redis when DATABASE_URL/REDIS_URL are set (CI), else the
+embedded defaults (SQLite file, in-process queue). Every fixture cleans up after itself."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from extension import config as config_module
+from extension import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "reference"
+BASE_DB_URL = os.environ.get("DATABASE_URL", "")
+BASE_REDIS_URL = os.environ.get("REDIS_URL", "")
+TEST_REDIS_DB = os.environ.get("COACHWIRE_TEST_REDIS_DB", "15")
+
+
+def _pg_admin_url(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres")).replace("postgresql+psycopg", "postgresql")
+
+
+def _with_db(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh database for this test session, migrated to head with Alembic."""
+    from extension.migrate import upgrade
+
+    if BASE_DB_URL.startswith("postgresql"):
+        import psycopg
+
+        name = f"coachwire_test_{uuid.uuid4().hex[:8]}"
+        admin = _pg_admin_url(BASE_DB_URL)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = _with_db(BASE_DB_URL, name)
+        upgrade(url)
+        yield url
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'coachwire.db'}"
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    if not BASE_REDIS_URL:
+        return None
+    parts = urlsplit(BASE_REDIS_URL)
+    return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
+
+
+@pytest.fixture
+def settings(database_url, redis_url):
+    return config_module.testing(database_url=database_url, redis_url=redis_url)
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app(settings)
+    _clean(app)
+    yield app
+    _clean(app)
+    app.extensions["coachwire.queue"].shutdown()
+    app.extensions["coachwire.db"].dispose()
+
+
+def _clean(app) -> None:
+    from extension.db import Base
+    from extension.services import tenants
+
+    db = app.extensions["coachwire.db"]
+    with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    tenants._cache.clear()
+    dispatcher = app.extensions["coachwire.queue"]
+    if hasattr(dispatcher, "redis"):
+        dispatcher.redis.flushdb()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    return app.extensions["coachwire.db"]
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job to completion with a real worker (RQ burst) or the embedded one."""
+
+    def run(timeout: float = 30.0) -> None:
+        dispatcher = app.extensions["coachwire.queue"]
+        if hasattr(dispatcher, "redis"):
+            from extension.worker import run_worker
+
+            run_worker(app, ["events", "effects", "default"], burst=True)
+        else:
+            assert dispatcher.wait_idle(timeout), "embedded jobs did not finish in time"
+
+    return run
+
+
+@pytest.fixture
+def tenant(app):
+    """A tenant pointing at a fake host; returns (tenant_id, webhook secret)."""
+    from extension.services import tenants
+
+    box = app.extensions["coachwire.box"]
+    with app.extensions["coachwire.db"].session() as session:
+        created, secret = tenants.create(
+            session, box, name="Acme", tenant_id="acme", api_base="https://api.mypurecloud.ie",
+            login_base="https://login.mypurecloud.ie", client_id="cid", client_secret="csecret",
+            timezone="Europe/London")
+    return created.id, secret

@@ -1,0 +1,174 @@
+"""The webhook receiver: authenticated, durable before 2xx, idempotent, and strict on bad input."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from extension.models import InboxEvent
+from tests.helpers import dumps, sentiment, signed_headers, user_end
+
+
+def inbox_count(db) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count(InboxEvent.id)))
+
+
+def post(client, tenant_id, body: bytes, headers):
+    return client.post(f"/webhooks/{tenant_id}", data=body, headers=headers)
+
+
+def test_signed_event_is_stored_before_the_answer(client, db, tenant):
+    tenant_id, secret = tenant
+    body = dumps(user_end("c-1", "agent-1"))
+    response = post(client, tenant_id, body, signed_headers(secret, body, msg_id="msg-1"))
+    assert response.status_code == 202
+    assert response.json == {"accepted": 1, "duplicates": 0}
+    with db.session() as session:
+        row = session.scalars(select(InboxEvent)).one()
+    assert (row.tenant_id, row.delivery_id, row.type) == ("acme", "msg-1", "conversation.ended")
+    assert row.payload["data"]["agent_id"] == "agent-1"
+
+
+def test_redelivery_is_acknowledged_and_not_stored_twice(client, db, tenant):
+    tenant_id, secret = tenant
+    body = dumps(sentiment("c-2", -80))
+    headers = signed_headers(secret, body, msg_id="msg-dup")
+    assert post(client, tenant_id, body, headers).status_code == 202
+    again = post(client, tenant_id, body, signed_headers(secret, body, msg_id="msg-dup"))
+    assert again.status_code == 200
+    assert again.json == {"accepted": 0, "duplicates": 1}
+    assert inbox_count(db) == 1
+
+
+def test_batch_is_stored_in_one_request(client, db, tenant):
+    tenant_id, secret = tenant
+    events = [sentiment(f"c-{i}", 10) for i in range(300)]
+    body = dumps({"events": events})
+    response = post(client, tenant_id, body, signed_headers(secret, body))
+    assert response.status_code == 202
+    assert response.json["accepted"] == 300
+    assert inbox_count(db) == 300
+
+
+@pytest.mark.parametrize("case", ["tampered-body", "tampered-signature", "stale", "future",
+                                  "wrong-secret", "no-signature", "garbage-signature"])
+def test_bad_signatures_get_401_and_store_nothing(client, db, tenant, case):
+    tenant_id, secret = tenant
+    body = dumps(user_end("c-9", "agent-9"))
+    now = datetime.now(UTC)
+    headers = signed_headers(secret, body)
+    if case == "tampered-body":
+        body = body.replace(b"agent-9", b"agent-8")
+    elif case == "tampered-signature":
+        sig = headers["webhook-signature"]
+        headers["webhook-signature"] = sig[:-4] + ("AAAA" if not sig.endswith("AAAA") else "BBBB")
+    elif case == "stale":
+        headers = signed_headers(secret, body, timestamp=now - timedelta(minutes=6))
+    elif case == "future":
+        headers = signed_headers(secret, body, timestamp=now + timedelta(minutes=6))
+    elif case == "wrong-secret":
+        other = "whsec_" + base64.b64encode(uuid.uuid4().bytes).decode()
+        headers = signed_headers(other, body)
+    elif case == "no-signature":
+        headers.pop("webhook-signature")
+    elif case == "garbage-signature":
+        headers["webhook-signature"] = "v1,@@@not-base64 v9"
+    response = post(client, tenant_id, body, headers)
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert b"agent-9" not in response.data
+    assert inbox_count(db) == 0
+
+
+def test_unknown_tenant_is_404(client, db, tenant):
+    _, secret = tenant
+    body = dumps(user_end("c-1", "a-1"))
+    response = post(client, "nobody", body, signed_headers(secret, body))
+    assert response.status_code == 404
+    assert response.json["title"] == "Unknown Tenant"
+    assert inbox_count(db) == 0
+
+
+def test_disabled_tenant_is_403(app, client, db, tenant):
+    from extension.models import Tenant
+    from extension.services import tenants
+
+    tenant_id, secret = tenant
+    with db.session() as session:
+        tenants.set_status(session, session.get(Tenant, tenant_id), "disabled")
+    body = dumps(user_end("c-1", "a-1"))
+    response = post(client, tenant_id, body, signed_headers(secret, body))
+    assert response.status_code == 403
+    assert inbox_count(db) == 0
+
+
+def test_oversize_body_is_413(client, db, tenant):
+    tenant_id, secret = tenant
+    body = dumps({"events": [sentiment("c", 1)], "pad": "x" * (1024 * 1024)})
+    response = post(client, tenant_id, body, signed_headers(secret, body))
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+    assert inbox_count(db) == 0
+
+
+def test_invalid_json_is_400(client, db, tenant):
+    tenant_id, secret = tenant
+    body = b'{"topicName": "v2.quality.evaluations", '
+    response = post(client, tenant_id, body, signed_headers(secret, body))
+    assert response.status_code == 400
+    assert inbox_count(db) == 0
+
+
+def test_json_that_is_not_an_event_is_422_with_the_failing_path(client, db, tenant):
+    tenant_id, secret = tenant
+    body = dumps({"events": [sentiment("c-1", 5), {"hello": "world"}]})
+    response = post(client, tenant_id, body, signed_headers(secret, body))
+    assert response.status_code == 422
+    assert any(error["path"].startswith("/events/1") for error in response.json["errors"])
+    assert inbox_count(db) == 0
+
+
+def test_batch_over_500_is_rejected_whole(client, db, tenant):
+    tenant_id, secret = tenant
+    body = dumps({"events": [sentiment(f"c-{i}", 1) for i in range(501)]})
+    response = post(client, tenant_id, body, signed_headers(secret, body))
+    assert response.status_code in (413, 422)
+    assert inbox_count(db) == 0
+
+
+def test_api_key_scheme(app, client, db, tenant):
+    from extension.models import Tenant
+    from extension.services import tenants
+
+    tenant_id, _ = tenant
+    with db.session() as session:
+        key = tenants.add_api_key(session, app.extensions["coachwire.box"],
+                                  session.get(Tenant, tenant_id))
+    body = dumps({"version": "0", "id": "eb-1", "detail-type": "v2.quality.evaluations",
+                  "source": "aws.partner/genesys.com/cloud/org/x", "time": "2026-11-20T10:00:00Z",
+                  "detail": sentiment("c-77", -50)})
+    ok = post(client, tenant_id, body, {"x-api-key": key, "content-type": "application/json"})
+    assert ok.status_code == 202, ok.json
+    bad = post(client, tenant_id, body, {"authorization": "Bearer nope"})
+    assert bad.status_code == 401
+    with db.session() as session:
+        row = session.scalars(select(InboxEvent)).one()
+    assert row.delivery_id == "eb-1"
+
+
+def test_rotated_secret_keeps_the_previous_one_valid(app, client, db, tenant):
+    from extension.models import Tenant
+    from extension.services import tenants
+
+    tenant_id, old_secret = tenant
+    with db.session() as session:
+        new_secret = tenants.rotate_secret(session, app.extensions["coachwire.box"],
+                                           session.get(Tenant, tenant_id))
+    for index, secret in enumerate((old_secret, new_secret)):
+        body = dumps(sentiment(f"c-rot-{index}", 3))
+        assert post(client, tenant_id, body, signed_headers(secret, body)).status_code == 202

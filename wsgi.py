@@ -1,0 +1,3 @@
+from extension import create_app
+
+app = create_app()
