@@ -1,0 +1,89 @@
+"""Workforce management: where an agent belongs, published schedules and forecasts.
+
+Several WFM answers are asynchronous: the body carries the result inline, or a `downloadUrl`
+to a pre-signed document holding it, or (status Processing) nothing yet, the result arriving
+later on a notification topic. `_resolve` folds the first two into `result`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from connectors.genesys.body import compact, query, wire
+from connectors.http import Transport
+
+BU = "/api/v2/workforcemanagement/businessunits"
+
+
+class WfmClient:
+    def __init__(self, transport: Transport):
+        self._t = transport
+
+    def agent_management_unit(self, agent_id: str) -> dict[str, Any]:
+        """AgentManagementUnitReference: {user, managementUnit, businessUnit}."""
+        path = f"/api/v2/workforcemanagement/agents/{agent_id}/managementunit"
+        return self._t.request("GET", path)
+
+    def list_week_schedules(
+        self,
+        business_unit_id: str,
+        week: date | str,
+        *,
+        include_only_published: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """Schedule metadata for a week (first day yyyy-MM-dd, or "recent"); not the shifts."""
+        params = query(includeOnlyPublished=include_only_published)
+        path = f"{BU}/{business_unit_id}/weeks/{wire(week)}/schedules"
+        return (self._t.request("GET", path, params=params) or {}).get("entities") or []
+
+    def query_agent_schedules(
+        self,
+        business_unit_id: str,
+        week: date | str,
+        schedule_id: str,
+        *,
+        management_unit_id: str,
+        user_ids: list[str] | None = None,
+        team_ids: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Agents' shifts in one schedule: BuAsyncAgentSchedulesQueryResponse with `result`
+        filled from `downloadUrl` when the host chose to send a download instead.
+        """
+        path = f"{BU}/{business_unit_id}/weeks/{wire(week)}/schedules/{schedule_id}"
+        body = compact(managementUnitId=management_unit_id, userIds=user_ids, teamIds=team_ids)
+        answer = self._t.request("POST", f"{path}/agentschedules/query", json=body)
+        return self._resolve(answer)
+
+    def list_short_term_forecasts(
+        self, business_unit_id: str, week: date | str
+    ) -> list[dict[str, Any]]:
+        path = f"{BU}/{business_unit_id}/weeks/{wire(week)}/shorttermforecasts"
+        return (self._t.request("GET", path) or {}).get("entities") or []
+
+    def forecast_data(
+        self,
+        business_unit_id: str,
+        week: date | str,
+        forecast_id: str,
+        *,
+        week_number: int | None = None,
+    ) -> dict[str, Any]:
+        """The forecast result (BuForecastResult), downloaded when only a URL is returned."""
+        path = f"{BU}/{business_unit_id}/weeks/{wire(week)}/shorttermforecasts/{forecast_id}/data"
+        answer = self._t.request("GET", path, params=query(weekNumber=week_number))
+        return self._resolve(answer).get("result") or {}
+
+    def _resolve(self, answer: Any) -> dict[str, Any]:
+        answer = dict(answer or {})
+        if answer.get("downloadUrl") and not answer.get("result"):
+            answer["result"] = _unwrap(self._t.download(answer["downloadUrl"]))
+        return answer
+
+
+def _unwrap(document: Any) -> Any:
+    # The reference does not model the downloaded document; accept the bare result or the
+    # response envelope around it ({"result": ...}).
+    if isinstance(document, dict) and set(document) <= {"result", "status", "operationId"}:
+        return document.get("result", document)
+    return document
