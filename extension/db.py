@@ -23,7 +23,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def _sqlite_begin_immediate(conn) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINTs and lets two deferred transactions
+    # deadlock on the read->write upgrade ("database is locked" at once, no busy wait). Taking
+    # the write lock at BEGIN makes writers queue on busy_timeout instead (SQLAlchemy recipe).
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None
     # WAL lets the web process read while the embedded worker writes; busy_timeout turns lock
     # contention into a short wait instead of "database is locked".
     cur = dbapi_conn.cursor()
@@ -41,6 +49,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 

@@ -21,6 +21,7 @@ from extension.db import get_db
 from extension.models import InboxEvent
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
+from extension.services import booking
 from extension.services.interactions import BatchContext
 from handlers import routes
 from handlers.normalize import DomainEvent
@@ -56,9 +57,7 @@ def drain_inbox(tenant_id: str) -> int:
 
 
 def after_drain(tenant_id: str) -> None:
-    from extension.services import coaching
-
-    coaching.dispatch_effects(tenant_id)
+    booking.dispatch_effects(tenant_id)
 
 
 def claim(session: Session, *, tenant_id: str, limit: int) -> list[InboxEvent]:
@@ -115,9 +114,7 @@ def sweep() -> dict:
     dispatcher = get_dispatcher()
     for tenant_id in tenant_ids:
         dispatcher.enqueue(drain_inbox, tenant_id)
-    from extension.services import coaching
-
-    effects = coaching.sweep_effects()
+    effects = booking.sweep_effects()
     return {"tenants": sorted(tenant_ids), "effects": effects}
 
 

@@ -55,6 +55,12 @@ class WfmClient:
         answer = self._t.request("POST", f"{path}/agentschedules/query", json=body)
         return self._resolve(answer)
 
+    def activity_codes(self, business_unit_id: str) -> list[dict[str, Any]]:
+        """BusinessUnitActivityCode entries: shift activities carry only the code id, and the
+        code's `category` (OnQueueWork, Break, Meal, ...) is what slot finding needs."""
+        path = f"{BU}/{business_unit_id}/activitycodes"
+        return (self._t.request("GET", path) or {}).get("entities") or []
+
     def list_short_term_forecasts(
         self, business_unit_id: str, week: date | str
     ) -> list[dict[str, Any]]:

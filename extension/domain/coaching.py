@@ -50,21 +50,23 @@ def decide_appointment(
 ) -> Decision:
     """Book, wait, or hold back, from the agent's unlinked flags and automated appointments.
 
-    Order matters: without enough flags there is nothing to hold back, so "wait" comes first;
-    a pending appointment is reported before the weekly cap because it is the more actionable.
+    Order matters: once the weekly cap is used, every new flag that week is held back by it
+    ("rate_limited", audited), whatever the count; otherwise too few flags means "wait"; a
+    pending appointment blocks a new one; only then is there something to book.
     """
     recent = _flags_in_window(flags, now=now, days=settings["window_days"])
     reason = {"flags_in_window": len(recent), "min_flags": settings["min_flags"]}
+    this_week = _created_this_week(automated_appointments, now=now, tz=tz)
+    cap = settings["max_per_agent_per_week"]
+    reason |= {"this_week": this_week, "cap": cap}
+    if recent and this_week >= cap:
+        return Decision("rate_limited", [], reason)
     if len(recent) < settings["min_flags"]:
         return Decision("wait", [], reason)
     pending = [a for a in automated_appointments if _is_pending(a, now)]
     if pending:
         return Decision("pending_exists", [], reason | {"pending": len(pending)})
-    this_week = _created_this_week(automated_appointments, now=now, tz=tz)
-    cap = settings["max_per_agent_per_week"]
-    if this_week >= cap:
-        return Decision("rate_limited", [], reason | {"this_week": this_week, "cap": cap})
-    return Decision("book", _unique_ids(recent), reason | {"this_week": this_week, "cap": cap})
+    return Decision("book", _unique_ids(recent), reason)
 
 
 def _flags_in_window(flags: list[Flag], *, now: datetime, days: int) -> list[Flag]:
@@ -77,7 +79,8 @@ def _is_pending(appt: Appt, now: datetime) -> bool:
     """InProgress is pending; Scheduled only while its start is ahead (stale ones don't block)."""
     if appt.status not in PENDING_STATUSES:
         return False
-    return appt.status == "InProgress" or appt.date_start > now
+    # No start yet means it is still being booked: that is pending too.
+    return appt.status == "InProgress" or appt.date_start is None or appt.date_start > now
 
 
 def _created_this_week(appts: list[Appt], *, now: datetime, tz: str) -> int:

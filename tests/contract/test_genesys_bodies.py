@@ -112,6 +112,7 @@ SCENARIOS = [
         ("bu", WEEK, "s1"),
         {"management_unit_id": "mu", "user_ids": ["agent"], "team_ids": ["t1"]},
     ),
+    ("wfm", "activity_codes", ("bu",), {}),
     ("wfm", "list_short_term_forecasts", ("bu", WEEK), {}),
     ("wfm", "forecast_data", ("bu", WEEK, "f1"), {"week_number": 1}),
     ("sta", "conversation_metrics", ("c1",), {}),

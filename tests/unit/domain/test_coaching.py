@@ -30,7 +30,23 @@ def flag(conversation_id, days_ago, *, now=NOW):
 
 def test_one_flag_is_not_a_pattern():
     decision = decide([flag("c1", 1)])
-    assert decision == Decision("wait", [], {"flags_in_window": 1, "min_flags": 2})
+    assert decision == Decision("wait", [], {"flags_in_window": 1, "min_flags": 2,
+                                             "this_week": 0, "cap": 1})
+
+
+def test_a_new_flag_after_this_weeks_booking_is_rate_limited_even_alone():
+    # The fourth negative call of a week: one unlinked flag, but the weekly cap is what holds
+    # it back, and that is what the audit trail must say.
+    booked = Appt(created_at=NOW - timedelta(hours=2), date_start=None, status="Scheduled")
+    decision = decide([flag("c4", 0.1)], appts=[booked])
+    assert decision.action == "rate_limited"
+    assert decision.reason["this_week"] == 1
+
+
+def test_a_booking_in_progress_without_a_start_counts_as_pending():
+    last_week = Appt(created_at=NOW - timedelta(days=8), date_start=None, status="Scheduled")
+    decision = decide([flag("c1", 1), flag("c2", 2)], appts=[last_week])
+    assert decision.action == "pending_exists"
 
 
 def test_two_flags_in_the_window_book_and_link_all_of_them_oldest_first():

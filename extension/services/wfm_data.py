@@ -1,0 +1,109 @@
+"""Gather the WFM facts slot finding needs from the host, as plain data for the domain.
+
+Genesys gives shift activities with an activity-code id only, so codes are looked up for their
+category; schedules are listed per week (metadata), then the agents' shifts are queried from the
+published schedule; the short-term forecast gives offered load and AHT per 15-minute interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from extension.domain import staffing
+
+INTERVAL_MINUTES = 15
+
+
+@dataclass
+class WfmPicture:
+    business_unit_id: str
+    management_unit_id: str
+    activities: list[dict] = field(default_factory=list)  # the agent's
+    staffing: list[staffing.Interval] = field(default_factory=list)
+
+
+def week_starts(start: datetime, end: datetime) -> list[date]:
+    first = start.date() - timedelta(days=start.weekday())
+    weeks, current = [], first
+    while current <= end.date():
+        weeks.append(current)
+        current += timedelta(days=7)
+    return weeks
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _activities(shifts: list[dict], codes: dict[str, dict]) -> list[dict]:
+    found = []
+    for shift in shifts or []:
+        for activity in shift.get("activities") or []:
+            begin = _parse(activity["startDate"])
+            code = codes.get(activity.get("activityCodeId"), {})
+            found.append({"start": begin,
+                          "end": begin + timedelta(minutes=activity.get("lengthMinutes") or 0),
+                          "category": code.get("category"),
+                          "externalActivityType": activity.get("externalActivityType")})
+    return found
+
+
+def _published(schedules: list[dict]) -> dict | None:
+    published = [s for s in schedules if s.get("published")]
+    return (published or schedules or [None])[-1]
+
+
+def gather(client, *, agent_id: str, start: datetime, end: datetime,
+           with_staffing: bool) -> WfmPicture:
+    unit = client.wfm.agent_management_unit(agent_id)
+    bu, mu = unit["businessUnit"]["id"], unit["managementUnit"]["id"]
+    picture = WfmPicture(bu, mu)
+    codes = {code["id"]: code for code in client.wfm.activity_codes(bu)}
+    everyone: dict[str, list[dict]] = {}
+    for week in week_starts(start, end):
+        schedule = _published(client.wfm.list_week_schedules(bu, week))
+        if schedule is None:
+            continue
+        answer = client.wfm.query_agent_schedules(
+            bu, week, schedule["id"], management_unit_id=mu,
+            user_ids=None if with_staffing else [agent_id])
+        for entry in (answer.get("result") or {}).get("agentSchedules") or []:
+            user_id = (entry.get("user") or {}).get("id")
+            everyone.setdefault(user_id, []).extend(_activities(entry.get("shifts"), codes))
+        if with_staffing:
+            picture.staffing.extend(_week_staffing(client, bu=bu, week=week, everyone=everyone))
+    picture.activities = everyone.get(agent_id, [])
+    return picture
+
+
+def _week_staffing(client, *, bu: str, week: date, everyone) -> list[staffing.Interval]:
+    forecasts = client.wfm.list_short_term_forecasts(bu, week)
+    if not forecasts:
+        return []
+    chosen = next((f for f in forecasts if f.get("canUseForScheduling")), forecasts[0])
+    result = client.wfm.forecast_data(bu, week, chosen["id"])
+    groups = result.get("planningGroups") or []
+    if not groups or not result.get("referenceStartDate"):
+        return []
+    offered, aht = _combine(groups)
+    begin = _parse(result["referenceStartDate"])
+    end = begin + timedelta(minutes=INTERVAL_MINUTES * len(offered))
+    counts = staffing.scheduled_counts(everyone, start=begin, end=end,
+                                       interval_minutes=INTERVAL_MINUTES)
+    return staffing.staffing_from_forecast(
+        start=begin, interval_minutes=INTERVAL_MINUTES, offered_per_interval=offered,
+        aht_per_interval=aht, scheduled_on_queue=counts)
+
+
+def _combine(groups: list[dict]) -> tuple[list[float], list[float]]:
+    """One queue view of several planning groups: offered adds up, AHT is offered-weighted."""
+    length = min(len(g.get("offeredPerInterval") or []) for g in groups)
+    offered, aht = [], []
+    for i in range(length):
+        loads = [(g["offeredPerInterval"][i], g["averageHandleTimeSecondsPerInterval"][i])
+                 for g in groups]
+        total = sum(load for load, _ in loads)
+        offered.append(total)
+        aht.append(sum(load * seconds for load, seconds in loads) / total if total else 0.0)
+    return offered, aht
