@@ -1,0 +1,128 @@
+"""`make run`: Coachwire on the embedded defaults next to the sandbox host, with live traffic.
+
+Starts the sandbox host (a Genesys stand-in) on :5050, migrates a fresh SQLite database, creates
+the demo tenant, syncs its people, serves Coachwire on :5000 with the in-process queue, and has
+the sandbox fire a realistic stream of signed events at it. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[1]
+SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "5050"))
+PORT = int(os.environ.get("PORT", "5000"))
+SANDBOX = f"http://127.0.0.1:{SANDBOX_PORT}"
+APP = f"http://127.0.0.1:{PORT}"
+
+
+def say(message: str) -> None:
+    print(f"[demo] {message}", flush=True)
+
+
+def start_sandbox() -> subprocess.Popen:
+    say(f"starting the sandbox host on {SANDBOX}")
+    process = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port",
+                                str(SANDBOX_PORT), "--seed", "7"], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            requests.get(f"{SANDBOX}/sandbox/state.json", timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit("the sandbox host did not start")
+
+
+def prepare_database() -> str:
+    db_path = ROOT / "instance" / "demo.db"
+    db_path.parent.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{db_path}"
+    from extension.migrate import upgrade
+
+    say(f"migrating {db_path.relative_to(ROOT)} (SQLite)")
+    upgrade(url)
+    return url
+
+
+def create_tenant(app) -> str:
+    from extension.models import Tenant
+    from extension.services import people, tenants
+
+    with app.app_context(), app.extensions["coachwire.db"].session() as session:
+        tenant, secret = tenants.create(
+            session, app.extensions["coachwire.box"], name="Demo contact center",
+            tenant_id="demo", api_base=SANDBOX, login_base=SANDBOX,
+            client_id="sandbox-client", client_secret="sandbox-secret",
+            timezone="Europe/London", calendar_provider="graph",
+            calendar_config={"tenant_id": "demo", "client_id": "graph-client",
+                             "client_secret": "graph-secret", "login_base": f"{SANDBOX}/graph/oauth2",
+                             "graph_base": f"{SANDBOX}/graph/v1.0"})
+        synced = people.sync_people(session, session.get(Tenant, tenant.id))
+    say(f"tenant 'demo' created; {synced['seen']} people synced from the host")
+    return secret
+
+
+def serve(app) -> None:
+    from extension.worker import start_scheduler
+
+    server = make_server("127.0.0.1", PORT, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    start_scheduler(app)
+    say(f"Coachwire is up on {APP} (web + in-process worker, no Redis)")
+
+
+def start_traffic(secret: str) -> subprocess.Popen:
+    say("the sandbox now fires signed conversation events at Coachwire (3 calls/s)")
+    return subprocess.Popen([sys.executable, "-m", "sandbox", "generate", "--target", APP,
+                             "--tenant", "demo", "--secret", secret, "--rate", "3",
+                             "--duration", "900", "--seed", "7", "--step", "0.1",
+                             "--sandbox", SANDBOX], cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def report_forever() -> None:
+    seen = (-1, -1)
+    while True:
+        state = requests.get(f"{SANDBOX}/sandbox/state.json", timeout=5).json()
+        now = (len(state["appointments"]), len(state["recognitions"]))
+        if now != seen:
+            say(f"host now has {now[0]} coaching appointment(s) booked by Coachwire and "
+                f"{now[1]} recognition(s)")
+            seen = now
+        time.sleep(5)
+
+
+def main() -> None:
+    os.environ.pop("REDIS_URL", None)
+    os.environ["DATABASE_URL"] = prepare_database()
+    children = [start_sandbox()]
+    from extension import create_app
+
+    app = create_app()
+    secret = create_tenant(app)
+    serve(app)
+    children.append(start_traffic(secret))
+    say(f"open {SANDBOX}/sandbox/ (the host console: appointments appear within a minute)")
+    say(f"health: {APP}/healthz  readiness: {APP}/readyz   Ctrl-C to stop")
+    try:
+        report_forever()
+    except KeyboardInterrupt:
+        say("stopping")
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+
+
+if __name__ == "__main__":
+    main()
