@@ -1,0 +1,38 @@
+"""The sandbox host's Flask app factory: wires the world, the areas and the controls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from sandbox import (
+    auth,
+    calendars,
+    coaching,
+    console,
+    control,
+    directory,
+    engagement,
+    errors,
+    notifications,
+    wfm,
+)
+from sandbox.state import Config, SandboxState
+from sandbox.world import build_world
+
+
+def create_app(*, seed: int = 7, now: datetime | None = None,
+               config: Config | None = None) -> Flask:
+    """`now` pins the clock (weeks, token and channel expiry) for deterministic tests."""
+    app = Flask("sandbox")
+    app.json.sort_keys = False
+    app.extensions["sandbox"] = SandboxState(world=build_world(seed=seed, now=now),
+                                             config=config or Config(), fixed_now=now)
+    errors.register(app)
+    app.before_request(auth.guard_api)
+    for blueprint in (auth.bp, directory.bp, coaching.bp, wfm.bp, engagement.bp, calendars.bp,
+                      control.bp, console.bp):
+        app.register_blueprint(blueprint)
+    notifications.init_app(app)
+    return app

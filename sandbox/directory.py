@@ -1,0 +1,109 @@
+"""Users, groups (the three teams) and routing queues."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from sandbox.errors import not_found
+from sandbox.serialize import list_arg, paged, user_json
+from sandbox.state import world
+from sandbox.timeutil import iso
+
+bp = Blueprint("sandbox_directory", __name__, url_prefix="/api/v2")
+
+
+@bp.get("/users")
+def list_users():
+    wanted = set(list_arg("id"))
+    people = [p for p in _sorted_people() if not wanted or p.id in wanted]
+    return jsonify(paged([user_json(p, world()) for p in people]))
+
+
+@bp.get("/users/<user_id>")
+def get_user(user_id: str):
+    return jsonify(user_json(_person(user_id), world()))
+
+
+@bp.get("/users/<user_id>/directreports")
+def direct_reports(user_id: str):
+    person = _person(user_id)
+    team = world().team_of(person.id)
+    if person.role != "supervisor" or team is None:
+        return jsonify([])
+    return jsonify([user_json(world().people[a], world()) for a in team.agent_ids])
+
+
+@bp.get("/users/<user_id>/superiors")
+def superiors(user_id: str):
+    supervisor = world().supervisor_of(_person(user_id).id)
+    return jsonify([user_json(supervisor, world())] if supervisor else [])
+
+
+@bp.get("/groups")
+def list_groups():
+    wanted = set(list_arg("id"))
+    return jsonify(paged([_group(t) for t in world().teams if not wanted or t.id in wanted]))
+
+
+@bp.get("/groups/<group_id>")
+def get_group(group_id: str):
+    return jsonify(_group(_team(group_id)))
+
+
+@bp.get("/groups/<group_id>/members")
+def group_members(group_id: str):
+    team = _team(group_id)
+    return jsonify(paged([user_json(world().people[a], world()) for a in team.agent_ids]))
+
+
+@bp.get("/routing/queues")
+def list_queues():
+    wanted = set(list_arg("id"))
+    return jsonify(paged([_queue(q) for q in world().queues if not wanted or q.id in wanted]))
+
+
+@bp.get("/routing/queues/<queue_id>")
+def get_queue(queue_id: str):
+    queue = next((q for q in world().queues if q.id == queue_id), None)
+    if queue is None:
+        raise not_found("Queue")
+    return jsonify(_queue(queue))
+
+
+def _sorted_people():
+    return sorted(world().people.values(), key=lambda p: p.name)
+
+
+def _person(user_id: str):
+    person = world().people.get(user_id)
+    if person is None:
+        raise not_found("User")
+    return person
+
+
+def _team(group_id: str):
+    team = next((t for t in world().teams if t.id == group_id), None)
+    if team is None:
+        raise not_found("Group")
+    return team
+
+
+def _group(team) -> dict:
+    supervisor = world().people[team.supervisor_id]
+    return {"id": team.id, "name": team.name, "description": f"{team.name} agents",
+            "type": "official", "state": "active", "version": 1, "rulesVisible": True,
+            "visibility": "public", "memberCount": len(team.agent_ids),
+            "dateModified": iso(world().created),
+            "owners": [{"id": supervisor.id, "name": supervisor.name, "version": 1,
+                        "selfUri": f"/api/v2/users/{supervisor.id}"}],
+            "selfUri": f"/api/v2/groups/{team.id}"}
+
+
+def _queue(queue) -> dict:
+    members = len(world().agents)
+    return {"id": queue.id, "name": queue.name, "description": f"{queue.media_type} queue",
+            "division": {"id": world().division_id, "name": "Home"},
+            "dateCreated": iso(world().created), "memberCount": members,
+            "userMemberCount": members, "joinedMemberCount": members,
+            "scoringMethod": "TimestampAndPriority", "skillEvaluationMethod": "BEST",
+            "selfUri": f"/api/v2/routing/queues/{queue.id}"}
