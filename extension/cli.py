@@ -176,5 +176,7 @@ def migrate():
 
 
 def register(app) -> None:
-    for command in (tenants_cli, events_cli, sync_cli, worker, migrate):
+    from extension.cli_listener import listener_command
+
+    for command in (tenants_cli, events_cli, sync_cli, worker, migrate, listener_command):
         app.cli.add_command(command)
