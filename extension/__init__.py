@@ -37,9 +37,11 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from extension.api.health import bp as health_bp
+    from extension.api.install import bp as install_bp
     from extension.cli import register as register_cli
     from handlers.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(install_bp)
     app.register_blueprint(webhooks_bp)
     register_cli(app)

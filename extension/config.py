@@ -51,6 +51,7 @@ class Settings:
     batch_limit: int = 500
     embedded_worker_threads: int = 1
     group_commit: bool = True
+    install_token: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -81,6 +82,7 @@ def from_env(env: dict | None = None) -> Settings:
         smtp_from=env.get("SMTP_FROM") or Settings.smtp_from,
         embedded_worker_threads=_int(env, "COACHWIRE_EMBEDDED_THREADS", 1),
         group_commit=env.get("COACHWIRE_GROUP_COMMIT", "1") != "0",
+        install_token=env.get("COACHWIRE_INSTALL_TOKEN") or None,
     )
     check(settings)
     return settings

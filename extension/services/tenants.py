@@ -79,12 +79,16 @@ def create(session: Session, box: SecretBox, *, name: str, tenant_id: str | None
 
 
 def _validate(session: Session, *, tenant_id: str, timezone: str, calendar_provider) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     if not SLUG.match(tenant_id):
         raise TenantError("id", "use 2-63 lower-case letters, digits and dashes")
     if session.get(Tenant, tenant_id) is not None:
         raise TenantError("id", "a tenant with this id already exists")
+    _validate_settings(timezone=timezone, calendar_provider=calendar_provider)
+
+
+def _validate_settings(*, timezone: str, calendar_provider) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -132,6 +136,69 @@ def reseal_all(session: Session, box: SecretBox) -> int:
                 setattr(tenant, attr, box.rotate(token))
                 count += 1
     return count
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    tenant_id: str
+    webhook_secret: str
+    created: bool
+
+
+def _host_bases(data: dict) -> tuple[str, str]:
+    from connectors.genesys.regions import bases_for, login_base_for
+
+    try:
+        if data.get("region"):
+            return bases_for(data["region"])
+        return data["apiBase"], data.get("loginBase") or login_base_for(data["apiBase"])
+    except ValueError as exc:
+        raise TenantError("region" if data.get("region") else "apiBase", str(exc)) from exc
+
+
+def install(session: Session, box: SecretBox, *, data: dict, actor: str = "system:install"
+            ) -> InstallResult:
+    """Create the tenant for a host organisation, or update and reactivate the existing one."""
+    api_base, login_base = _host_bases(data)
+    calendar = data.get("calendar") or {}
+    tenant = session.scalar(select(Tenant).where(Tenant.host_org_id == data["hostOrgId"]))
+    if tenant is None:
+        tenant, secret = create(
+            session, box, name=data["name"], api_base=api_base, login_base=login_base,
+            client_id=data["clientId"], client_secret=data["clientSecret"],
+            timezone=data["timezone"], region=data.get("region"), host_org_id=data["hostOrgId"],
+            console_origins=data["consoleOrigins"], calendar_provider=calendar.get("provider"),
+            calendar_config=calendar.get("config"), actor=actor)
+        audit.record(session, tenant_id=tenant.id, actor=actor, action="tenant.installed",
+                     subject_type="tenant", subject_id=tenant.id, details={"reinstall": False})
+        return InstallResult(tenant.id, secret, created=True)
+    _validate_settings(timezone=data["timezone"], calendar_provider=calendar.get("provider"))
+    tenant.name, tenant.api_base, tenant.login_base = data["name"], api_base, login_base
+    tenant.client_id, tenant.client_secret_enc = data["clientId"], box.seal(data["clientSecret"])
+    tenant.timezone, tenant.console_origins = data["timezone"], data["consoleOrigins"]
+    if calendar:
+        tenant.calendar_provider = calendar["provider"]
+        tenant.calendar_config_enc = box.seal(calendar["config"])
+    secrets_ = box.open(tenant.inbound_secrets_enc) or [new_webhook_secret()]
+    tenant.inbound_secrets_enc, tenant.status = box.seal(secrets_), "active"
+    audit.record(session, tenant_id=tenant.id, actor=actor, action="tenant.installed",
+                 subject_type="tenant", subject_id=tenant.id, details={"reinstall": True})
+    invalidate(tenant.id)
+    return InstallResult(tenant.id, secrets_[0], created=False)
+
+
+def uninstall(session: Session, *, host_org_id: str, actor: str = "system:install") -> str | None:
+    """Stop the tenant and forget its credentials; its data follows the retention settings."""
+    tenant = session.scalar(select(Tenant).where(Tenant.host_org_id == host_org_id))
+    if tenant is None:
+        return None
+    tenant.status = "uninstalled"
+    tenant.client_secret_enc = tenant.inbound_secrets_enc = tenant.api_keys_enc = None
+    tenant.calendar_config_enc = None
+    audit.record(session, tenant_id=tenant.id, actor=actor, action="tenant.uninstalled",
+                 subject_type="tenant", subject_id=tenant.id, details={"host_org_id": host_org_id})
+    invalidate(tenant.id)
+    return tenant.id
 
 
 _cache: dict[str, tuple[float, TenantConfig | None]] = {}
