@@ -52,6 +52,9 @@ class Settings:
     embedded_worker_threads: int = 1
     group_commit: bool = True
     install_token: str | None = None
+    sweep_seconds: int = 15
+    inbox_grace_seconds: int = 30
+    effect_lease_seconds: int = 120
     extra: dict = field(default_factory=dict)
 
     @property
@@ -83,6 +86,9 @@ def from_env(env: dict | None = None) -> Settings:
         embedded_worker_threads=_int(env, "COACHWIRE_EMBEDDED_THREADS", 1),
         group_commit=env.get("COACHWIRE_GROUP_COMMIT", "1") != "0",
         install_token=env.get("COACHWIRE_INSTALL_TOKEN") or None,
+        sweep_seconds=_int(env, "COACHWIRE_SWEEP_SECONDS", 15),
+        inbox_grace_seconds=_int(env, "COACHWIRE_INBOX_GRACE_SECONDS", 30),
+        effect_lease_seconds=_int(env, "COACHWIRE_EFFECT_LEASE_SECONDS", 120),
     )
     check(settings)
     return settings

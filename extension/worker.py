@@ -15,17 +15,18 @@ from extension.queue import get_dispatcher
 log = logging.getLogger("coachwire.worker")
 
 
-def periodic_jobs():
+def periodic_jobs(settings):
     from handlers.jobs import sweep
 
-    return [(sweep, 15)]
+    return [(sweep, settings.sweep_seconds)]
 
 
 def _schedule_loop(app, stop: threading.Event) -> None:
     dispatcher = get_dispatcher(app)
+    jobs = periodic_jobs(app.config["SETTINGS"])
     while not stop.is_set():
         now = int(time.time())
-        for func, every in periodic_jobs():
+        for func, every in jobs:
             slot = now // every
             if dispatcher.claim_flag(f"periodic:{func.__name__}:{slot}", every * 2):
                 dispatcher.enqueue(func, job_id=f"periodic-{func.__name__}-{slot}")

@@ -31,7 +31,6 @@ BATCH = 500
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (2, 10, 60, 300)
 FLAG_TTL = 120
-STRANDED_AFTER = timedelta(seconds=30)
 
 
 def notify_tenants(app, tenant_ids) -> None:
@@ -105,7 +104,7 @@ def _retry_later(row: InboxEvent, exc: Exception) -> None:
 def sweep() -> dict:
     """Re-enqueue tenants whose rows wait too long (e.g. Redis was down at receipt)."""
     db = get_db()
-    cutoff = utcnow() - STRANDED_AFTER
+    cutoff = utcnow() - timedelta(seconds=current_app.config["SETTINGS"].inbox_grace_seconds)
     with db.session() as session:
         tenant_ids = set(session.scalars(
             select(InboxEvent.tenant_id).where(

@@ -76,11 +76,12 @@ class Recognition(Base):
     conversation_id: Mapped[str] = mapped_column(HostId)
     idempotency_key: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32), default="ThankYou")
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed
     host_recognition_id: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Task(Base):

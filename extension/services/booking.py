@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectors.errors import ConnectorError, Forbidden, Invalid, NotFound, Transient
 from extension.db import get_db
@@ -26,7 +26,6 @@ log = logging.getLogger("coachwire.booking")
 ACTOR = "system:booking"
 MAX_ATTEMPTS = 5
 SEARCH_DAYS = 10
-STUCK_AFTER = timedelta(minutes=2)
 
 
 @dataclass
@@ -53,27 +52,42 @@ def _enqueue(func, ids, prefix: str, *, ttl: int = 60) -> None:
             dispatcher.enqueue(func, row_id)
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["SETTINGS"].effect_lease_seconds)
+
+
 def sweep_effects() -> dict:
     """Re-enqueue effects left pending or half-done (e.g. a worker killed mid-call)."""
-    cutoff = utcnow() - STUCK_AFTER
+    cutoff = utcnow() - _lease()
     with get_db().session() as session:
         appointments = session.scalars(select(Appointment.id).where(
             Appointment.status.in_(("pending", "booking")), Appointment.updated_at <= cutoff)).all()
         recognitions = session.scalars(select(Recognition.id).where(
-            Recognition.status == "pending", Recognition.created_at <= cutoff)).all()
-    _enqueue(book_appointment, appointments, "appt", ttl=30)
-    _enqueue(send_recognition, recognitions, "recog", ttl=30)
+            Recognition.status.in_(("pending", "sending")), Recognition.updated_at <= cutoff)).all()
+    # Own keys: the dispatch flag of the lost job may still be set.
+    _enqueue(book_appointment, appointments, "sweep-appt", ttl=5)
+    _enqueue(send_recognition, recognitions, "sweep-recog", ttl=5)
     return {"appointments": len(appointments), "recognitions": len(recognitions)}
+
+
+def _take_lease(session, model, row_id: int, *, start: str, busy: str) -> bool:
+    """Move a row to `busy` if it is at `start`, or `busy` with an expired lease; True when this
+    worker won it. Two jobs for one effect (a sweep racing a slow worker) cannot both call out."""
+    now = utcnow()
+    won = session.execute(
+        update(model).where(model.id == row_id).where(
+            (model.status == start) | ((model.status == busy) & (model.updated_at <= now - _lease())))
+        .values(status=busy, attempts=model.attempts + 1, updated_at=now))
+    return won.rowcount == 1
 
 
 @job(queue="effects", retries=4, intervals=(5, 30, 120, 600))
 def book_appointment(appointment_id: int) -> str:
     db = get_db()
     with db.session() as session:
+        if not _take_lease(session, Appointment, appointment_id, start="pending", busy="booking"):
+            return "skipped"
         appointment = session.get(Appointment, appointment_id)
-        if appointment is None or appointment.status not in ("pending", "booking"):
-            return getattr(appointment, "status", "missing")
-        appointment.status, appointment.attempts = "booking", appointment.attempts + 1
         tenant = session.get(Tenant, appointment.tenant_id)
         facilitator = _known_facilitator(session, tenant.id, appointment.agent_id)
     try:
@@ -181,6 +195,7 @@ def _transient_failure(appointment_id: int, exc: Exception) -> str:
     if final:
         _finish(appointment_id, status="failed", error=exc, action="coaching.booking_failed")
         return "failed"
+    _release(Appointment, appointment_id, status="pending")
     raise exc
 
 
@@ -228,10 +243,9 @@ def _manual_task(session, appointment) -> None:
 @job(queue="effects", retries=4, intervals=(5, 30, 120, 600))
 def send_recognition(recognition_id: int) -> str:
     with get_db().session() as session:
+        if not _take_lease(session, Recognition, recognition_id, start="pending", busy="sending"):
+            return "skipped"
         recognition = session.get(Recognition, recognition_id)
-        if recognition is None or recognition.status != "pending":
-            return getattr(recognition, "status", "missing")
-        recognition.attempts += 1
         tenant = session.get(Tenant, recognition.tenant_id)
     try:
         host = hosts.genesys_for(tenant).recognition.create_recognition(
@@ -239,6 +253,7 @@ def send_recognition(recognition_id: int) -> str:
             title="A delighted customer", note="Recognised automatically for a highly positive "
             "interaction.", context_type="Interaction", context_id=recognition.conversation_id)
     except Transient:
+        _release(Recognition, recognition_id, status="pending")
         raise  # retried by the queue with backoff
     except ConnectorError as exc:
         _fail_recognition(recognition_id, exc)
@@ -261,3 +276,9 @@ def _fail_recognition(recognition_id: int, exc: Exception) -> None:
         audit.record(session, tenant_id=recognition.tenant_id, actor=ACTOR,
                      action="recognition.failed", subject_type="recognition",
                      subject_id=str(recognition_id), details={"error": recognition.last_error})
+
+
+def _release(model, row_id: int, *, status: str) -> None:
+    """Give a leased row back so the queue's retry can take it at once."""
+    with get_db().session() as session:
+        session.execute(update(model).where(model.id == row_id).values(status=status))

@@ -158,6 +158,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=1000), nullable=True),
     sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_recognitions_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recognitions')),
     sa.UniqueConstraint('tenant_id', 'idempotency_key', name=op.f('uq_recognitions_tenant_id_idempotency_key'))
