@@ -49,13 +49,16 @@ def create_tenant(name, tenant_id, region, api_base, login_base, client_id, clie
     api_base = api_base or f"https://api.{region}"
     login_base = login_base or api_base.replace("://api.", "://login.", 1)
     try:
+        calendar_config = json.loads(calendar_config) if calendar_config else None
+    except ValueError as exc:
+        raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--calendar-config") from exc
+    try:
         with get_db().session() as session:
             tenant, inbound = tenants.create(
                 session, _box(), name=name, tenant_id=tenant_id, api_base=api_base,
                 login_base=login_base, client_id=client_id, client_secret=client_secret,
                 timezone=timezone, region=region, calendar_provider=calendar,
-                calendar_config=json.loads(calendar_config) if calendar_config else None,
-                inbound_secret=secret)
+                calendar_config=calendar_config, inbound_secret=secret)
     except tenants.TenantError as exc:
         raise click.BadParameter(exc.message, param_hint=exc.field) from exc
     if json_output:
@@ -112,6 +115,26 @@ def enable(tenant_id):
     with get_db().session() as session:
         tenants.set_status(session, _tenant(session, tenant_id), "active")
     click.echo(f"tenant {tenant_id} enabled")
+
+
+@tenants_cli.command("set-policy")
+@click.argument("tenant_id")
+@click.argument("policy_file", type=click.File("r"))
+def set_policy(tenant_id, policy_file):
+    """Replace the tenant's trigger policy with a validated JSON document."""
+    from extension.services import policies as policy_service
+
+    try:
+        document = json.load(policy_file)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="POLICY_FILE") from exc
+    with get_db().session() as session:
+        issues = policy_service.set_policy(session, _tenant(session, tenant_id), document)
+    if issues:
+        for issue in issues:
+            click.echo(f"{issue.path}: {issue.message}", err=True)
+        raise click.ClickException("policy rejected; nothing changed")
+    click.echo(f"policy of {tenant_id} updated")
 
 
 @tenants_cli.command("reseal")

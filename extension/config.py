@@ -47,11 +47,14 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "coachwire@localhost"
+    smtp_starttls: bool = True
     webhook_max_bytes: int = 1024 * 1024
     batch_limit: int = 500
     embedded_worker_threads: int = 1
     group_commit: bool = True
     install_token: str | None = None
+    queue_namespace: str = ""
+    sentiment_model: str = "auto"
     sweep_seconds: int = 15
     inbox_grace_seconds: int = 30
     effect_lease_seconds: int = 120
@@ -83,9 +86,12 @@ def from_env(env: dict | None = None) -> Settings:
         smtp_user=env.get("SMTP_USER") or None,
         smtp_password=env.get("SMTP_PASSWORD") or None,
         smtp_from=env.get("SMTP_FROM") or Settings.smtp_from,
+        smtp_starttls=env.get("SMTP_STARTTLS", "1") != "0",
         embedded_worker_threads=_int(env, "COACHWIRE_EMBEDDED_THREADS", 1),
         group_commit=env.get("COACHWIRE_GROUP_COMMIT", "1") != "0",
         install_token=env.get("COACHWIRE_INSTALL_TOKEN") or None,
+        queue_namespace=env.get("COACHWIRE_QUEUE_NAMESPACE", ""),
+        sentiment_model=env.get("COACHWIRE_SENTIMENT", "auto"),
         sweep_seconds=_int(env, "COACHWIRE_SWEEP_SECONDS", 15),
         inbox_grace_seconds=_int(env, "COACHWIRE_INBOX_GRACE_SECONDS", 30),
         effect_lease_seconds=_int(env, "COACHWIRE_EFFECT_LEASE_SECONDS", 120),
@@ -98,6 +104,8 @@ def check(settings: Settings) -> None:
     if settings.env not in ("development", "test", "production"):
         raise ConfigError(
             f"COACHWIRE_ENV must be development, test or production, not {settings.env!r}")
+    if settings.sentiment_model not in ("auto", "vader"):
+        raise ConfigError("COACHWIRE_SENTIMENT must be auto or vader")
     if settings.env != "production":
         return
     if settings.secret_key == DEV_SECRET or len(settings.secret_key) < 32:

@@ -72,10 +72,14 @@ class Dispatcher:
 
 
 class RQDispatcher(Dispatcher):
-    def __init__(self, redis_url: str) -> None:
+    """`namespace` prefixes queue names and flag keys, so several deployments (or test runs)
+    can share one Redis without taking each other's jobs."""
+
+    def __init__(self, redis_url: str, *, namespace: str = "") -> None:
         from redis import Redis
 
         self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self.namespace = namespace
         self._queues: dict[str, object] = {}
 
     def queue(self, name: str):
@@ -83,8 +87,12 @@ class RQDispatcher(Dispatcher):
         from rq.serializers import JSONSerializer
 
         if name not in self._queues:
-            self._queues[name] = Queue(name, connection=self.redis, serializer=JSONSerializer)
+            self._queues[name] = Queue(self.namespace + name, connection=self.redis,
+                                       serializer=JSONSerializer)
         return self._queues[name]
+
+    def flag_key(self, key: str) -> str:
+        return f"coachwire:{self.namespace}{key}"
 
     def enqueue(self, func, *args, job_id: str | None = None) -> None:
         from rq import Retry
@@ -97,10 +105,10 @@ class RQDispatcher(Dispatcher):
         )
 
     def claim_flag(self, key: str, ttl: int) -> bool:
-        return bool(self.redis.set(f"coachwire:{key}", "1", nx=True, ex=ttl))
+        return bool(self.redis.set(self.flag_key(key), "1", nx=True, ex=ttl))
 
     def release_flag(self, key: str) -> None:
-        self.redis.delete(f"coachwire:{key}")
+        self.redis.delete(self.flag_key(key))
 
     def ping(self) -> bool:
         return bool(self.redis.ping())
@@ -212,7 +220,7 @@ class EmbeddedDispatcher(Dispatcher):
 def init_app(app) -> Dispatcher:
     settings = app.config["SETTINGS"]
     if settings.redis_url:
-        dispatcher: Dispatcher = RQDispatcher(settings.redis_url)
+        dispatcher: Dispatcher = RQDispatcher(settings.redis_url, namespace=settings.queue_namespace)
     else:
         dispatcher = EmbeddedDispatcher(app=app, threads=settings.embedded_worker_threads)
     app.extensions["coachwire.queue"] = dispatcher

@@ -11,6 +11,7 @@ sweeper re-enqueues any tenant with rows waiting longer than a grace period.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
@@ -21,7 +22,7 @@ from extension.db import get_db
 from extension.models import InboxEvent
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
-from extension.services import booking
+from extension.services import audit, booking
 from extension.services.interactions import BatchContext
 from handlers import routes
 from handlers.normalize import DomainEvent
@@ -74,7 +75,11 @@ def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
     context = BatchContext(session=session, tenant_id=tenant_id)
     for row in rows:
         _process_row(session, row, context)
-    context.finish()
+    failed = context.finish()
+    for row in rows:
+        conversation_id = (row.payload.get("data") or {}).get("conversation_id")
+        if conversation_id in failed:
+            _retry_later(row, failed[conversation_id])
     return len(rows)
 
 
@@ -96,6 +101,7 @@ def _retry_later(row: InboxEvent, exc: Exception) -> None:
     if row.attempts >= MAX_ATTEMPTS:
         row.status = "failed"
         return
+    row.status, row.processed_at = "received", None
     delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
     row.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
@@ -133,6 +139,12 @@ def replay(*, event_id: int | None = None, failed: bool = False,
         query = query.where(InboxEvent.tenant_id == tenant_id)
     with db.session() as session:
         count = session.execute(query.returning(InboxEvent.tenant_id)).all()
-    for tenant_id_ in {row[0] for row in count}:
+        per_tenant = Counter(row[0] for row in count)
+        for tenant_id_, replayed in sorted(per_tenant.items()):
+            audit.record(session, tenant_id=tenant_id_, actor="system:cli",
+                         action="events.replayed", subject_type="inbox",
+                         subject_id=str(event_id) if event_id is not None else "failed",
+                         details={"count": replayed})
+    for tenant_id_ in per_tenant:
         get_dispatcher(current_app).enqueue(drain_inbox, tenant_id_)
     return len(count)

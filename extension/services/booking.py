@@ -20,7 +20,7 @@ from extension.domain import policies, scheduling
 from extension.models import Appointment, Person, Recognition, Task, Tenant
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
-from extension.services import audit, hosts, wfm_data
+from extension.services import audit, hosts, notify, wfm_data
 
 log = logging.getLogger("coachwire.booking")
 ACTOR = "system:booking"
@@ -132,7 +132,8 @@ def _book(tenant, appointment, known: Facilitator) -> dict:
     facilitator = _facilitator(client, appointment.agent_id, known)
     choice = _choose_slot(client, tenant, appointment, facilitator, existing, now, window_end)
     if isinstance(choice, scheduling.NoSlot):
-        return {"status": "manual", "reason": choice.reason, "facilitator": facilitator.id}
+        return {"status": "manual", "reason": choice.reason, "facilitator": facilitator.id,
+                "facilitator_email": facilitator.email}
     host = client.coaching.create_appointment(
         name="Coaching: recent interactions", description=_description(appointment),
         date_start=choice.start, length_in_minutes=appointment.length_minutes,
@@ -219,7 +220,7 @@ def _store_outcome(appointment_id: int, outcome: dict) -> str:
             appointment.date_start = wfm_data._parse(host["dateStart"]) if host.get("dateStart") else None
             action = "coaching.booked"
         else:
-            _manual_task(session, appointment)
+            task = _manual_task(session, appointment, email=outcome.get("facilitator_email"))
             action = "coaching.no_slot"
         audit.record(session, tenant_id=appointment.tenant_id, actor=ACTOR, action=action,
                      subject_type="appointment", subject_id=str(appointment_id),
@@ -227,17 +228,21 @@ def _store_outcome(appointment_id: int, outcome: dict) -> str:
                               "date_start": appointment.date_start and appointment.date_start.isoformat(),
                               "slot": outcome["reason"],
                               "conversation_ids": appointment.conversation_ids})
+    if outcome["status"] == "manual":
+        notify.dispatch_task_email(task.id)
     return outcome["status"]
 
 
-def _manual_task(session, appointment) -> None:
-    session.add(Task(
+def _manual_task(session, appointment, *, email: str | None) -> Task:
+    task = Task(
         tenant_id=appointment.tenant_id, assignee_id=appointment.facilitator_id,
         kind="schedule_coaching", idempotency_key=f"manual:{appointment.idempotency_key}",
         title="Schedule a coaching session by hand: no free low-occupancy slot was found",
         details={"agent_id": appointment.agent_id, "appointment_id": appointment.id,
-                 "conversation_ids": appointment.conversation_ids}))
-    current_app.logger.info("appointment %s needs manual scheduling", appointment.id)
+                 "conversation_ids": appointment.conversation_ids, "email_to": email})
+    session.add(task)
+    session.flush()
+    return task
 
 
 @job(queue="effects", retries=4, intervals=(5, 30, 120, 600))

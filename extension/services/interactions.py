@@ -1,19 +1,22 @@
 """Interactions merged from partial events, processed one inbox batch at a time.
 
-A BatchContext caches what every event of a batch needs (tenant settings, interactions) and
-collects follow-up work (coaching decisions per agent) so it runs once per batch, not per event.
-Events for one conversation may arrive in any order; each apply_* merges what it carries and
-re-runs the policy, whose outcomes are stored once per rule.
+Events for one conversation may arrive in any order; each apply_* only merges what it carries.
+At the end of the batch (`finish`), every transcript that arrived is scored in ONE sentiment call
+(a learned model is far cheaper per utterance in a batch), then each touched interaction is
+evaluated against the policy under its own savepoint, then coaching decisions run once per
+agent. An interaction whose evaluation fails is reported back so its inbox rows are retried.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from extension.models import Interaction, Tenant
 
+log = logging.getLogger("coachwire.interactions")
 ENDED_FIELDS = ("agent_id", "queue_id", "channel", "wrapup_code", "t_talk_ms", "t_hold_ms",
                 "t_acw_ms", "transferred", "ended_at")
 
@@ -24,6 +27,8 @@ class BatchContext:
     tenant_id: str
     _tenant: Tenant | None = None
     interactions: dict[str, Interaction] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+    needs_sentiment: set[str] = field(default_factory=set)
     agents_with_new_flags: set[str] = field(default_factory=set)
 
     @property
@@ -41,12 +46,35 @@ class BatchContext:
                                 outcomes=[])
             self.session.add(found)
         self.interactions[conversation_id] = found
+        self.touched.add(conversation_id)
         return found
 
-    def finish(self) -> None:
+    def finish(self) -> dict[str, Exception]:
+        """Score, evaluate and decide; returns {conversation_id: error} for failed evaluations."""
         from extension.services import coaching
 
+        _score_transcripts(self)
+        failed = {}
+        for conversation_id in sorted(self.touched):
+            try:
+                with self.session.begin_nested():
+                    coaching.evaluate_interaction(self.interactions[conversation_id], self)
+            except Exception as exc:
+                log.exception("evaluating conversation %s failed", conversation_id)
+                failed[conversation_id] = exc
         coaching.decide_for_agents(self, sorted(self.agents_with_new_flags))
+        return failed
+
+
+def _score_transcripts(context: BatchContext) -> None:
+    from extension.services import text
+
+    pending = [context.interactions[cid] for cid in sorted(context.needs_sentiment)]
+    for interaction, scores in zip(pending, text.party_scores_many(
+            [i.transcript or [] for i in pending]), strict=True):
+        interaction.agent_sentiment = scores.get("agent")
+        if interaction.customer_sentiment is None and scores.get("customer") is not None:
+            interaction.customer_sentiment = scores["customer"]
 
 
 def apply_ended(context: BatchContext, data: dict) -> None:
@@ -58,7 +86,6 @@ def apply_ended(context: BatchContext, data: dict) -> None:
     parts = [interaction.t_talk_ms, interaction.t_hold_ms, interaction.t_acw_ms]
     if any(part is not None for part in parts):
         interaction.t_handle_ms = sum(part or 0 for part in parts)
-    _evaluate(interaction, context)
 
 
 def apply_sentiment(context: BatchContext, data: dict) -> None:
@@ -66,26 +93,14 @@ def apply_sentiment(context: BatchContext, data: dict) -> None:
     interaction.customer_sentiment = float(data["customer_score"])
     if data.get("trend") is not None:
         interaction.sentiment_trend = float(data["trend"])
-    _evaluate(interaction, context)
 
 
 def apply_transcript(context: BatchContext, data: dict) -> None:
     from extension.services import text
 
     interaction = context.interaction(data["conversation_id"])
-    phrases = text.store_phrases(interaction.transcript, data.get("phrases") or [])
-    interaction.transcript = phrases
-    scores = text.party_scores(phrases)
-    interaction.agent_sentiment = scores.get("agent")
-    if interaction.customer_sentiment is None and scores.get("customer") is not None:
-        interaction.customer_sentiment = scores["customer"]
-    _evaluate(interaction, context)
-
-
-def _evaluate(interaction: Interaction, context: BatchContext) -> None:
-    from extension.services import coaching
-
-    coaching.evaluate_interaction(interaction, context)
+    interaction.transcript = text.store_phrases(interaction.transcript, data.get("phrases") or [])
+    context.needs_sentiment.add(interaction.conversation_id)
 
 
 def _coerce(name: str, value):

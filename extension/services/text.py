@@ -47,16 +47,47 @@ def store_phrases(existing: list | None, incoming: list[dict]) -> list[dict]:
     return sorted(merged.values(), key=lambda p: (p["offset_ms"] is None, p["offset_ms"] or 0))
 
 
-@lru_cache(maxsize=1)
-def _model():
-    from extension.domain.sentiment import get_default_model
+@lru_cache(maxsize=2)
+def _build(choice: str):
+    from extension.domain.sentiment import VaderModel, get_default_model
 
-    return get_default_model()
+    return VaderModel() if choice == "vader" else get_default_model()
+
+
+def _model():
+    """COACHWIRE_SENTIMENT: auto (the learned model when the ML extra is installed, else VADER)
+    or vader (a lexicon: ~100x cheaper per utterance, less accurate; see bench/worker.py)."""
+    from flask import current_app
+
+    return _build(current_app.config["SETTINGS"].sentiment_model)
+
+
+PARTIES = ("agent", "customer")
 
 
 def party_scores(phrases: list[dict]) -> dict[str, float | None]:
-    from extension.domain.sentiment import party_sentiment
+    return party_scores_many([phrases])[0]
 
-    model = _model()
-    return {party: party_sentiment(phrases, party=party, model=model)
-            for party in ("agent", "customer")}
+
+def party_scores_many(transcripts: list[list[dict]]) -> list[dict[str, float | None]]:
+    """Per-party sentiment of many transcripts with ONE model call (the same length-weighted
+    mean as domain.sentiment.party_sentiment, which scores one transcript at a time)."""
+    texts, owners = [], []
+    for index, phrases in enumerate(transcripts):
+        for phrase in phrases:
+            text = (phrase.get("text") or "").strip()
+            if text and phrase.get("party") in PARTIES:
+                texts.append(text)
+                owners.append((index, phrase["party"]))
+    scores = _model().score(texts) if texts else []
+    sums: dict[tuple[int, str], list[float]] = {}
+    for (index, party), text, score in zip(owners, texts, scores, strict=True):
+        acc = sums.setdefault((index, party), [0.0, 0.0])
+        acc[0] += score * len(text)
+        acc[1] += len(text)
+    return [{party: _clip(sums[(i, party)]) if (i, party) in sums else None for party in PARTIES}
+            for i in range(len(transcripts))]
+
+
+def _clip(acc: list[float]) -> float:
+    return max(-1.0, min(1.0, acc[0] / acc[1]))

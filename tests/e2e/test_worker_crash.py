@@ -25,12 +25,14 @@ from tests.e2e.test_coaching_pipeline import deliver_batch, negative_calls
 pytestmark = pytest.mark.e2e
 
 
-def start_worker(settings) -> subprocess.Popen:
+def start_worker(settings, log_path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
            "COACHWIRE_ENV": "test", "COACHWIRE_SWEEP_SECONDS": "1",
+           "COACHWIRE_QUEUE_NAMESPACE": settings.queue_namespace,
            "COACHWIRE_INBOX_GRACE_SECONDS": "1", "COACHWIRE_EFFECT_LEASE_SECONDS": "2"}
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def counts(db) -> tuple[int, int]:
@@ -53,7 +55,7 @@ def wait_until(predicate, seconds: float, *, step: float = 0.2) -> bool:
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis for a separate worker")
 def test_killing_the_worker_mid_stream_loses_nothing_and_books_once(
-        app, client, db, settings, sandbox, host_tenant):
+        app, client, db, settings, sandbox, host_tenant, tmp_path):
     from sandbox.events import random_conversation
 
     base, sandbox_state_obj = sandbox
@@ -65,19 +67,21 @@ def test_killing_the_worker_mid_stream_loses_nothing_and_books_once(
     noise = [m for i in range(300)
              for m in random_conversation(world, rng=rng, ended_at=now - timedelta(seconds=i))]
     pattern = [m for call in negative_calls(world, agent.id, 3, seed=9) for m in call]
-    worker = start_worker(settings)
+    log_path = tmp_path / "worker.log"
+    worker = start_worker(settings, log_path)
     try:
         for start in range(0, len(noise), 300):
             deliver_batch(client, tenant_id, secret, noise[start:start + 300])
         deliver_batch(client, tenant_id, secret, pattern)
         total = counts(db)[0]
         # Kill as soon as the first batch has committed: later batches are mid-flight.
-        assert wait_until(lambda: counts(db)[0] < total, 30, step=0.01), "worker never started"
+        started = wait_until(lambda: counts(db)[0] < total, 120, step=0.01)
+        assert started, "worker never started:\n" + log_path.read_text()[-3000:]
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
         interrupted = counts(db)
-        worker = start_worker(settings)
-        assert wait_until(lambda: counts(db)[0] == 0, 60), "inbox never drained"
+        worker = start_worker(settings, log_path)
+        assert wait_until(lambda: counts(db)[0] == 0, 120), "inbox never drained"
         with db.session() as session:
             mine = session.scalars(select(Appointment).where(Appointment.agent_id == agent.id)).all()
         assert len(mine) == 1

@@ -50,10 +50,13 @@ def test_vader_scores_obvious_polarity_within_bounds():
     assert all(-1 <= s <= 1 for s in scores)
 
 
-def test_default_model_is_a_shared_vader_behind_the_interface():
+def test_default_model_is_shared_and_learned_when_the_ml_extra_is_installed():
+    from extension.domain.text.ml_extra import learned_model_available
+
     model = get_default_model()
-    assert isinstance(model, VaderModel) and isinstance(model, SentimentModel)
-    assert get_default_model() is model
+    assert isinstance(model, SentimentModel) and get_default_model() is model
+    expected = "EmbeddingSentimentModel" if learned_model_available() else "VaderModel"
+    assert type(model).__name__ == expected
 
 
 def test_angry_customer_scores_negative_with_the_default_model():

@@ -1,0 +1,68 @@
+"""Email for tasks a person must act on (e.g. schedule a coaching session by hand).
+
+Sent as an effect job after the task is committed; the task records the send, so a retry after a
+crash between sending and recording can at worst repeat one email, never lose it.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from connectors.errors import ConnectorError, Transient
+from connectors.mail import SmtpSettings, send_mail
+from extension.db import get_db
+from extension.models import Task
+from extension.queue import get_dispatcher, job
+from extension.services import audit
+
+ACTOR = "system:notify"
+
+
+def smtp_settings() -> SmtpSettings | None:
+    settings = current_app.config["SETTINGS"]
+    if not settings.smtp_host:
+        return None
+    return SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
+                        username=settings.smtp_user, password=settings.smtp_password,
+                        starttls=settings.smtp_starttls)
+
+
+def dispatch_task_email(task_id: int) -> None:
+    if get_dispatcher().claim_flag(f"effect:task-email:{task_id}", 60):
+        get_dispatcher().enqueue(email_task, task_id)
+
+
+def _message(task: Task) -> tuple[str, str]:
+    details = task.details
+    calls = "\n".join(f"  - conversation {cid}" for cid in details.get("conversation_ids", []))
+    text = (f"{task.title}.\n\nAgent: {details.get('agent_id')}\nFlagged interactions:\n{calls}\n\n"
+            "Open the Coachwire supervisor panel to pick a time.\n")
+    return "Coaching to schedule by hand", text
+
+
+@job(queue="effects", retries=4, intervals=(10, 60, 300, 1800))
+def email_task(task_id: int) -> str:
+    with get_db().session() as session:
+        task = session.get(Task, task_id)
+        if task is None or (task.details.get("email") or {}).get("status") == "sent":
+            return "skipped"
+        recipient, settings = task.details.get("email_to"), smtp_settings()
+        subject, text = _message(task)
+    if not recipient or settings is None:
+        return _record(task_id, {"status": "not_sent", "why": "no recipient or SMTP not configured"})
+    try:
+        message_id = send_mail(settings, to=[recipient], subject=subject, text=text)
+    except Transient:
+        raise
+    except ConnectorError as exc:
+        return _record(task_id, {"status": "failed", "why": f"{type(exc).__name__}: {exc}"[:300]})
+    return _record(task_id, {"status": "sent", "message_id": message_id})
+
+
+def _record(task_id: int, email: dict) -> str:
+    with get_db().session() as session:
+        task = session.get(Task, task_id)
+        task.details = {**task.details, "email": email}
+        audit.record(session, tenant_id=task.tenant_id, actor=ACTOR, action=f"task.email_{email['status']}",
+                     subject_type="task", subject_id=str(task_id), details=email)
+    return email["status"]

@@ -1,0 +1,108 @@
+"""Acceptance report on the HELD-OUT set (tests/data/text/heldout_*): per-detector figures vs
+baselines, with floors that fail the build if a change lowers them.
+
+The held-out files were written before the detectors were tuned and are never used for training
+(scripts/train_sentiment.py reads only train_utterances.tsv). Figures print in the terminal summary.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from extension.domain.text.escalation import has_escalation
+from extension.domain.text.phrase_lists import IDENTITY_VERIFICATION, RECORDING_DISCLOSURE
+from extension.domain.text.phrases import keyword_present, match_rule
+from extension.domain.text.pii import find_pii
+from extension.domain.text.utterance_sentiment import classify, coaching_flag
+from tests.unit.text.datasets import labelled_utterances, pii_snippets, transcripts
+from tests.unit.text.metrics import REPORT, accuracy, f1_binary, macro_f1
+
+UTTERANCES = labelled_utterances()
+TRANSCRIPTS = transcripts()
+STATEMENTS = {"recording": RECORDING_DISCLOSURE, "identity": IDENTITY_VERIFICATION}
+# The naive baseline: a statement "counts" if one of its keywords appears in anything the agent says.
+KEYWORDS = {"recording": ("recorded", "recording", "monitored"),
+            "identity": ("date of birth", "verify", "security", "postcode", "confirm your")}
+
+
+def test_the_held_out_set_has_the_promised_size():
+    assert len(UTTERANCES) >= 150 and len(TRANSCRIPTS) >= 40
+    assert {label for label, _, _ in UTTERANCES} == {"neg", "neu", "pos"}
+
+
+def test_sentiment_macro_f1_beats_the_floor_and_vader(learned_model, vader_model):
+    truth = [label for label, _, _ in UTTERANCES]
+    texts = [text for _, _, text in UTTERANCES]
+    learned = macro_f1(truth, classify(learned_model, texts))
+    vader = macro_f1(truth, classify(vader_model, texts))
+    REPORT.append(f"sentiment macro-F1 ({len(texts)} utterances): learned {learned:.3f} | VADER {vader:.3f}")
+    assert learned >= 0.75
+
+
+def test_coaching_flag_accuracy_beats_the_floor(learned_model, vader_model):
+    truth = [t.labels["flag"] for t in TRANSCRIPTS]
+    learned = [coaching_flag(t.utterances, model=learned_model)["flag"] for t in TRANSCRIPTS]
+    vader = [coaching_flag(t.utterances, model=vader_model)["flag"] for t in TRANSCRIPTS]
+    REPORT.append(f"coaching flag accuracy ({len(truth)} transcripts, guide thresholds -0.6/-0.3): "
+                  f"learned {accuracy(truth, learned):.3f} (F1 {f1_binary(truth, learned):.3f}) | "
+                  f"VADER {accuracy(truth, vader):.3f} (F1 {f1_binary(truth, vader):.3f})")
+    assert accuracy(truth, learned) >= 0.9
+
+
+def test_required_statements_f1_beats_the_floor_and_keywords():
+    truth, fuzzy, keywords = [], [], []
+    for transcript in TRANSCRIPTS:
+        for key, rule in STATEMENTS.items():
+            truth.append(transcript.labels[key])
+            fuzzy.append(bool(match_rule(transcript.utterances, rule)))
+            keywords.append(keyword_present(transcript.utterances, keywords=KEYWORDS[key]))
+    REPORT.append(f"compliance statements F1 ({len(truth)} transcript x statement pairs): "
+                  f"fuzzy {f1_binary(truth, fuzzy):.3f} | keywords {f1_binary(truth, keywords):.3f}")
+    assert f1_binary(truth, fuzzy) >= 0.97
+
+
+def test_required_statements_on_the_fresh_set():
+    """heldout_compliance_fresh.txt was written after the first run exposed the matcher's misses and
+    before its redesign, so it is the unbiased figure; the floor is lower and honest about that."""
+    truth, fuzzy, keywords = [], [], []
+    for transcript in transcripts("heldout_compliance_fresh.txt"):
+        for key, rule in STATEMENTS.items():
+            truth.append(transcript.labels[key])
+            fuzzy.append(bool(match_rule(transcript.utterances, rule)))
+            keywords.append(keyword_present(transcript.utterances, keywords=KEYWORDS[key]))
+    REPORT.append(f"compliance statements F1, fresh set ({len(truth)} pairs): "
+                  f"fuzzy {f1_binary(truth, fuzzy):.3f} | keywords {f1_binary(truth, keywords):.3f}")
+    assert f1_binary(truth, fuzzy) >= 0.85
+
+
+def test_escalation_f1_beats_the_floor():
+    truth = [t.labels["escalation"] for t in TRANSCRIPTS]
+    found = [has_escalation(t.utterances) for t in TRANSCRIPTS]
+    naive = [any(k in u.text.lower() for u in t.utterances if u.party == "customer"
+                 for k in ("manager", "supervisor", "cancel", "lawyer", "solicitor", "court"))
+             for t in TRANSCRIPTS]
+    REPORT.append(f"escalation F1 ({len(truth)} transcripts): rules {f1_binary(truth, found):.3f} | "
+                  f"keywords {f1_binary(truth, naive):.3f}")
+    assert f1_binary(truth, found) >= 0.85
+
+
+def test_pii_recall_and_precision_beat_the_floors():
+    expected = found_total = covered = correct = 0
+    for snippet in pii_snippets():
+        spans = find_pii(snippet.text)
+        expected += len(snippet.expected)
+        found_total += len(spans)
+        covered += sum(any(s.start <= start and end <= s.end for s in spans)
+                       for _, start, end in snippet.expected)
+        correct += sum(any(s.start < end and start < s.end for _, start, end in snippet.expected)
+                       for s in spans)
+    recall = covered / expected
+    precision = correct / found_total if found_total else 1.0
+    REPORT.append(f"PII redaction ({expected} entities): recall {recall:.3f} | precision {precision:.3f}")
+    assert recall >= 0.99
+    assert precision >= 0.95
+
+
+@pytest.mark.parametrize("key", ["flag", "recording", "identity", "escalation"])
+def test_every_transcript_is_labelled(key):
+    assert all(key in t.labels for t in TRANSCRIPTS)

@@ -1,0 +1,50 @@
+"""Escalation triggers with their context rules (negation, reported speech, questions)."""
+
+import pytest
+
+from extension.domain.text.escalation import find_escalations
+from extension.domain.text.spans import Utterance
+
+
+def escalations(text, party="customer"):
+    return [(s.detail["trigger"], s.text) for s in find_escalations([Utterance(party=party, text=text)])]
+
+
+@pytest.mark.parametrize(("text", "trigger"), [
+    ("I want to speak to a manager.", "manager"),
+    ("Get me your supervisor, now.", "manager"),
+    ("Can I have your manager's name please?", "manager"),
+    ("Just cancel my subscription.", "cancel"),
+    ("If this isn't fixed I'll be closing my account.", "cancel"),
+    ("If I don't get a refund I'm speaking to my solicitor.", "legal"),
+    ("I'll see you in court.", "legal"),
+    ("I'm reporting this to the ombudsman.", "regulator"),
+    ("I want to make a formal complaint.", "complaint"),
+])
+def test_requests_and_threats_are_escalations(text, trigger):
+    assert [kind for kind, _ in escalations(text)] == [trigger]
+
+
+@pytest.mark.parametrize("text", [
+    "My manager asked me to call about the invoice.",
+    "I spoke to a supervisor yesterday and she said it was sorted.",
+    "I don't want to speak to a manager, I just want an answer.",
+    "I'm not going to cancel my account, don't worry.",
+    "I was going to cancel my account, but the discount helps.",
+    "Do I need to cancel my contract first?",
+    "My wife's a lawyer and she checked the wording.",
+    "The lawyer who handled the estate told me to close her account.",
+    "Please cancel my order for the blue one.",
+])
+def test_near_misses_are_not_escalations(text):
+    assert escalations(text) == []
+
+
+def test_only_the_customer_escalates():
+    assert escalations("I can get my manager to call you back.", party="agent") == []
+
+
+def test_spans_carry_offsets_into_the_utterance():
+    text = "Honestly. Put me through to your manager."
+    span = find_escalations([Utterance(party="customer", text=text)])[0]
+    assert text[span.start:span.end] == span.text and span.kind == "escalation"
