@@ -36,6 +36,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from extension.api import alerts, forecasts, metrics, openapi, performance
     from extension.api.health import bp as health_bp
     from extension.api.install import bp as install_bp
     from extension.cli import register as register_cli
@@ -44,4 +45,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(install_bp)
     app.register_blueprint(webhooks_bp)
+    for api in (metrics, performance, alerts, forecasts, openapi):
+        app.register_blueprint(api.bp)
     register_cli(app)

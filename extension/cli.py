@@ -199,7 +199,9 @@ def migrate():
 
 
 def register(app) -> None:
+    from extension.cli_analytics import analytics_cli, demo_data_command, tokens_cli
     from extension.cli_listener import listener_command
 
-    for command in (tenants_cli, events_cli, sync_cli, worker, migrate, listener_command):
+    for command in (tenants_cli, events_cli, sync_cli, worker, migrate, listener_command,
+                    tokens_cli, analytics_cli, demo_data_command):
         app.cli.add_command(command)

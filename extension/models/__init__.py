@@ -1,5 +1,6 @@
 """All tables, one module per concept; importing this package registers them on Base.metadata."""
 
+from extension.models.analytics import InteractionFact, KpiRollupDaily, PerformanceAlert
 from extension.models.audit import AuditEntry
 from extension.models.coaching import Appointment, Flag, Recognition, Task
 from extension.models.inbox import InboxEvent
@@ -13,6 +14,9 @@ __all__ = [
     "Flag",
     "InboxEvent",
     "Interaction",
+    "InteractionFact",
+    "KpiRollupDaily",
+    "PerformanceAlert",
     "Person",
     "Recognition",
     "Task",

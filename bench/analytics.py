@@ -1,0 +1,158 @@
+"""Analytics bench (PostgreSQL): rollup maintenance rate, team and agent views through the HTTP
+API (Flask test client, in-process: no socket), the weekly quartile computation, and the same
+figures from a naive GROUP BY over the raw facts in the same run.
+
+    .venv/bin/python -m bench.analytics --rows 200000 --agents 500 --days 90
+    .venv/bin/python -m bench.analytics --rows 10000000 --agents 5000 --days 365   # the issue's scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import text
+
+from bench.common import bench_database, bench_redis, create_tenant, log, make_app, percentile, table
+
+END = datetime(2026, 1, 1, tzinfo=UTC)
+NAIVE_TEAM = """
+SELECT agent_id, local_day, count(*), avg(t_handle_ms), avg(t_hold_ms), avg(t_acw_ms),
+       avg(transferred::int), avg(fcr::int), avg(csat), avg(qa_score),
+       sum(t_handle_ms) FILTER (WHERE p_satisfaction IS NOT NULL AND p_resolution IS NOT NULL)
+         / nullif(sum(p_satisfaction * p_resolution), 0)
+FROM interaction_facts WHERE tenant_id = :t AND agent_id = ANY(:agents)
+  AND local_day BETWEEN :start AND :end GROUP BY agent_id, local_day"""
+NAIVE_CELLS = """
+SELECT inquiry, channel, agent_id, count(*), sum(t_handle_ms),
+       sum(p_satisfaction * p_resolution) FROM interaction_facts
+WHERE tenant_id = :t AND local_day BETWEEN :start AND :end GROUP BY inquiry, channel, agent_id"""
+
+
+def load(app, *, agents: int, days: int, rows: int, batch: int) -> float:
+    from extension.models import Person
+    from extension.services import analytics, analytics_demo
+
+    db = app.extensions["coachwire.db"]
+    with db.session() as session:
+        session.add_all(Person(tenant_id="bench", **p) for p in analytics_demo.people(agents))
+    records = analytics_demo.interactions(agents=agents, days=days, seed=7, end=END,
+                                          per_agent_day=rows / (agents * days) / 0.9)
+    records = itertools.islice(records, rows)
+    stored, started = 0, time.perf_counter()
+    while chunk := list(itertools.islice(records, batch)):
+        with db.session() as session:
+            analytics.upsert_facts(session, tenant_id="bench", records=chunk, tz="UTC")
+        stored += len(chunk)
+        if stored % (batch * 20) == 0:
+            log(f"{stored} facts, {stored / (time.perf_counter() - started):.0f}/s")
+    rate = stored / (time.perf_counter() - started)
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    log(f"loaded {stored} facts at {rate:.0f}/s")
+    return rate
+
+
+def timed(fn, *, repeat: int) -> list[float]:
+    fn()  # warm caches and the connection pool
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def http_views(app, *, repeat: int) -> dict[str, list[float]]:
+    from extension.auth import tokens
+
+    client = app.test_client()
+    token = tokens.issue(app.config["SECRET_KEY"], tenant_id="bench", person_id="m000", role="manager")
+    headers = {"Authorization": f"Bearer {token}"}
+    last = END.date() - timedelta(days=1)
+    span = {"from": (last - timedelta(days=89)).isoformat(), "to": last.isoformat()}
+
+    def get(url, **params):
+        response = client.get(url, headers=headers, query_string={**span, **params})
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+    return {"team view (12 agents x 8 KPIs x 90 days)": timed(
+                lambda: get("/api/v1/teams/t000/performance", period="day"), repeat=repeat),
+            "agent inquiry view (90 days)": timed(
+                lambda: get("/api/v1/agents/a0000/performance"), repeat=repeat)}
+
+
+def quartiles_week(app) -> float:
+    from extension.domain.kpi_ranking import quartile_labels
+    from extension.services.analytics_ranking import cell_sums
+    from extension.services.analytics_sums import summary_from_sums
+
+    def run():
+        with app.extensions["coachwire.db"].session() as session:
+            cells = cell_sums(session, _week_slice())
+        for per_agent in cells.values():
+            quartile_labels({a: summary_from_sums(s)["aes"] for a, s in per_agent.items()})
+
+    return min(timed(run, repeat=3))
+
+
+def _week_slice():
+    from extension.services.analytics_query import Slice
+
+    end = END.date() - timedelta(days=1)
+    return Slice(tenant_id="bench", start=end - timedelta(days=6), end=end)
+
+
+def naive(app, *, repeat: int) -> dict[str, float]:
+    engine = app.extensions["coachwire.db"].engine
+    end = END.date() - timedelta(days=1)
+    agents = [f"a{i:04d}" for i in range(12)]
+
+    def team():
+        with engine.connect() as conn:
+            conn.execute(text(NAIVE_TEAM), {"t": "bench", "agents": agents, "start": end - timedelta(days=89),
+                                            "end": end}).all()
+
+    def cells():
+        with engine.connect() as conn:
+            params = {"t": "bench", "start": end - timedelta(days=6), "end": end}
+            conn.execute(text(NAIVE_CELLS), params).all()
+
+    return {"team": percentile(timed(team, repeat=repeat), 95), "cells": min(timed(cells, repeat=3))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=50)
+    args = parser.parse_args()
+    with bench_database() as url, bench_redis() as redis_url:
+        app = make_app(url, redis_url)
+        create_tenant(app, "bench")
+        rate = load(app, agents=args.agents, days=args.days, rows=args.rows, batch=args.batch)
+        views = http_views(app, repeat=args.repeat)
+        quartile_ms, raw = quartiles_week(app), naive(app, repeat=args.repeat)
+        app.extensions["coachwire.queue"].shutdown()
+        app.extensions["coachwire.db"].dispose()
+    rows = [("rollup maintenance (upsert_facts)", f"{rate:,.0f} interactions/s", "", "")]
+    for name, times in views.items():
+        p50, p95 = percentile(times, 50), percentile(times, 95)
+        rows.append((name + " p95", f"{p95:.1f} ms", f"p50 {p50:.1f} ms", ""))
+    team_p95 = percentile(next(iter(views.values())), 95)
+    rows.append(("naive GROUP BY, team view p95", f"{raw['team']:.1f} ms", "",
+                 f"SQL only; API team view / naive = {team_p95 / raw['team']:.2f}"))
+    rows.append(("quartiles, all agents x cells, 1 week", f"{quartile_ms:.0f} ms", "", ""))
+    rows.append(("naive GROUP BY cells, 1 week", f"{raw['cells']:.0f} ms", "",
+                 f"ratio {quartile_ms / raw['cells']:.2f}"))
+    print(f"\nanalytics bench: {args.rows:,} interactions, {args.agents} agents, {args.days} days "
+          f"(generated {date.today().isoformat()})\n")
+    print(table(rows, ("figure", "value", "", "note")))
+
+
+if __name__ == "__main__":
+    main()

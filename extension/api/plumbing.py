@@ -1,0 +1,100 @@
+"""What every /api/v1 view shares: query parsing into problems, paging, scope, JSON out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Response, request
+from marshmallow import Schema, ValidationError
+
+from extension.auth import scope
+from extension.auth.permissions import Principal
+from extension.problems import Problem
+from extension.services.analytics import tenant_timezone
+from extension.services.analytics_query import Slice
+
+DEFAULT_DAYS = 30
+
+
+def documented(*, summary: str, query: type[Schema] | None = None, response: type[Schema],
+               tag: str = "analytics"):
+    """Attach the OpenAPI description to a view (read by extension.api.openapi)."""
+
+    def decorator(view):
+        view.openapi = {"summary": summary, "query": query, "response": response, "tag": tag,
+                        "permission": getattr(view, "permission", None), "doc": view.__doc__}
+        return view
+
+    return decorator
+
+
+def parse(schema: type[Schema]) -> dict:
+    """The request's query string through ``schema``, or a 400 problem naming each field."""
+    try:
+        return schema().load(request.args.to_dict())
+    except ValidationError as exc:
+        raise Problem(400, "Bad Request", "Invalid query parameters.", errors=_flatten(exc.messages)) from exc
+
+
+def _flatten(messages, prefix: str = "") -> list[dict]:
+    if isinstance(messages, list):
+        return [{"field": prefix or "_schema", "message": str(m)} for m in messages]
+    errors = []
+    for name, inner in messages.items():
+        errors += _flatten(inner, f"{prefix}.{name}" if prefix else str(name))
+    return errors
+
+
+def offset_of(args: dict) -> int:
+    cursor = args.get("cursor")
+    if not cursor:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(cursor.encode()))["o"]
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise Problem(400, "Bad Request", "Invalid cursor.",
+                      errors=[{"field": "cursor", "message": "Not a cursor this API issued."}]) from exc
+    if not isinstance(offset, int) or offset < 0:
+        raise Problem(400, "Bad Request", "Invalid cursor.",
+                      errors=[{"field": "cursor", "message": "Not a cursor this API issued."}])
+    return offset
+
+
+def page(rows: list, *, limit: int, offset: int) -> tuple[list, str | None]:
+    """Rows fetched with ``limit + 1`` -> (this page, next cursor or None)."""
+    if len(rows) <= limit:
+        return rows, None
+    token = base64.urlsafe_b64encode(json.dumps({"o": offset + limit}).encode()).decode()
+    return rows[:limit], token
+
+
+def local_range(session, principal: Principal, args: dict) -> tuple[date, date]:
+    """The request's [from, to] in tenant-local days; default: the last 30 days to today."""
+    end = args.get("end") or datetime.now(ZoneInfo(tenant_timezone(session, principal.tenant_id))).date()
+    start = args.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise Problem(400, "Bad Request", "Invalid interval.",
+                      errors=[{"field": "from", "message": "Must not be after 'to'."}])
+    return start, end
+
+
+def scoped_slice(session, principal: Principal, args: dict) -> Slice:
+    """The caller's interval restricted to the agents they may see."""
+    start, end = local_range(session, principal, args)
+    return Slice(tenant_id=principal.tenant_id, start=start, end=end,
+                 agent_ids=scope.visible_agent_ids(session, principal))
+
+
+def _default(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def respond(body: dict, status: int = 200) -> Response:
+    """JSON with ISO-8601 dates (Flask's default would write RFC 822 dates)."""
+    return Response(json.dumps(body, default=_default), status=status, mimetype="application/json")

@@ -1,0 +1,160 @@
+"""Analytics storage: idempotent fact upserts with incremental daily rollup maintenance.
+
+``upsert_facts`` is the one write path (live events, history sync, demo data). For each batch
+it loads the stored facts, and for every fact that changed subtracts the old row's contribution
+from its rollup cell and adds the new one, then writes facts and rollup deltas with one
+``INSERT .. ON CONFLICT`` each. Re-sending an unchanged record changes nothing.
+
+Concurrency: on PostgreSQL the stored facts are read ``FOR UPDATE`` and rollups are updated as
+``col = col + delta``, so two workers never lose each other's deltas; two workers inserting the
+same brand-new conversation at once make one of them fail on the primary key and its job retry
+(and then see the row). SQLite serialises writers (BEGIN IMMEDIATE), so the same holds there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from extension.domain.kpis import period_start
+from extension.models import InteractionFact, KpiRollupDaily, Tenant
+from extension.models._types import utcnow
+from extension.services.analytics_sums import DIMENSIONS, SUM_COLUMNS, add, bucket_starts, contribution, zero
+
+FACT_FIELDS = (
+    "agent_id", "team_id", "queue_id", "inquiry", "channel", "ended_at", "t_talk_ms", "t_hold_ms",
+    "t_acw_ms", "t_handle_ms", "transferred", "fcr", "csat", "nps", "qa_score", "customer_sentiment",
+    "agent_sentiment", "p_satisfaction", "p_resolution",
+)
+_CHUNK = 500  # ids per IN (...) lookup; well under every engine's bind-parameter limit
+_facts = InteractionFact.__table__
+_rollups = KpiRollupDaily.__table__
+
+
+def tenant_timezone(session: Session, tenant_id: str) -> str:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise LookupError(f"no tenant {tenant_id!r}")
+    return tenant.timezone or "UTC"
+
+
+def fact_row(record: Mapping[str, Any], *, tenant_id: str, tz: str) -> dict[str, Any]:
+    """A record (kpis' field names) as a fact row, with its day in the tenant's zone."""
+    row = {name: record.get(name) for name in FACT_FIELDS}
+    row.update(tenant_id=tenant_id, conversation_id=record["conversation_id"],
+               local_day=period_start(record["ended_at"], period="day", tz=tz))
+    return row
+
+
+def rollup_key(fact: Mapping[str, Any]) -> tuple:
+    # '' stands for "unknown": primary-key columns cannot hold NULL
+    return (fact["local_day"], *(fact[d] or "" for d in DIMENSIONS))
+
+
+def upsert_facts(session: Session, *, tenant_id: str, records: Iterable[Mapping[str, Any]],
+                 tz: str | None = None) -> dict[str, int]:
+    """Store records as facts and move the rollups by the difference. Returns counts."""
+    tz = tz or tenant_timezone(session, tenant_id)
+    rows = {r["conversation_id"]: fact_row(r, tenant_id=tenant_id, tz=tz) for r in records}
+    stored = _load_facts(session, tenant_id=tenant_id, ids=sorted(rows))
+    deltas: dict[tuple, dict[str, Any]] = {}
+    changed, counts = [], {"inserted": 0, "updated": 0, "unchanged": 0}
+    for conversation_id, row in rows.items():
+        old = stored.get(conversation_id)
+        if old is not None and all(old[k] == row[k] for k in (*FACT_FIELDS, "local_day")):
+            counts["unchanged"] += 1
+            continue
+        if old is not None:
+            add(deltas.setdefault(rollup_key(old), zero()), contribution(old), sign=-1)
+        add(deltas.setdefault(rollup_key(row), zero()), contribution(row))
+        counts["updated" if old is not None else "inserted"] += 1
+        changed.append(row)
+    _write_facts(session, changed)
+    apply_deltas(session, tenant_id=tenant_id, deltas=deltas)
+    return counts
+
+
+def _load_facts(session: Session, *, tenant_id: str, ids: list[str]) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    locking = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(ids), _CHUNK):
+        query = select(_facts).where(_facts.c.tenant_id == tenant_id,
+                                     _facts.c.conversation_id.in_(ids[start:start + _CHUNK]))
+        if locking:
+            query = query.with_for_update()
+        found.update((row.conversation_id, dict(row._mapping)) for row in session.execute(query))
+    return found
+
+
+def _insert(session: Session, table):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _write_facts(session: Session, rows: list[dict]) -> None:
+    if not rows:
+        return
+    stmt = _insert(session, _facts)
+    updates = {name: stmt.excluded[name] for name in (*FACT_FIELDS, "local_day", "updated_at")}
+    stmt = stmt.on_conflict_do_update(index_elements=["tenant_id", "conversation_id"], set_=updates)
+    now = utcnow()
+    session.execute(stmt, [{**row, "updated_at": now} for row in rows])
+
+
+def apply_deltas(session: Session, *, tenant_id: str, deltas: Mapping[tuple, Mapping[str, Any]]) -> None:
+    """Add each delta vector to its rollup cell, creating the cell when it is new."""
+    rows = [_rollup_row(tenant_id, key, delta) for key, delta in deltas.items() if any(delta.values())]
+    if not rows:
+        return
+    stmt = _insert(session, _rollups)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[c.name for c in _rollups.primary_key.columns],
+        set_={c: _rollups.c[c] + stmt.excluded[c] for c in SUM_COLUMNS})
+    session.execute(stmt, rows)
+
+
+def _rollup_row(tenant_id: str, key: tuple, delta: Mapping[str, Any]) -> dict[str, Any]:
+    day, *dims = key
+    return {"tenant_id": tenant_id, "day": day, **dict(zip(DIMENSIONS, dims, strict=True)),
+            **bucket_starts(day), **delta}
+
+
+def rebuild_rollups(session: Session, *, tenant_id: str, tz: str | None = None) -> int:
+    """Recompute a tenant's rollups from its facts (after a time-zone change, or to repair)."""
+    tz = tz or tenant_timezone(session, tenant_id)
+    session.execute(delete(_rollups).where(_rollups.c.tenant_id == tenant_id))
+    deltas: dict[tuple, dict[str, Any]] = {}
+    moved, count = [], 0
+    query = select(_facts).where(_facts.c.tenant_id == tenant_id).execution_options(yield_per=5000)
+    for row in session.execute(query).all():
+        fact = dict(row._mapping)
+        day = period_start(fact["ended_at"], period="day", tz=tz)
+        if day != fact["local_day"]:
+            moved.append({"cid": fact["conversation_id"], "day": day})
+            fact["local_day"] = day
+        add(deltas.setdefault(rollup_key(fact), zero()), contribution(fact))
+        count += 1
+    if moved:
+        session.execute(_facts.update().where(_facts.c.tenant_id == tenant_id,
+                                              _facts.c.conversation_id == bindparam("cid"))
+                        .values(local_day=bindparam("day")), moved)
+    apply_deltas(session, tenant_id=tenant_id, deltas=deltas)
+    return count
+
+
+def delete_facts(session: Session, *, tenant_id: str, conversation_ids: Iterable[str]) -> int:
+    """Erase facts (retention, subject erasure) and take their contribution out of the rollups."""
+    stored = _load_facts(session, tenant_id=tenant_id, ids=sorted(set(conversation_ids)))
+    deltas: dict[tuple, dict[str, Any]] = {}
+    for fact in stored.values():
+        add(deltas.setdefault(rollup_key(fact), zero()), contribution(fact), sign=-1)
+    keys = [(tenant_id, cid) for cid in stored]
+    for start in range(0, len(keys), _CHUNK):
+        session.execute(delete(_facts).where(
+            tuple_(_facts.c.tenant_id, _facts.c.conversation_id).in_(keys[start:start + _CHUNK])))
+    apply_deltas(session, tenant_id=tenant_id, deltas=deltas)
+    return len(stored)

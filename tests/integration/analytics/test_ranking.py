@@ -1,0 +1,64 @@
+"""Labels, impacts, focus and team comparison from rollups equal the domain's over raw records."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from extension.domain import kpi_ranking
+from extension.services import analytics_ranking as ranking
+from extension.services.analytics_query import Slice
+from tests.integration.analytics.conftest import FIRST_DAY, LAST_DAY
+
+AGENTS = ["a00", "a01", "a13", "a36", "a38"]  # a36 clones a00 (ties); a38 has one interaction
+
+
+@pytest.fixture
+def cells(db, loaded):
+    with db.session() as session:
+        return ranking.cell_sums(session, Slice(tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY))
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_quartile_labels_match_the_domain(cells, records, agent):
+    expected = kpi_ranking.quartile_labels_by(records, metric="aes")
+    got = {(q["inquiry"], q["channel"]): q["label"] for q in ranking.quartiles(cells, agent)}
+    want = {cell: labels[agent] for cell, labels in expected.items() if agent in labels}
+    assert got == want
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_top_and_bottom_inquiries_match_the_domain(cells, records, agent):
+    mine = [r for r in records if r["agent_id"] == agent]
+    peers = [r for r in records if r["agent_id"] != agent]
+    want = kpi_ranking.top_bottom_inquiries(mine, peers)
+    got = ranking.top_bottom(cells, agent)
+    for side in ("top", "bottom"):
+        assert [r["inquiry"] for r in got[side]] == [r["inquiry"] for r in want[side]]
+        for a, b in zip(got[side], want[side], strict=True):
+            assert math.isclose(a["impact"], b["impact"], rel_tol=1e-9, abs_tol=1e-9)
+            assert (a["volume"], a["fallback"]) == (b["volume"], b["fallback"])
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_focus_metric_and_team_comparison_match_the_domain(db, loaded, cells, records, agent):
+    mine = [r for r in records if r["agent_id"] == agent]
+    peers = [r for r in records if r["agent_id"] != agent]
+    want = kpi_ranking.focus_metric(kpi_ranking.kpis_by_inquiry(mine),
+                                    kpi_ranking.peer_kpis_by_inquiry(peers))
+    got = ranking.focus(cells, agent)
+    assert {k: v and v["metric"] for k, v in got.items()} == {k: v and v["metric"] for k, v in want.items()}
+    team = next(r["team_id"] for r in records if r["agent_id"] == agent)
+    members = sorted({r["agent_id"] for r in records if r["team_id"] == team})
+    expected = kpi_ranking.compare_with_team(agent, [r for r in records if r["agent_id"] in members])
+    with db.session() as session:
+        where = Slice(tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
+        actual = ranking.compare_with_team(session, where, agent, members=members)
+    for metric, row in expected.items():
+        assert actual[metric]["top_agent"] == row["top_agent"], metric
+        for name in ("agent", "team_average", "top_value"):
+            if row[name] is None:
+                assert actual[metric][name] is None
+            else:
+                assert math.isclose(actual[metric][name], row[name], rel_tol=1e-9), (metric, name)
