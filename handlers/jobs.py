@@ -98,10 +98,11 @@ def _process_row(session: Session, row: InboxEvent, context) -> None:
 def _retry_later(row: InboxEvent, exc: Exception) -> None:
     row.attempts += 1
     row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    row.processed_at = None
     if row.attempts >= MAX_ATTEMPTS:
         row.status = "failed"
         return
-    row.status, row.processed_at = "received", None
+    row.status = "received"
     delay = BACKOFF_SECONDS[min(row.attempts - 1, len(BACKOFF_SECONDS) - 1)]
     row.next_attempt_at = utcnow() + timedelta(seconds=delay)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, json, jsonify
 from sqlalchemy import text
 
 from extension.db import get_db
+from extension.problems import PROBLEM_BASE
 from extension.queue import get_dispatcher
 
 bp = Blueprint("health", __name__)
@@ -19,8 +20,13 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     checks = {"database": _check_db(), "queue": _check_queue()}
-    ready = all(value == "ok" for value in checks.values())
-    return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
+    if all(value == "ok" for value in checks.values()):
+        return jsonify(status="ready", checks=checks)
+    # An error answer like every other: RFC 9457 problem details, the checks as an extension member.
+    failing = ", ".join(name for name, value in checks.items() if value != "ok")
+    body = {"type": PROBLEM_BASE + "not-ready", "title": "Not Ready", "status": 503,
+            "detail": f"Unreachable: {failing}.", "checks": checks}
+    return Response(json.dumps(body), status=503, mimetype="application/problem+json")
 
 
 def _check_db() -> str:

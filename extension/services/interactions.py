@@ -39,7 +39,7 @@ class BatchContext:
 
     def interaction(self, conversation_id: str) -> Interaction:
         found = self.interactions.get(conversation_id)
-        if found is None:
+        if found is None or found not in self.session:  # a rolled-back merge expunged it
             found = self.session.get(Interaction, (self.tenant_id, conversation_id))
         if found is None:
             found = Interaction(tenant_id=self.tenant_id, conversation_id=conversation_id,
@@ -56,6 +56,8 @@ class BatchContext:
         _score_transcripts(self)
         failed = {}
         for conversation_id in sorted(self.touched):
+            if self.interactions[conversation_id] not in self.session:
+                continue  # only a failed merge created it; that event is retried
             try:
                 with self.session.begin_nested():
                     coaching.evaluate_interaction(self.interactions[conversation_id], self)
@@ -89,6 +91,8 @@ def apply_ended(context: BatchContext, data: dict) -> None:
 
 
 def apply_sentiment(context: BatchContext, data: dict) -> None:
+    if data.get("customer_score") is None:  # an STA event without a score carries nothing
+        return
     interaction = context.interaction(data["conversation_id"])
     interaction.customer_sentiment = float(data["customer_score"])
     if data.get("trend") is not None:

@@ -126,15 +126,18 @@ def set_status(session: Session, tenant: Tenant, status: str, *, actor: str = "s
     invalidate(tenant.id)
 
 
-def reseal_all(session: Session, box: SecretBox) -> int:
+def reseal_all(session: Session, box: SecretBox, *, actor: str = "system:cli") -> int:
     """Re-encrypt every secret under the newest data key (key rotation)."""
     count = 0
     for tenant in session.scalars(select(Tenant)):
-        for attr in SEALED_COLUMNS:
-            token = getattr(tenant, attr)
-            if token:
-                setattr(tenant, attr, box.rotate(token))
-                count += 1
+        columns = [attr for attr in SEALED_COLUMNS if getattr(tenant, attr)]
+        for attr in columns:
+            setattr(tenant, attr, box.rotate(getattr(tenant, attr)))
+        count += len(columns)
+        if columns:
+            audit.record(session, tenant_id=tenant.id, actor=actor, action="tenant.resealed",
+                         subject_type="tenant", subject_id=tenant.id,
+                         details={"columns": columns})
     return count
 
 
