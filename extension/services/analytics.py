@@ -78,6 +78,11 @@ def upsert_facts(session: Session, *, tenant_id: str, records: Iterable[Mapping[
     return counts
 
 
+def stored_facts(session: Session, *, tenant_id: str, ids: list[str]) -> dict[str, dict]:
+    """The stored facts of these conversations, keyed by conversation id (for merging)."""
+    return _load_facts(session, tenant_id=tenant_id, ids=ids)
+
+
 def _load_facts(session: Session, *, tenant_id: str, ids: list[str]) -> dict[str, dict]:
     found: dict[str, dict] = {}
     locking = session.get_bind().dialect.name == "postgresql"

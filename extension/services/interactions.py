@@ -65,7 +65,40 @@ class BatchContext:
                 log.exception("evaluating conversation %s failed", conversation_id)
                 failed[conversation_id] = exc
         coaching.decide_for_agents(self, sorted(self.agents_with_new_flags))
+        _record_facts(self, skip=failed)
         return failed
+
+
+FACT_FROM_INTERACTION = ("agent_id", "queue_id", "channel", "ended_at", "t_talk_ms", "t_hold_ms",
+                         "t_acw_ms", "t_handle_ms", "transferred", "customer_sentiment",
+                         "agent_sentiment")
+
+
+def _record_facts(context: BatchContext, *, skip) -> None:
+    """Feed the analytics facts and rollups from what this batch learned. Fields only other
+    sources know (CSAT, QA, predictions, the inquiry from sync) are kept, not blanked."""
+    from extension.services import analytics
+
+    ready = [i for cid, i in sorted(context.interactions.items())
+             if cid not in skip and i in context.session and i.agent_id and i.ended_at]
+    if not ready:
+        return
+    with context.session.begin_nested():
+        stored = analytics.stored_facts(context.session, tenant_id=context.tenant_id,
+                                        ids=[i.conversation_id for i in ready])
+        records = [_fact_record(i, stored.get(i.conversation_id) or {}) for i in ready]
+        analytics.upsert_facts(context.session, tenant_id=context.tenant_id, records=records,
+                               tz=context.tenant.timezone)
+
+
+def _fact_record(interaction: Interaction, stored: dict) -> dict:
+    record = {**stored, "conversation_id": interaction.conversation_id}
+    for name in FACT_FROM_INTERACTION:
+        value = getattr(interaction, name)
+        if value is not None:
+            record[name] = value
+    record.setdefault("inquiry", interaction.wrapup_code)
+    return record
 
 
 def _score_transcripts(context: BatchContext) -> None:

@@ -7,9 +7,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from extension.models import Appointment, AuditEntry, InboxEvent
+from extension.models import Appointment, AuditEntry, InboxEvent, InteractionFact, KpiRollupDaily
 from tests.e2e.conftest import sandbox_state
 from tests.helpers import dumps, signed_headers
 
@@ -126,6 +126,15 @@ def test_redelivering_everything_changes_nothing(app, client, db, run_jobs, sand
     hosted = [a for a in sandbox_state(base)["appointments"]
               if [x["id"] for x in a["attendees"]] == [agent.id]]
     assert len(hosted) == 1
+    # The analytics facts and rollups saw each conversation once, redelivery or not.
+    with db.session() as session:
+        facts = session.scalars(select(InteractionFact)).all()
+        volume = session.scalar(select(func.sum(KpiRollupDaily.volume)))
+        rolled_handle = session.scalar(select(func.sum(KpiRollupDaily.handle_ms)))
+    assert len(facts) == 3 and volume == 3
+    assert {f.agent_id for f in facts} == {agent.id}
+    assert rolled_handle == sum(f.t_handle_ms for f in facts)
+    assert all(f.agent_sentiment is not None and f.customer_sentiment is not None for f in facts)
 
 
 def test_a_delighted_customer_earns_a_recognition(app, client, db, run_jobs, sandbox, host_tenant):
