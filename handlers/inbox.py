@@ -14,6 +14,7 @@ import logging
 import queue as stdqueue
 import threading
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -66,6 +67,8 @@ class InboxWriter:
         self._pending: stdqueue.Queue[_Request] = stdqueue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._stmt = None
+        self._conn = None
 
     @classmethod
     def init_app(cls, app) -> InboxWriter:
@@ -137,12 +140,40 @@ class InboxWriter:
                 unique.setdefault((row["tenant_id"], row["delivery_id"]), row)
         if not unique:
             return {}
-        table = InboxEvent.__table__
-        insert = pg_insert if self.db.is_postgres else sqlite_insert
-        stmt = (insert(table).values(list(unique.values())).on_conflict_do_nothing()
-                .returning(table.c.tenant_id, table.c.delivery_id, table.c.id))
-        with self.db.engine.begin() as conn:
-            return {(t, d): i for t, d, i in conn.execute(stmt)}
+        with self._connection() as conn:
+            rows = conn.execute(self._statement(), list(unique.values()))
+            return {(t, d): i for t, d, i in rows}
+
+    def _statement(self):
+        """One statement object, built once: SQLAlchemy caches its compiled form and sends the
+        rows as parameter sets (insertmanyvalues), instead of compiling a new VALUES list of
+        every group's size (which was half the writer's CPU)."""
+        if self._stmt is None:
+            table = InboxEvent.__table__
+            insert = pg_insert if self.db.is_postgres else sqlite_insert
+            self._stmt = (insert(table).on_conflict_do_nothing()
+                          .returning(table.c.tenant_id, table.c.delivery_id, table.c.id))
+        return self._stmt
+
+    @contextmanager
+    def _connection(self):
+        """The writer thread keeps one connection (no pool checkout or pre-ping per group) and
+        reconnects after an error. Without group commit, request threads insert concurrently,
+        so each takes a pooled connection of its own."""
+        if not self.group_commit:
+            with self.db.engine.begin() as conn:
+                yield conn
+            return
+        if self._conn is None or self._conn.closed:
+            self._conn = self.db.engine.connect()
+        try:
+            with self._conn.begin():
+                yield self._conn
+        except Exception:
+            self._conn.invalidate()
+            self._conn.close()
+            self._conn = None
+            raise
 
 
 def _share_out(group: list[_Request], new: dict[tuple[str, str], int]) -> list[AcceptResult]:

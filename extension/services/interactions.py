@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extension.models import Interaction, Tenant
@@ -37,6 +38,15 @@ class BatchContext:
             self._tenant = self.session.get(Tenant, self.tenant_id)
         return self._tenant
 
+    def prefetch(self, conversation_ids) -> None:
+        """Load the batch's known interactions in one query instead of one per conversation."""
+        wanted = sorted(c for c in conversation_ids if c and c not in self.interactions)
+        for start in range(0, len(wanted), 500):
+            found = self.session.scalars(select(Interaction).where(
+                Interaction.tenant_id == self.tenant_id,
+                Interaction.conversation_id.in_(wanted[start:start + 500])))
+            self.interactions.update((i.conversation_id, i) for i in found)
+
     def interaction(self, conversation_id: str) -> Interaction:
         found = self.interactions.get(conversation_id)
         if found is None or found not in self.session:  # a rolled-back merge expunged it
@@ -54,18 +64,31 @@ class BatchContext:
         from extension.services import coaching
 
         _score_transcripts(self)
+        live = [cid for cid in sorted(self.touched)
+                if self.interactions[cid] in self.session]  # else only a failed merge made it
+        failed: dict[str, Exception] = {}
+        try:
+            with self.session.begin_nested():  # one savepoint; row by row only on failure
+                for conversation_id in live:
+                    coaching.evaluate_interaction(self.interactions[conversation_id], self)
+        except Exception:
+            self.agents_with_new_flags.clear()
+            failed = self._evaluate_one_by_one(live)
+        coaching.decide_for_agents(self, sorted(self.agents_with_new_flags))
+        _record_facts(self, skip=failed)
+        return failed
+
+    def _evaluate_one_by_one(self, conversation_ids: list[str]) -> dict[str, Exception]:
+        from extension.services import coaching
+
         failed = {}
-        for conversation_id in sorted(self.touched):
-            if self.interactions[conversation_id] not in self.session:
-                continue  # only a failed merge created it; that event is retried
+        for conversation_id in conversation_ids:
             try:
                 with self.session.begin_nested():
                     coaching.evaluate_interaction(self.interactions[conversation_id], self)
             except Exception as exc:
                 log.exception("evaluating conversation %s failed", conversation_id)
                 failed[conversation_id] = exc
-        coaching.decide_for_agents(self, sorted(self.agents_with_new_flags))
-        _record_facts(self, skip=failed)
         return failed
 
 
@@ -79,8 +102,8 @@ def _record_facts(context: BatchContext, *, skip) -> None:
     sources know (CSAT, QA, predictions, the inquiry from sync) are kept, not blanked."""
     from extension.services import analytics
 
-    ready = [i for cid, i in sorted(context.interactions.items())
-             if cid not in skip and i in context.session and i.agent_id and i.ended_at]
+    touched = [context.interactions[cid] for cid in sorted(context.touched) if cid not in skip]
+    ready = [i for i in touched if i in context.session and i.agent_id and i.ended_at]
     if not ready:
         return
     with context.session.begin_nested():
