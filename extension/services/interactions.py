@@ -31,6 +31,7 @@ class BatchContext:
     touched: set[str] = field(default_factory=set)
     needs_sentiment: set[str] = field(default_factory=set)
     agents_with_new_flags: set[str] = field(default_factory=set)
+    prefetched: set[str] = field(default_factory=set)
 
     @property
     def tenant(self) -> Tenant:
@@ -41,6 +42,7 @@ class BatchContext:
     def prefetch(self, conversation_ids) -> None:
         """Load the batch's known interactions in one query instead of one per conversation."""
         wanted = sorted(c for c in conversation_ids if c and c not in self.interactions)
+        self.prefetched.update(wanted)
         for start in range(0, len(wanted), 500):
             found = self.session.scalars(select(Interaction).where(
                 Interaction.tenant_id == self.tenant_id,
@@ -49,7 +51,9 @@ class BatchContext:
 
     def interaction(self, conversation_id: str) -> Interaction:
         found = self.interactions.get(conversation_id)
-        if found is None or found not in self.session:  # a rolled-back merge expunged it
+        known_absent = found is None and conversation_id in self.prefetched
+        if not known_absent and (found is None or found not in self.session):
+            # not prefetched, or a rolled-back merge expunged it: ask the database
             found = self.session.get(Interaction, (self.tenant_id, conversation_id))
         if found is None:
             found = Interaction(tenant_id=self.tenant_id, conversation_id=conversation_id,
