@@ -138,6 +138,19 @@ def watch(app, sandbox: str, sent: dict[str, float], *, timeout: float) -> list[
     return [Sample(a, booked.get(a), on_host.get(a)) for a in sent]
 
 
+def wait_for_worker(redis_url: str, *, timeout: float = 90.0) -> None:
+    """Measure steady state: the worker registers with RQ only after loading its model."""
+    from redis import Redis
+    from rq import Worker
+
+    connection = Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while not Worker.all(connection=connection):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker did not start")
+        time.sleep(0.2)
+
+
 def run(agents: int, timeout: float) -> tuple[list[Sample], dict]:
     sandbox_proc, sandbox = start_sandbox()
     try:
@@ -151,6 +164,7 @@ def run(agents: int, timeout: float) -> tuple[list[Sample], dict]:
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                           start_new_session=True)
                 try:
+                    wait_for_worker(redis_url)
                     with gunicorn("wsgi:app", env=env, ready_path="/readyz") as server:
                         rng = random.Random(9)
                         sent = {a: trigger(server.url, secret, a, rng)

@@ -40,6 +40,15 @@ def start_scheduler(app) -> threading.Event:
     return stop
 
 
+def warm_up(app) -> None:
+    """Load the sentiment model before taking jobs: the learned model needs seconds to load,
+    which would otherwise land on the first event's latency."""
+    from extension.services import text
+
+    with app.app_context():
+        text.party_scores([{"party": "agent", "text": "Thanks for calling."}])
+
+
 def run_worker(app, queues: list[str], *, burst: bool = False) -> None:
     from rq import SimpleWorker
     from rq.serializers import JSONSerializer
@@ -47,6 +56,8 @@ def run_worker(app, queues: list[str], *, burst: bool = False) -> None:
     dispatcher = get_dispatcher(app)
     if not hasattr(dispatcher, "redis"):
         raise SystemExit("REDIS_URL is not set: the web process runs jobs in-process already")
+    if not burst:
+        warm_up(app)
     stop = start_scheduler(app) if not burst else None
 
     class AppWorker(SimpleWorker):

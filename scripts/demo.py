@@ -75,8 +75,10 @@ def create_tenant(app) -> str:
 
 
 def serve(app) -> None:
-    from extension.worker import start_scheduler
+    from extension.worker import start_scheduler, warm_up
 
+    say("loading the sentiment model")
+    warm_up(app)
     server = make_server("127.0.0.1", PORT, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     start_scheduler(app)
