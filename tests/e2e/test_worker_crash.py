@@ -6,6 +6,7 @@ worker to kill)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -31,8 +32,15 @@ def start_worker(settings, log_path) -> subprocess.Popen:
            "COACHWIRE_QUEUE_NAMESPACE": settings.queue_namespace,
            "COACHWIRE_INBOX_GRACE_SECONDS": "1", "COACHWIRE_EFFECT_LEASE_SECONDS": "2"}
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
+    # Its own process group: RQ forks a scheduler process, which must die with the worker.
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def kill(worker: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
 
 
 def counts(db) -> tuple[int, int]:
@@ -77,8 +85,7 @@ def test_killing_the_worker_mid_stream_loses_nothing_and_books_once(
         # Kill as soon as the first batch has committed: later batches are mid-flight.
         started = wait_until(lambda: counts(db)[0] < total, 120, step=0.01)
         assert started, "worker never started:\n" + log_path.read_text()[-3000:]
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+        kill(worker)
         interrupted = counts(db)
         worker = start_worker(settings, log_path)
         assert wait_until(lambda: counts(db)[0] == 0, 120), "inbox never drained"
@@ -94,8 +101,7 @@ def test_killing_the_worker_mid_stream_loses_nothing_and_books_once(
         assert 0 < interrupted[0] < total, "the kill did not land mid-stream"
         print(f"rows waiting when killed: {interrupted[0]} of {total}; booked: {booked_here}")
     finally:
-        worker.kill()
-        worker.wait(timeout=10)
+        kill(worker)
 
 
 def _unsettled(db) -> int:
