@@ -58,6 +58,7 @@ class Settings:
     sweep_seconds: int = 15
     inbox_grace_seconds: int = 30
     effect_lease_seconds: int = 120
+    sta_grace_seconds: int = 600
     extra: dict = field(default_factory=dict)
 
     @property
@@ -95,6 +96,7 @@ def from_env(env: dict | None = None) -> Settings:
         sweep_seconds=_int(env, "COACHWIRE_SWEEP_SECONDS", 15),
         inbox_grace_seconds=_int(env, "COACHWIRE_INBOX_GRACE_SECONDS", 30),
         effect_lease_seconds=_int(env, "COACHWIRE_EFFECT_LEASE_SECONDS", 120),
+        sta_grace_seconds=_int(env, "COACHWIRE_STA_GRACE_SECONDS", 600),
     )
     check(settings)
     return settings

@@ -23,7 +23,7 @@ from extension.models import InboxEvent
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
 from extension.services import audit, booking
-from extension.services.interactions import BatchContext
+from extension.services.interactions import BatchContext, release_transcript_fallbacks
 from handlers import routes
 from handlers.normalize import DomainEvent
 
@@ -148,6 +148,11 @@ def sweep() -> dict:
     dispatcher = get_dispatcher()
     for tenant_id in tenant_ids:
         dispatcher.enqueue(drain_inbox, tenant_id)
+    with db.session() as session:
+        grace = timedelta(seconds=current_app.config["SETTINGS"].sta_grace_seconds)
+        released = release_transcript_fallbacks(session, grace=grace)
+    for tenant_id in released:
+        booking.dispatch_effects(tenant_id)
     effects = booking.sweep_effects()
     return {"tenants": sorted(tenant_ids), "effects": effects}
 

@@ -31,7 +31,9 @@ class Interaction(Base):
     t_handle_ms: Mapped[int | None]
     transferred: Mapped[bool | None]
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    customer_sentiment: Mapped[float | None]
+    customer_sentiment: Mapped[float | None]  # from the host (Genesys STA), -1..1
+    transcript_customer_sentiment: Mapped[float | None]  # our own score of the customer's lines
+    fallback_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sentiment_trend: Mapped[float | None]
     agent_sentiment: Mapped[float | None]
     transcript: Mapped[list | None] = mapped_column(JSONType)

@@ -29,10 +29,24 @@ def tenant_policy(tenant) -> dict:
     return tenant.policy or policies.DEFAULT_POLICY
 
 
-def facts_for(interaction: Interaction, history: dict[str, int]) -> dict:
+def customer_sentiment(interaction: Interaction, *, host_scores_expected: bool) -> float | None:
+    """The host's score when it has come; our transcript score only when the host gives none.
+
+    A tenant whose host scores conversations (STA) may deliver that score after the transcript;
+    using ours meanwhile would make the outcome depend on arrival order. So ours waits until the
+    sweeper marks the conversation as past its grace period (`fallback_after`).
+    """
+    if interaction.customer_sentiment is not None:
+        return interaction.customer_sentiment
+    waiting = host_scores_expected and (interaction.fallback_after is None
+                                        or interaction.fallback_after > utcnow())
+    return None if waiting else interaction.transcript_customer_sentiment
+
+
+def facts_for(interaction: Interaction, history: dict[str, int], *, customer: float | None) -> dict:
     transcript = " ".join(p["text"] for p in interaction.transcript or [])
     facts = {
-        "customer_sentiment": interaction.customer_sentiment,
+        "customer_sentiment": customer,
         "agent_sentiment": interaction.agent_sentiment,
         "channel": interaction.channel, "queue_id": interaction.queue_id,
         "wrapup_code": interaction.wrapup_code, "t_handle_ms": interaction.t_handle_ms,
@@ -56,10 +70,11 @@ def _history(context, interaction: Interaction, policy: dict) -> dict[str, int]:
 
 def evaluate_interaction(interaction: Interaction, context) -> None:
     """Re-run the policy whenever an interaction gains facts; outcomes are stored once per rule."""
-    if not interaction.agent_id or interaction.customer_sentiment is None:
+    customer = customer_sentiment(interaction, host_scores_expected=context.host_scores)
+    if not interaction.agent_id or customer is None:
         return
     policy = tenant_policy(context.tenant)
-    facts = facts_for(interaction, _history(context, interaction, policy))
+    facts = facts_for(interaction, _history(context, interaction, policy), customer=customer)
     outcomes = policies.evaluate(policy, facts)
     seen = set(interaction.outcomes or [])
     for outcome in outcomes:

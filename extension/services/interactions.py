@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,11 +28,21 @@ class BatchContext:
     session: Session
     tenant_id: str
     _tenant: Tenant | None = None
+    _host_scores: bool | None = None
     interactions: dict[str, Interaction] = field(default_factory=dict)
     touched: set[str] = field(default_factory=set)
     needs_sentiment: set[str] = field(default_factory=set)
     agents_with_new_flags: set[str] = field(default_factory=set)
     prefetched: set[str] = field(default_factory=set)
+
+    @property
+    def host_scores(self) -> bool:
+        """Does this tenant's host send customer sentiment (STA)? Seen once, assumed after."""
+        if self._host_scores is None:
+            self._host_scores = self.session.scalar(select(Interaction.conversation_id).where(
+                Interaction.tenant_id == self.tenant_id,
+                Interaction.customer_sentiment.is_not(None)).limit(1)) is not None
+        return self._host_scores
 
     @property
     def tenant(self) -> Tenant:
@@ -125,7 +136,33 @@ def _fact_record(interaction: Interaction, stored: dict) -> dict:
         if value is not None:
             record[name] = value
     record.setdefault("inquiry", interaction.wrapup_code)
+    if interaction.customer_sentiment is None and interaction.transcript_customer_sentiment is not None:
+        record["customer_sentiment"] = interaction.transcript_customer_sentiment
     return record
+
+
+def release_transcript_fallbacks(session: Session, *, grace: timedelta, limit: int = 2000) -> set[str]:
+    """Evaluate conversations that waited `grace` for the host's customer score in vain, with
+    our transcript score instead. Returns the tenants touched (their effects need dispatching)."""
+    from extension.models._types import utcnow
+
+    now = utcnow()
+    waiting = session.scalars(select(Interaction).where(
+        Interaction.customer_sentiment.is_(None),
+        Interaction.transcript_customer_sentiment.is_not(None),
+        Interaction.fallback_after.is_(None), Interaction.agent_id.is_not(None),
+        Interaction.updated_at <= now - grace).order_by(Interaction.updated_at).limit(limit)).all()
+    by_tenant: dict[str, list[Interaction]] = {}
+    for interaction in waiting:
+        by_tenant.setdefault(interaction.tenant_id, []).append(interaction)
+    for tenant_id, interactions in by_tenant.items():
+        context = BatchContext(session=session, tenant_id=tenant_id)
+        for interaction in interactions:
+            interaction.fallback_after = now
+            context.interactions[interaction.conversation_id] = interaction
+            context.touched.add(interaction.conversation_id)
+        context.finish()
+    return set(by_tenant)
 
 
 def _score_transcripts(context: BatchContext) -> None:
@@ -135,8 +172,7 @@ def _score_transcripts(context: BatchContext) -> None:
     for interaction, scores in zip(pending, text.party_scores_many(
             [i.transcript or [] for i in pending]), strict=True):
         interaction.agent_sentiment = scores.get("agent")
-        if interaction.customer_sentiment is None and scores.get("customer") is not None:
-            interaction.customer_sentiment = scores["customer"]
+        interaction.transcript_customer_sentiment = scores.get("customer")
 
 
 def apply_ended(context: BatchContext, data: dict) -> None:
@@ -155,6 +191,7 @@ def apply_sentiment(context: BatchContext, data: dict) -> None:
         return
     interaction = context.interaction(data["conversation_id"])
     interaction.customer_sentiment = float(data["customer_score"])
+    context._host_scores = True
     if data.get("trend") is not None:
         interaction.sentiment_trend = float(data["trend"])
 

@@ -340,9 +340,8 @@ def test_any_arrival_order_merges_into_the_same_interaction(client, db, run_jobs
         assert snapshot(db, tenant_id, conversation_id) == reference, order
 
 
-@pytest.mark.xfail(strict=True, reason="outcomes reached on the transcript's customer score are "
-                   "kept when the STA score arrives later and disagrees (reported to the lead)")
 def test_order_does_not_matter_when_transcript_and_sta_disagree(client, db, run_jobs, tenant):
+    """Once the host is known to score conversations, our transcript score waits for it."""
     tenant_id, _ = tenant
     early = conversation_messages("c-early", "agent-1", sta_score=-50)
     late = conversation_messages("c-late", "agent-2", sta_score=-50)
@@ -351,3 +350,28 @@ def test_order_does_not_matter_when_transcript_and_sta_disagree(client, db, run_
         deliver(client, tenant, [early[early_part], late[late_part]])
         run_jobs()
     assert snapshot(db, tenant_id, "c-early") == snapshot(db, tenant_id, "c-late")
+
+
+def test_without_a_host_score_the_transcript_score_is_used_after_the_grace_period(
+        app, client, db, run_jobs, tenant):
+    """The host scores conversations (one STA event seen), but not this one: after the grace
+    period the sweeper evaluates it with our own score of the customer's lines."""
+    tenant_id, _ = tenant
+    deliver(client, tenant, list(conversation_messages("c-scored", "agent-1", sta_score=10).values()))
+    orphan = conversation_messages("c-orphan", "agent-2", sta_score=-50)
+    deliver(client, tenant, [orphan["user.end"], orphan["acw"], orphan["transcript"]])
+    run_jobs()
+    waiting = interaction(db, tenant_id, "c-orphan")
+    assert waiting.customer_sentiment is None and waiting.transcript_customer_sentiment < -0.6
+    assert waiting.outcomes == []  # held back: the host's score may still come
+
+    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(sta_grace_seconds=0)
+    with app.app_context():
+        jobs.sweep()
+    run_jobs()
+    released = interaction(db, tenant_id, "c-orphan")
+    assert released.fallback_after is not None
+    assert released.outcomes == ["negative-interaction"]
+    with db.session() as session:
+        assert session.scalar(select(Flag.rule_id).where(Flag.conversation_id == "c-orphan")) \
+            == "negative-interaction"
