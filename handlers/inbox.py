@@ -86,7 +86,6 @@ class InboxWriter:
         self._start_lock = threading.Lock()
         self._stmts: dict[int, object] = {}
         self._conn = None
-        self._notices: stdqueue.Queue[set[str]] = stdqueue.Queue()
 
     @classmethod
     def init_app(cls, app) -> InboxWriter:
@@ -119,7 +118,6 @@ class InboxWriter:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, daemon=True, name="inbox-writer")
                 self._thread.start()
-                threading.Thread(target=self._notify_loop, daemon=True, name="inbox-notify").start()
 
     def _loop(self) -> None:
         while True:
@@ -145,32 +143,11 @@ class InboxWriter:
         results = _share_out(group, new)
         for request, result in zip(group, results, strict=True):
             request.future.set_result(result)
-        tenants = {r.tenant_id for r, res in zip(group, results, strict=True) if res.accepted}
-        if tenants:
-            self._notices.put(tenants)
-
-    def _notify_loop(self) -> None:
-        """Tell the queue about committed tenants off the writer's path: a Redis round trip per
-        group would otherwise bound how fast groups can commit. Notices that pile up meanwhile
-        are merged into one call."""
-        while True:
-            batches = [self._notices.get()]
-            while True:
-                try:
-                    batches.append(self._notices.get_nowait())
-                except stdqueue.Empty:
-                    break
-            try:
-                self.on_committed(set().union(*batches))
-            except Exception:  # the sweeper re-enqueues; the events are already safe
-                log.exception("enqueue after commit failed")
-            finally:
-                for _ in batches:
-                    self._notices.task_done()
-
-    def wait_notified(self) -> None:
-        """Block until every commit so far has been notified to the queue (tests, shutdown)."""
-        self._notices.join()
+        try:
+            self.on_committed({r.tenant_id for r, res in zip(group, results, strict=True)
+                               if res.accepted})
+        except Exception:  # the sweeper re-enqueues; the events are already safe
+            log.exception("enqueue after commit failed")
 
     def _insert(self, group: list[_Request]) -> dict[tuple[str, str], int]:
         """Insert every row once; return {(tenant, delivery_id): id} for rows that were new."""
@@ -215,10 +192,6 @@ class InboxWriter:
             return
         if self._conn is None or self._conn.closed:
             self._conn = self.db.engine.connect()
-            if self.db.is_postgres:
-                # Each chunk is one atomic INSERT; a redelivery after a partial failure is a
-                # duplicate the unique key absorbs. Autocommit saves BEGIN and COMMIT round trips.
-                self._conn = self._conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
             with self._conn.begin():
                 yield self._conn

@@ -122,7 +122,6 @@ def run_jobs(app):
     """Run every queued job to completion with a real worker (RQ burst) or the embedded one."""
 
     def run(timeout: float = 30.0) -> None:
-        app.extensions["coachwire.inbox"].wait_notified()  # commits reach the queue first
         dispatcher = app.extensions["coachwire.queue"]
         if hasattr(dispatcher, "redis"):
             from extension.worker import run_worker

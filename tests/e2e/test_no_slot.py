@@ -67,7 +67,6 @@ def test_a_fully_booked_supervisor_gets_a_task_and_an_email(mail_app, sandbox, h
 
 
 def _run_all(app) -> None:
-    app.extensions["coachwire.inbox"].wait_notified()
     dispatcher = app.extensions["coachwire.queue"]
     for _ in range(3):
         if hasattr(dispatcher, "redis"):
