@@ -36,7 +36,21 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from extension.api import alerts, forecasts, metrics, openapi, performance
+    from extension.api import (
+        alerts,
+        calibrations,
+        disputes,
+        drilldown,
+        evaluations,
+        forecasts,
+        forms,
+        interaction_analytics,
+        metrics,
+        openapi,
+        performance,
+        sampling_plans,
+        workload,
+    )
     from extension.api.health import bp as health_bp
     from extension.api.install import bp as install_bp
     from extension.cli import register as register_cli
@@ -45,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(install_bp)
     app.register_blueprint(webhooks_bp)
-    for api in (metrics, performance, alerts, forecasts, openapi):
+    for api in (metrics, performance, alerts, forecasts, drilldown, forms, evaluations, disputes,
+                calibrations, workload, sampling_plans, interaction_analytics, openapi):
         app.register_blueprint(api.bp)
     register_cli(app)

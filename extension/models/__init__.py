@@ -8,6 +8,9 @@ from extension.models.interactions import Interaction
 from extension.models.people import Person
 from extension.models.tenants import Tenant
 
+# modules filled by the quality and sync work; imported so their tables register
+from extension.models import calibration, quality, sampling, sync  # noqa: F401  isort: skip
+
 __all__ = [
     "Appointment",
     "AuditEntry",

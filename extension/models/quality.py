@@ -1,0 +1,3 @@
+"""Quality management: forms (versioned), evaluations, answers, disputes, evaluator workload."""
+
+from __future__ import annotations
