@@ -59,11 +59,19 @@ def _operations(rule, view) -> dict:
                   for name in sorted(rule.arguments)]
     if meta["query"] is not None:
         parameters.append({"in": "query", "schema": meta["query"]})
-    responses = {"200": {"description": "OK", "content": {"application/json": {"schema": meta["response"]}}}}
-    for status, text in _PROBLEMS.items():
+    status = str(meta.get("status", 200))
+    if meta["response"] is None:
+        responses = {status: {"description": "Done"}}
+    else:
+        responses = {status: {"description": "OK",
+                              "content": {"application/json": {"schema": meta["response"]}}}}
+    for status, text in {**_PROBLEMS, **meta.get("problems", {})}.items():
         responses[status] = {"description": text,
                              "content": {"application/problem+json": {"schema": "ProblemDetails"}}}
     operation = {"summary": meta["summary"], "description": meta["doc"] or "", "tags": [meta["tag"]],
                  "parameters": parameters, "responses": responses, "security": [{"bearerAuth": []}],
                  "x-permission": meta["permission"]}
+    if meta.get("body") is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": meta["body"]}}}
     return {method.lower(): operation for method in sorted(rule.methods - {"HEAD", "OPTIONS"})}

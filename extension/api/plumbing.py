@@ -20,13 +20,20 @@ from extension.services.analytics_query import Slice
 DEFAULT_DAYS = 30
 
 
-def documented(*, summary: str, query: type[Schema] | None = None, response: type[Schema],
-               tag: str = "analytics"):
-    """Attach the OpenAPI description to a view (read by extension.api.openapi)."""
+def documented(*, summary: str, query: type[Schema] | None = None, response: type[Schema] | None,
+               tag: str = "analytics", body: type[Schema] | None = None, status: int = 200,
+               problems: dict[str, str] | None = None):
+    """Attach the OpenAPI description to a view (read by extension.api.openapi).
+
+    ``body`` is the JSON request schema (write operations), ``status`` the success code (201 for
+    a create, 204 for no content with ``response=None``), ``problems`` extra error codes such as
+    ``{"409": "Not in a state that allows it", "422": "Invalid body"}``.
+    """
 
     def decorator(view):
         view.openapi = {"summary": summary, "query": query, "response": response, "tag": tag,
-                        "permission": getattr(view, "permission", None), "doc": view.__doc__}
+                        "permission": getattr(view, "permission", None), "doc": view.__doc__,
+                        "body": body, "status": status, "problems": problems or {}}
         return view
 
     return decorator
@@ -38,6 +45,22 @@ def parse(schema: type[Schema]) -> dict:
         return schema().load(request.args.to_dict())
     except ValidationError as exc:
         raise Problem(400, "Bad Request", "Invalid query parameters.", errors=_flatten(exc.messages)) from exc
+
+
+def parse_body(schema: type[Schema] | Schema, *, partial: bool = False) -> dict:
+    """The request's JSON body through ``schema``, or a problem: 415 if it is not JSON, 400 if it
+    does not parse, 422 naming each invalid field by its dotted path (``groups.0.weight``)."""
+    if not request.is_json:
+        raise Problem(415, "Unsupported Media Type", "Send the body as application/json.")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise Problem(400, "Bad Request", "The body is not valid JSON.")
+    instance = schema() if isinstance(schema, type) else schema
+    try:
+        return instance.load(data, partial=partial)
+    except ValidationError as exc:
+        raise Problem(422, "Unprocessable Content", "The body has invalid fields.",
+                      errors=_flatten(exc.messages)) from exc
 
 
 def _flatten(messages, prefix: str = "") -> list[dict]:
