@@ -65,7 +65,7 @@ def timed(fn, *, repeat: int) -> list[float]:
     return times
 
 
-def http_views(app, *, repeat: int) -> dict[str, list[float]]:
+def http_views(app, *, repeat: int, agent_count: int) -> dict[str, list[float]]:
     from extension.auth import tokens
 
     client = app.test_client()
@@ -78,22 +78,30 @@ def http_views(app, *, repeat: int) -> dict[str, list[float]]:
         response = client.get(url, headers=headers, query_string={**span, **params})
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
 
+    agents = itertools.cycle(f"a{i:04d}" for i in range(0, agent_count, 7))
+    peers = app.extensions["coachwire.peers"]
+
+    def cold():
+        peers._entries.clear()  # the first request of an interval sums the peers
+        get("/api/v1/agents/a0001/performance")
+
     return {"team view (12 agents x 8 KPIs x 90 days)": timed(
                 lambda: get("/api/v1/teams/t000/performance", period="day"), repeat=repeat),
-            "agent inquiry view (90 days)": timed(
-                lambda: get("/api/v1/agents/a0000/performance"), repeat=repeat)}
+            "agent inquiry view (90 days), a different agent each time": timed(
+                lambda: get(f"/api/v1/agents/{next(agents)}/performance"), repeat=repeat),
+            "agent inquiry view, cold (peer snapshot summed in the request)": timed(cold, repeat=3)}
 
 
 def quartiles_week(app) -> float:
-    from extension.domain.kpi_ranking import quartile_labels
-    from extension.services.analytics_ranking import cell_sums
-    from extension.services.analytics_sums import summary_from_sums
+    """Every agent's label in every inquiry x channel cell for one week, from the rollups."""
+    from extension.services import analytics_peers
+
+    week = _week_slice()
 
     def run():
         with app.extensions["coachwire.db"].session() as session:
-            cells = cell_sums(session, _week_slice())
-        for per_agent in cells.values():
-            quartile_labels({a: summary_from_sums(s)["aes"] for a, s in per_agent.items()})
+            snapshot = analytics_peers.build(session, tenant_id="bench", start=week.start, end=week.end)
+        assert sum(len(labels) for labels in snapshot.labels_for_all().values()) > 0
 
     return min(timed(run, repeat=3))
 
@@ -123,6 +131,22 @@ def naive(app, *, repeat: int) -> dict[str, float]:
     return {"team": percentile(timed(team, repeat=repeat), 95), "cells": min(timed(cells, repeat=3))}
 
 
+def incremental_rate(app, *, agents: int, rows: int, batch: int) -> float:
+    """upsert_facts of new interactions on top of what is loaded: the live path's rate."""
+    from extension.services import analytics, analytics_demo
+
+    db = app.extensions["coachwire.db"]
+    records = analytics_demo.interactions(agents=agents, days=7, seed=99, end=END + timedelta(days=7),
+                                          per_agent_day=rows / (agents * 7) / 0.9)
+    records = itertools.islice(records, rows)
+    stored, started = 0, time.perf_counter()
+    while chunk := list(itertools.islice(records, batch)):
+        with db.session() as session:
+            analytics.upsert_facts(session, tenant_id="bench", records=chunk, tz="UTC")
+        stored += len(chunk)
+    return stored / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -130,19 +154,42 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--bulk", action="store_true",
+                        help="COPY generated facts and build rollups in SQL (for millions of rows); "
+                             "the incremental rate is then measured on 50,000 more interactions")
+    parser.add_argument("--check-bulk", action="store_true",
+                        help="with --bulk: verify the SQL rollups equal the product's (small loads)")
     args = parser.parse_args()
     with bench_database() as url, bench_redis() as redis_url:
         app = make_app(url, redis_url)
         create_tenant(app, "bench")
-        rate = load(app, agents=args.agents, days=args.days, rows=args.rows, batch=args.batch)
-        views = http_views(app, repeat=args.repeat)
+        if args.bulk:
+            from bench import bulk
+
+            with app.extensions["coachwire.db"].session() as session:
+                from extension.models import Person
+                from extension.services import analytics_demo
+
+                session.add_all(Person(tenant_id="bench", **p) for p in analytics_demo.people(args.agents))
+            bulk.load(app.extensions["coachwire.db"].engine, rows=args.rows, agents=args.agents,
+                      days=args.days, end=END)
+            if args.check_bulk:
+                log(f"SQL rollups equal the product's: {bulk.check_rollups(app):,} rows compared")
+        else:
+            rate = load(app, agents=args.agents, days=args.days, rows=args.rows, batch=args.batch)
+        views = http_views(app, repeat=args.repeat, agent_count=args.agents)
         quartile_ms, raw = quartiles_week(app), naive(app, repeat=args.repeat)
+        if args.bulk:
+            rate = incremental_rate(app, agents=args.agents, rows=50_000, batch=args.batch)
         app.extensions["coachwire.queue"].shutdown()
         app.extensions["coachwire.db"].dispose()
     rows = [("rollup maintenance (upsert_facts)", f"{rate:,.0f} interactions/s", "", "")]
+    cold = views.pop("agent inquiry view, cold (peer snapshot summed in the request)")
     for name, times in views.items():
         p50, p95 = percentile(times, 50), percentile(times, 95)
         rows.append((name + " p95", f"{p95:.1f} ms", f"p50 {p50:.1f} ms", ""))
+    rows.append(("agent view, cold (sums the peers)", f"{min(cold):.0f} ms", "",
+                 f"once per interval per process every {app.config['SETTINGS'].peer_snapshot_seconds} s"))
     team_p95 = percentile(next(iter(views.values())), 95)
     rows.append(("naive GROUP BY, team view p95", f"{raw['team']:.1f} ms", "",
                  f"SQL only; API team view / naive = {team_p95 / raw['team']:.2f}"))

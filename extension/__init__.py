@@ -28,6 +28,9 @@ def _init_extensions(app: Flask) -> None:
 
     Database().init_app(app)
     app.extensions["coachwire.box"] = SecretBox(app.config["SETTINGS"].data_keys)
+    from extension.services.analytics_peers import PeerCache
+
+    app.extensions["coachwire.peers"] = PeerCache(app.config["SETTINGS"].peer_snapshot_seconds)
     queue.init_app(app)
     problems.init_app(app)
     from handlers.inbox import InboxWriter

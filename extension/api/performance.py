@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from extension.api import schemas
 from extension.api.plumbing import documented, local_range, offset_of, page, parse, respond
@@ -29,7 +29,9 @@ def agent_performance(agent_id: str):
         agent = scope.agent_or_404(session, principal, agent_id)
         start, end = local_range(session, principal, args)
         where = Slice(tenant_id=principal.tenant_id, start=start, end=end)
-        body = performance.agent_performance(session, where, agent=agent)
+        peers = current_app.extensions["coachwire.peers"].get(session, tenant_id=principal.tenant_id,
+                                                              start=start, end=end)
+        body = performance.agent_performance(session, where, agent=agent, peers=peers)
     return respond({**body, "from": body.pop("from"), "to": body.pop("to")})
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .kpis import aes, group_records, kpi_summary, lower_is_better
@@ -22,6 +22,7 @@ __all__ = [
     "focus_metric",
     "kpis_by_inquiry",
     "peer_kpis_by_inquiry",
+    "quartile_label",
     "quartile_labels",
     "quartile_labels_by",
     "top_bottom_inquiries",
@@ -47,17 +48,19 @@ def quartile_labels(
     Agents whose value is None (no data) are not compared and get no label.
     """
     scored = {agent: v for agent, v in values_by_agent.items() if v is not None}
-    if len(set(scored.values())) <= 1:
-        return dict.fromkeys(scored, GOOD)
     ascending = sorted(scored.values())
+    direction = lower_is_better
+    return {agent: quartile_label(v, ascending, lower_is_better=direction) for agent, v in scored.items()}
+
+
+def quartile_label(value: float, ascending: Sequence[float], *, lower_is_better: bool = True) -> str:
+    """One agent's :func:`quartile_labels` label: ``ascending`` holds every agent's value (the
+    agent's own included), sorted. O(log n), for callers that keep the sorted values around."""
     n = len(ascending)
-
-    def better(value: float) -> int:
-        if lower_is_better:
-            return bisect_left(ascending, value)
-        return n - bisect_right(ascending, value)
-
-    return {agent: _quartile(better(v), n) for agent, v in scored.items()}
+    if n == 0 or ascending[0] == ascending[-1]:
+        return GOOD
+    better = bisect_left(ascending, value) if lower_is_better else n - bisect_right(ascending, value)
+    return _quartile(better, n)
 
 
 def _quartile(better: int, n: int) -> str:

@@ -8,19 +8,26 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from extension.domain.kpis import period_label
 from extension.models import Person
+from extension.services import analytics_peers
 from extension.services import analytics_ranking as ranking
-from extension.services.analytics_query import Slice, kpi_rows, total
-from extension.services.analytics_sums import summary_from_sums
+from extension.services.analytics_peers import PeerSnapshot
+from extension.services.analytics_query import Slice, sums_by, total
+from extension.services.analytics_sums import METRIC_FUNCTIONS, add, summary_from_sums, zero
 
 
-def agent_performance(session: Session, where: Slice, *, agent: Person) -> dict[str, Any]:
+def agent_performance(session: Session, where: Slice, *, agent: Person,
+                      peers: PeerSnapshot | None = None) -> dict[str, Any]:
     """KPIs, AES, quartile labels per inquiry x channel (against every agent of the tenant),
-    top/bottom three inquiries, focus metric per inquiry and the comparison with the team."""
-    everyone = Slice(tenant_id=where.tenant_id, start=where.start, end=where.end)
-    cells = ranking.cell_sums(session, everyone)
+    top/bottom three inquiries, focus metric per inquiry and the comparison with the team.
+
+    The comparisons with peers come from ``peers`` (a snapshot of the same interval, possibly
+    cached: ``peers_as_of`` says when it was summed); the agent's KPIs and team are live."""
+    if peers is None:
+        peers = analytics_peers.build(session, tenant_id=where.tenant_id, start=where.start, end=where.end)
     mine = Slice(tenant_id=where.tenant_id, start=where.start, end=where.end, agent_ids=[agent.id])
-    focus = ranking.focus(cells, agent.id)
+    focus = peers.focus(agent.id)
     return {
         "agent_id": agent.id,
         "name": agent.name,
@@ -28,11 +35,11 @@ def agent_performance(session: Session, where: Slice, *, agent: Person) -> dict[
         "from": where.start,
         "to": where.end,
         "kpis": summary_from_sums(total(session, mine)),
-        "inquiries": [{**row, "focus": focus.get(row["inquiry"])}
-                      for row in ranking.by_inquiry(cells, agent.id)],
-        "quartiles": ranking.quartiles(cells, agent.id),
-        "impact": ranking.top_bottom(cells, agent.id),
+        "inquiries": [{**row, "focus": focus.get(row["inquiry"])} for row in peers.by_inquiry(agent.id)],
+        "quartiles": peers.quartiles(agent.id),
+        "impact": peers.top_bottom(agent.id),
         "team": _team_comparison(session, where, agent),
+        "peers_as_of": peers.as_of,
     }
 
 
@@ -55,20 +62,38 @@ def team_performance(session: Session, where: Slice, *, team_id: str, members: S
     ids = [m.id for m in members]
     shown = Slice(tenant_id=where.tenant_id, start=where.start, end=where.end, agent_ids=ids)
     series: dict[str, list] = {agent: [] for agent in ids}
-    for row in kpi_rows(session, shown, dims=("agent_id",), period=period):
-        series[row["agent_id"]].append(_point(row, metrics))
-    everyone = Slice(tenant_id=where.tenant_id, start=where.start, end=where.end, agent_ids=all_ids)
-    team_rows = kpi_rows(session, everyone, period=period)
+    point = _pointer(period, metrics)
+    rows = sums_by(session, shown, dims=("agent_id",), period=period)
+    for (agent, bucket), sums in rows:
+        series[agent].append(point(bucket, sums))
+    if set(ids) == set(all_ids):  # one page holds the whole team: its series is the members' sum
+        buckets: dict[Any, dict] = {}
+        for key, sums in rows:
+            add(buckets.setdefault(key[1], zero()), sums)
+        team = [point(bucket, sums) for bucket, sums in sorted(buckets.items())]
+    else:
+        everyone = Slice(tenant_id=where.tenant_id, start=where.start, end=where.end, agent_ids=all_ids)
+        team = [point(key[0], sums) for key, sums in sums_by(session, everyone, period=period)]
     return {
         "team_id": team_id,
         "period": period,
         "from": where.start,
         "to": where.end,
         "members": [{"agent_id": m.id, "name": m.name, "series": series[m.id]} for m in members],
-        "team": [_point(row, metrics) for row in team_rows],
+        "team": team,
     }
 
 
-def _point(row: dict[str, Any], metrics: Sequence[str]) -> dict[str, Any]:
-    return {"period": row["period"], "period_start": row["period_start"], "volume": row["volume"],
-            "metrics": {m: row[m] for m in metrics}}
+def _pointer(period: str, metrics: Sequence[str]):
+    """bucket, sums -> one series point with only the requested metrics (as kpi_row would)."""
+    functions = [(m, METRIC_FUNCTIONS[m]) for m in metrics]
+    labels: dict[Any, str] = {}
+
+    def point(bucket, sums) -> dict[str, Any]:
+        label = labels.get(bucket)
+        if label is None:
+            label = labels[bucket] = period_label(bucket, period)
+        return {"period": label, "period_start": bucket.isoformat(), "volume": sums["volume"],
+                "metrics": {m: fn(sums) for m, fn in functions}}
+
+    return point

@@ -12,12 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from extension.domain.kpis import PERIODS, period_label
 from extension.models import KpiRollupDaily
-from extension.services.analytics_sums import DIMENSIONS, SUM_COLUMNS, clean, summary_from_sums, zero
+from extension.services.analytics_sums import (
+    DIMENSIONS,
+    INT_COLUMNS,
+    SUM_COLUMNS,
+    clean,
+    summary_from_sums,
+    zero,
+)
 
 _rollups = KpiRollupDaily.__table__
 _PERIOD_COLUMN = {"day": "day", "week": "week", "month": "month", "quarter": "quarter"}
@@ -61,7 +68,9 @@ def sums_query(where: Slice, *, dims: tuple[str, ...] = (), period: str | None =
     if period is not None:
         groups.append(_rollups.c[_PERIOD_COLUMN[period]].label("bucket"))
         order.append(groups[-1])
-    sums = [func.sum(_rollups.c[c]).label(c) for c in SUM_COLUMNS]
+    # typed sums: PostgreSQL's SUM(bigint) is numeric, which the driver hands over as Decimal
+    sums = [cast(func.sum(_rollups.c[c]), BigInteger if c in INT_COLUMNS else Float).label(c)
+            for c in SUM_COLUMNS]
     query = select(*groups, *sums).group_by(*groups).having(func.sum(_rollups.c.volume) > 0)
     return _where(query, where).order_by(*order)
 
@@ -82,9 +91,12 @@ def sums_by(session: Session, where: Slice, *, dims: tuple[str, ...] = (), perio
         query = query.limit(limit).offset(offset)
     width = len(dims) + (period is not None)
     result = []
-    for row in session.execute(query):
+    for row in session.execute(query).all():
         key = tuple(None if v == "" else v for v in row[:width])
-        result.append((key, clean(row._mapping)))
+        values = row[width:]
+        # the sums arrive typed (see sums_query); clean() only for the odd NULL sum
+        sums = clean(row._mapping) if None in values else dict(zip(SUM_COLUMNS, values, strict=True))
+        result.append((key, sums))
     return result
 
 

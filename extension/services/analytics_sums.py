@@ -85,21 +85,39 @@ def _ratio(total: float, count: int) -> float | None:
     return float(total) / count if count else None
 
 
+def _mean_s(count: str, total: str):
+    def metric(sums: Mapping[str, Any]) -> float | None:
+        mean_ms = _ratio(sums[total], sums[count])
+        return None if mean_ms is None else mean_ms / 1000.0
+    return metric
+
+
+def _rate(yes: str, count: str):
+    return lambda sums: _ratio(sums[yes], sums[count])
+
+
+def _nps(sums: Mapping[str, Any]) -> float | None:
+    answers = sums["nps_n"]
+    return 100.0 * (sums["nps_promoters"] - sums["nps_detractors"]) / answers if answers else None
+
+
+# one function per KPI of extension.domain.kpis.kpi_summary, in its key order
+METRIC_FUNCTIONS = {
+    "volume": lambda sums: sums["volume"],
+    "aht_s": _mean_s("timed", "handle_ms"), "talk_s": _mean_s("talk_n", "talk_ms"),
+    "hold_s": _mean_s("hold_n", "hold_ms"), "acw_s": _mean_s("acw_n", "acw_ms"),
+    "transfer_rate": _rate("transfer_yes", "transfer_n"), "fcr_rate": _rate("fcr_yes", "fcr_n"),
+    "csat": _rate("csat_sum", "csat_n"), "qa": _rate("qa_sum", "qa_n"),
+    "customer_sentiment": _rate("csent_sum", "csent_n"), "agent_sentiment": _rate("asent_sum", "asent_n"),
+    "nps": _nps,
+    "aes": lambda sums: aes_from_sums(sums)["value"],
+    "aes_fallback": lambda sums: aes_from_sums(sums)["fallback"],
+}
+
+
 def summary_from_sums(sums: Mapping[str, Any]) -> dict[str, Any]:
     """:func:`extension.domain.kpis.kpi_summary`, same keys in the same order, from sums."""
-    summary: dict[str, Any] = {"volume": sums["volume"]}
-    for name, (count, total) in (("aht_s", ("timed", "handle_ms")), ("talk_s", ("talk_n", "talk_ms")),
-                                 ("hold_s", ("hold_n", "hold_ms")), ("acw_s", ("acw_n", "acw_ms"))):
-        mean_ms = _ratio(sums[total], sums[count])
-        summary[name] = None if mean_ms is None else mean_ms / 1000.0
-    summary["transfer_rate"] = _ratio(sums["transfer_yes"], sums["transfer_n"])
-    summary["fcr_rate"] = _ratio(sums["fcr_yes"], sums["fcr_n"])
-    summary["csat"] = _ratio(sums["csat_sum"], sums["csat_n"])
-    summary["qa"] = _ratio(sums["qa_sum"], sums["qa_n"])
-    summary["customer_sentiment"] = _ratio(sums["csent_sum"], sums["csent_n"])
-    summary["agent_sentiment"] = _ratio(sums["asent_sum"], sums["asent_n"])
-    promoters, detractors, answers = sums["nps_promoters"], sums["nps_detractors"], sums["nps_n"]
-    summary["nps"] = 100.0 * (promoters - detractors) / answers if answers else None
+    summary = {name: fn(sums) for name, fn in METRIC_FUNCTIONS.items() if not name.startswith("aes")}
     score = aes_from_sums(sums)
     summary["aes"], summary["aes_fallback"] = score["value"], score["fallback"]
     return summary

@@ -62,3 +62,41 @@ def test_focus_metric_and_team_comparison_match_the_domain(db, loaded, cells, re
                 assert actual[metric][name] is None
             else:
                 assert math.isclose(actual[metric][name], row[name], rel_tol=1e-9), (metric, name)
+
+
+@pytest.fixture
+def snapshot(db, loaded):
+    from extension.services import analytics_peers
+
+    with db.session() as session:
+        return analytics_peers.build(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
+
+
+@pytest.mark.parametrize("agent", [*AGENTS, "nobody"])
+def test_the_peer_snapshot_ranks_exactly_as_the_per_request_sums(cells, snapshot, agent):
+    """The cached path (numpy arrays summed once) against the straightforward one (dicts)."""
+    assert snapshot.quartiles(agent) == ranking.quartiles(cells, agent)
+    want, got = ranking.top_bottom(cells, agent), snapshot.top_bottom(agent)
+    for side in ("top", "bottom"):
+        assert [r["inquiry"] for r in got[side]] == [r["inquiry"] for r in want[side]]
+        for a, b in zip(got[side], want[side], strict=True):
+            assert math.isclose(a["impact"], b["impact"], rel_tol=1e-9, abs_tol=1e-12)
+            assert (a["volume"], a["fallback"]) == (b["volume"], b["fallback"])
+    want_focus, got_focus = ranking.focus(cells, agent), snapshot.focus(agent)
+    assert got_focus.keys() == want_focus.keys()
+    for inquiry, row in want_focus.items():
+        if row is None:
+            assert got_focus[inquiry] is None
+        else:
+            assert got_focus[inquiry]["metric"] == row["metric"]
+            assert math.isclose(got_focus[inquiry]["gap"], row["gap"], rel_tol=1e-9)
+            assert math.isclose(got_focus[inquiry]["peer_mean"], row["peer_mean"], rel_tol=1e-9)
+    assert snapshot.by_inquiry(agent) == ranking.by_inquiry(cells, agent)
+
+
+def test_labels_for_all_agents_match_the_domain(snapshot, records):
+    expected = kpi_ranking.quartile_labels_by(records, metric="aes")
+    got = snapshot.labels_for_all()
+    assert got.keys() == expected.keys()
+    for cell, labels in expected.items():
+        assert got[cell] == labels, cell

@@ -1,0 +1,308 @@
+"""Peer snapshots: what one agent is ranked against, summed once per (tenant, interval).
+
+The agent view ranks an agent against every agent of the tenant, per inquiry x channel. Summing
+the tenant's rollups on every request costs seconds at ten million interactions, while the
+answer for the peers is the same for all agents of the tenant. So one query sums each agent's
+vector per cell for the interval, the vectors go into numpy arrays (ints exact, floats as
+float64), and every agent's request reads them: quartile labels by binary search over the
+sorted AES values, inquiry impact from cell totals minus the agent's own vector, the focus
+metric from each inquiry's per-agent KPI arrays.
+
+Each web process keeps the snapshots of recent intervals for ``peer_snapshot_seconds``
+(``COACHWIRE_PEER_SNAPSHOT_SECONDS``, default 300; 0 = build per request): peer comparisons
+may be that old, and the response says as of when. The agent's own KPIs and the team
+comparison are always live. The results equal :mod:`extension.services.analytics_ranking`
+(and so the domain functions over raw records); the integration tests check both.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import BigInteger, Float, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from extension.domain import kpi_ranking
+from extension.domain.kpis import lower_is_better
+from extension.models import KpiRollupDaily
+from extension.services.analytics_sums import (
+    FLOAT_COLUMNS,
+    INT_COLUMNS,
+    add,
+    aes_from_sums,
+    summary_from_sums,
+)
+
+_TIE_DIGITS = 9  # as analytics_ranking: database float sums differ in the last bit
+_I = {name: i for i, name in enumerate(INT_COLUMNS)}
+_F = {name: i for i, name in enumerate(FLOAT_COLUMNS)}
+# focus metrics as (sum column, count column, divisor) so arrays reproduce summary_from_sums
+_RATIOS = {"aht_s": ("handle_ms", "timed", 1000.0), "hold_s": ("hold_ms", "hold_n", 1000.0),
+           "acw_s": ("acw_ms", "acw_n", 1000.0), "transfer_rate": ("transfer_yes", "transfer_n", None),
+           "fcr_rate": ("fcr_yes", "fcr_n", None), "csat": ("csat_sum", "csat_n", None),
+           "qa": ("qa_sum", "qa_n", None), "customer_sentiment": ("csent_sum", "csent_n", None)}
+assert set(_RATIOS) == set(kpi_ranking.FOCUS_METRICS)
+
+
+@dataclass
+class Block:
+    """Per-agent sum vectors of one cell (or one inquiry over its channels)."""
+
+    rows: dict[str, int]
+    ints: np.ndarray  # (agents, INT_COLUMNS) int64
+    floats: np.ndarray  # (agents, FLOAT_COLUMNS) float64
+
+    def sums(self, agent_id: str) -> dict[str, Any] | None:
+        i = self.rows.get(agent_id)
+        if i is None:
+            return None
+        out = dict(zip(INT_COLUMNS, (int(v) for v in self.ints[i]), strict=True))
+        out.update(zip(FLOAT_COLUMNS, (float(v) for v in self.floats[i]), strict=True))
+        return out
+
+    def column(self, name: str) -> np.ndarray:
+        return self.ints[:, _I[name]] if name in _I else self.floats[:, _F[name]]
+
+    def total(self) -> dict[str, Any]:
+        out = dict(zip(INT_COLUMNS, (int(v) for v in self.ints.sum(axis=0)), strict=True))
+        out.update(zip(FLOAT_COLUMNS, (float(v) for v in self.floats.sum(axis=0)), strict=True))
+        return out
+
+
+@dataclass
+class Cell:
+    block: Block
+    aes: list[float | None]  # per row, as aes_from_sums
+    ascending: list[float]  # every agent's AES with a value, rounded, sorted
+    total: dict[str, Any]
+
+
+@dataclass
+class Inquiry:
+    block: Block
+    metrics: dict[str, np.ndarray]  # focus metric -> per-row value (NaN when None)
+
+
+@dataclass
+class PeerSnapshot:
+    tenant_id: str
+    start: date
+    end: date
+    as_of: datetime
+    cells: dict[tuple, Cell] = field(default_factory=dict)  # (inquiry, channel), ordered
+    inquiries: dict[Any, Inquiry] = field(default_factory=dict)
+
+    # ---- what the agent view needs, for one agent -------------------------------------------
+    def quartiles(self, agent_id: str) -> list[dict[str, Any]]:
+        direction = lower_is_better("aes")
+        labels = []
+        for (inquiry, channel), cell in self.cells.items():
+            i = cell.block.rows.get(agent_id)
+            if i is None:
+                continue
+            value = cell.aes[i]
+            label = None if value is None else kpi_ranking.quartile_label(
+                round(value, _TIE_DIGITS), cell.ascending, lower_is_better=direction)
+            labels.append({"inquiry": inquiry, "channel": channel, "metric": "aes", "value": value,
+                           "label": label, "agents": len(cell.aes),
+                           "volume": int(cell.block.ints[i, _I["volume"]])})
+        return labels
+
+    def top_bottom(self, agent_id: str, *, n: int = 3) -> dict[str, list[dict[str, Any]]]:
+        """analytics_ranking.top_bottom: peers of a cell = its total minus the agent's vector."""
+        mine = {key: cell.block.sums(agent_id) for key, cell in self.cells.items()}
+        mine = {key: sums for key, sums in mine.items() if sums is not None}
+        total = sum(s["volume"] for s in mine.values())
+        impacts: dict[Any, dict[str, Any]] = {}
+        for (inquiry, channel), sums in mine.items():
+            peers = add(dict(self.cells[(inquiry, channel)].total), sums, sign=-1)
+            row = impacts.setdefault(inquiry, {"inquiry": inquiry, "impact": 0.0, "volume": 0,
+                                               "fallback": None, "compared": False})
+            row["volume"] += sums["volume"]
+            if not peers["volume"]:
+                continue
+            own, theirs = aes_from_sums(sums), aes_from_sums(peers)
+            if own["value"] is None or theirs["value"] is None or own["fallback"] != theirs["fallback"]:
+                continue
+            row["impact"] += (own["value"] - theirs["value"]) * sums["volume"] / total
+            row["compared"] = True
+            row["fallback"] = row["fallback"] or own["fallback"]
+        rows = [r for r in impacts.values() if r.pop("compared")]
+        ordered = sorted(rows, key=lambda r: (r["impact"], _text(r["inquiry"])))
+        top = [r for r in ordered if r["impact"] < 0][:n]
+        worse = (r for r in rows if r["impact"] > 0)
+        bottom = sorted(worse, key=lambda r: (-r["impact"], _text(r["inquiry"])))
+        return {"top": top, "bottom": bottom[:n]}
+
+    def focus(self, agent_id: str) -> dict[Any, dict | None]:
+        """kpi_ranking.focus_metric with every other agent of the inquiry as the peers."""
+        result: dict[Any, dict | None] = {}
+        for inquiry, entry in self.inquiries.items():
+            i = entry.block.rows.get(agent_id)
+            if i is None:
+                continue
+            best = None
+            for metric in kpi_ranking.FOCUS_METRICS:
+                gap = _gap(entry.metrics[metric], i, lower=lower_is_better(metric))
+                if gap is not None and gap[0] > 0 and (best is None or gap[0] > best["gap"]):
+                    best = {"metric": metric, "gap": gap[0], "agent": float(entry.metrics[metric][i]),
+                            "peer_mean": gap[1]}
+            result[inquiry] = best
+        return result
+
+    def by_inquiry(self, agent_id: str) -> list[dict[str, Any]]:
+        rows = []
+        for inquiry, entry in self.inquiries.items():
+            sums = entry.block.sums(agent_id)
+            if sums is not None:
+                rows.append({"inquiry": inquiry, **summary_from_sums(sums)})
+        return rows
+
+    def labels_for_all(self) -> dict[tuple, dict[str, str]]:
+        """Every agent's quartile label in every cell (the weekly batch figure)."""
+        direction = lower_is_better("aes")
+        out = {}
+        for key, cell in self.cells.items():
+            out[key] = {agent: kpi_ranking.quartile_label(round(cell.aes[i], _TIE_DIGITS), cell.ascending,
+                                                          lower_is_better=direction)
+                        for agent, i in cell.block.rows.items() if cell.aes[i] is not None}
+        return out
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _gap(values: np.ndarray, i: int, *, lower: bool) -> tuple[float, float] | None:
+    """kpi_ranking._standardized_gap of row ``i`` against all other rows (population std)."""
+    value = values[i]
+    if np.isnan(value):
+        return None
+    peers = np.delete(values, i)
+    peers = peers[~np.isnan(peers)]
+    if len(peers) < 2 or peers.min() == peers.max():
+        return None
+    mean = float(peers.sum()) / len(peers)
+    std = float(np.sqrt(((peers - mean) ** 2).sum() / len(peers)))
+    if std == 0:
+        return None
+    gap = (float(value) - mean) / std
+    return (gap if lower else -gap), mean
+
+
+# ---- building ------------------------------------------------------------------------------
+
+def build(session: Session, *, tenant_id: str, start: date, end: date) -> PeerSnapshot:
+    """Sum every agent's vector per (inquiry, channel) over [start, end] in one query."""
+    t = KpiRollupDaily.__table__.c
+    dims = (t.inquiry, t.channel, t.agent_id)
+    sums = [cast(func.sum(t[c]), BigInteger) for c in INT_COLUMNS]
+    sums += [cast(func.sum(t[c]), Float) for c in FLOAT_COLUMNS]
+    order = []
+    for column in dims[:2]:
+        order += [case((column == "", 1), else_=0), column]
+    query = (select(*dims, *sums)
+             .where(t.tenant_id == tenant_id, t.day >= start, t.day <= end)
+             .group_by(*dims).having(func.sum(t.volume) > 0).order_by(*order, t.agent_id))
+    snapshot = PeerSnapshot(tenant_id=tenant_id, start=start, end=end, as_of=datetime.now(UTC))
+    rows = session.execute(query).all()
+    if not rows:
+        return snapshot
+    width = len(INT_COLUMNS)
+    ints = np.array([r[3:3 + width] for r in rows], dtype=np.int64)
+    floats = np.array([r[3 + width:] for r in rows], dtype=np.float64)
+    keys = [(None if r[0] == "" else r[0], None if r[1] == "" else r[1], r[2]) for r in rows]
+    bounds: dict[tuple, list[int]] = {}
+    for index, (inquiry, channel, _agent) in enumerate(keys):
+        bounds.setdefault((inquiry, channel), []).append(index)
+    aes_all = _aes(ints, floats)
+    by_inquiry: dict[Any, list[int]] = {}
+    for cell_key, indexes in bounds.items():
+        lo, hi = indexes[0], indexes[-1] + 1  # rows of a cell are contiguous (ORDER BY)
+        block = Block(rows={keys[j][2]: j - lo for j in indexes}, ints=ints[lo:hi], floats=floats[lo:hi])
+        aes = [None if np.isnan(v) else float(v) for v in aes_all[lo:hi]]
+        ascending = sorted(round(v, _TIE_DIGITS) for v in aes if v is not None)
+        snapshot.cells[cell_key] = Cell(block=block, aes=aes, ascending=ascending, total=block.total())
+        by_inquiry.setdefault(cell_key[0], []).extend(indexes)
+    for inquiry, indexes in by_inquiry.items():
+        snapshot.inquiries[inquiry] = _inquiry([keys[j][2] for j in indexes], ints[indexes], floats[indexes])
+    return snapshot
+
+
+def _aes(ints: np.ndarray, floats: np.ndarray) -> np.ndarray:
+    """aes_from_sums per row (NaN for None) with the same float operations in the same order."""
+    scored, expected = ints[:, _I["scored"]], floats[:, _F["expected"]]
+    timed = ints[:, _I["timed"]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weighted = ints[:, _I["scored_handle_ms"]].astype(np.float64) / 1000.0 / expected
+        aht = ints[:, _I["handle_ms"]].astype(np.float64) / 1000.0 / timed
+    return np.where(scored > 0, np.where(expected > 0, weighted, np.nan), np.where(timed > 0, aht, np.nan))
+
+
+def _inquiry(agents: list[str], ints: np.ndarray, floats: np.ndarray) -> Inquiry:
+    """One inquiry: the agents' vectors summed over channels, and their focus-metric arrays."""
+    names, inverse = np.unique(np.array(agents, dtype=object), return_inverse=True)
+    summed_ints = np.zeros((len(names), ints.shape[1]), dtype=np.int64)
+    summed_floats = np.zeros((len(names), floats.shape[1]), dtype=np.float64)
+    np.add.at(summed_ints, inverse, ints)  # in row order, as a loop of analytics_sums.add would
+    np.add.at(summed_floats, inverse, floats)
+    block = Block(rows={name: k for k, name in enumerate(names)}, ints=summed_ints, floats=summed_floats)
+    metrics = {}
+    for metric, (total, count, divisor) in _RATIOS.items():
+        numerator, denominator = block.column(total).astype(np.float64), block.column(count)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = numerator / denominator
+            if divisor is not None:
+                values = values / divisor
+        metrics[metric] = np.where(denominator > 0, values, np.nan)
+    return Inquiry(block=block, metrics=metrics)
+
+
+# ---- the per-process cache -----------------------------------------------------------------
+
+class PeerCache:
+    """Recent snapshots of one process, by (tenant, start, end); one builder per key at a time."""
+
+    def __init__(self, ttl_seconds: float, *, max_entries: int = 8) -> None:
+        self.ttl, self.max_entries = ttl_seconds, max_entries
+        self._entries: OrderedDict[tuple, tuple[float, PeerSnapshot]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[tuple, threading.Lock] = {}
+        self.builds = 0
+
+    def get(self, session: Session, *, tenant_id: str, start: date, end: date) -> PeerSnapshot:
+        if self.ttl <= 0:
+            self.builds += 1
+            return build(session, tenant_id=tenant_id, start=start, end=end)
+        key = (tenant_id, start, end)
+        hit = self._fresh(key)
+        if hit is not None:
+            return hit
+        with self._lock:
+            builder = self._building.setdefault(key, threading.Lock())
+        with builder:  # concurrent requests for the same interval wait for one build
+            hit = self._fresh(key)
+            if hit is not None:
+                return hit
+            snapshot = build(session, tenant_id=tenant_id, start=start, end=end)
+            with self._lock:
+                self.builds += 1
+                self._entries[key] = (time.monotonic() + self.ttl, snapshot)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+            return snapshot
+
+    def _fresh(self, key: tuple) -> PeerSnapshot | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] < time.monotonic():
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]

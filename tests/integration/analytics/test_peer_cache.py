@@ -1,0 +1,74 @@
+"""Peer snapshots are summed once per interval and process while fresh, and rebuilt after."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from extension.services.analytics_peers import PeerCache
+from tests.integration.analytics.conftest import FIRST_DAY, LAST_DAY, RANGE
+
+
+@pytest.fixture
+def cache(app):
+    cache = app.extensions["coachwire.peers"] = PeerCache(ttl_seconds=3600)
+    return cache
+
+
+def _agent_view(client, headers, agent="a01", **span):
+    response = client.get(f"/api/v1/agents/{agent}/performance", headers=headers,
+                          query_string=span or RANGE)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_agents_of_one_interval_share_one_snapshot(client, loaded, token_for, cache):
+    headers = token_for("mgr", "manager")
+    first = _agent_view(client, headers, "a01")
+    second = _agent_view(client, headers, "a13")
+    assert cache.builds == 1
+    assert first["peers_as_of"] == second["peers_as_of"]
+    shorter = {"from": FIRST_DAY.isoformat(), "to": date(2025, 6, 30).isoformat()}
+    _agent_view(client, headers, "a01", **shorter)
+    assert cache.builds == 2
+
+
+def test_a_cached_answer_equals_a_fresh_one(client, loaded, token_for, cache, app):
+    headers = token_for("mgr", "manager")
+    _agent_view(client, headers, "a00")
+    cached = _agent_view(client, headers, "a36")
+    app.extensions["coachwire.peers"] = PeerCache(ttl_seconds=0)
+    fresh = _agent_view(client, headers, "a36")
+    for key in ("quartiles", "impact", "inquiries", "kpis", "team"):
+        assert cached[key] == fresh[key], key
+
+
+def test_an_expired_snapshot_is_rebuilt(db, loaded, monkeypatch):
+    cache, clock = PeerCache(ttl_seconds=60), [1000.0]
+    monkeypatch.setattr("extension.services.analytics_peers.time.monotonic", lambda: clock[0])
+    with db.session() as session:
+        one = cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
+        clock[0] += 59
+        assert cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY) is one
+        clock[0] += 2
+        assert cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY) is not one
+    assert cache.builds == 2
+
+
+def test_the_cache_keeps_a_bounded_number_of_intervals(db, loaded):
+    cache = PeerCache(ttl_seconds=3600, max_entries=2)
+    with db.session() as session:
+        for day in (1, 2, 3):
+            cache.get(session, tenant_id=loaded, start=date(2025, 3, day), end=LAST_DAY)
+        assert len(cache._entries) == 2
+        cache.get(session, tenant_id=loaded, start=date(2025, 3, 1), end=LAST_DAY)
+    assert cache.builds == 4  # the oldest was evicted, so it was summed again
+
+
+def test_another_tenant_never_reads_this_tenants_snapshot(db, loaded, other_tenant):
+    cache = PeerCache(ttl_seconds=3600)
+    with db.session() as session:
+        ours = cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
+        theirs = cache.get(session, tenant_id=other_tenant, start=FIRST_DAY, end=LAST_DAY)
+    assert ours.cells and not theirs.cells
