@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .autoscore import auto_problems
+
 __all__ = ["semantic_problems"]
 
 Problem = tuple[str, str]  # (JSON Pointer, message)
@@ -31,6 +33,7 @@ def semantic_problems(doc: dict) -> list[Problem]:
     for gi, group in enumerate(groups):
         for qi, question in enumerate(group["questions"]):
             problems += _question_problems(question, f"/groups/{gi}/questions/{qi}")
+            problems += auto_problems(question, f"/groups/{gi}/questions/{qi}")
     return problems + _visibility_problems(groups)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from .autoscore import AUTO_SCHEMA, AutoRule, parse_auto
 from .form_checks import semantic_problems
 
 __all__ = [
@@ -86,6 +87,7 @@ class Question:
     is_critical: bool = False
     is_kill: bool = False
     visibility: Condition | None = None
+    auto: AutoRule | None = None  # pre-fill from interaction data (domain.autoscore)
 
     @property
     def scored(self) -> bool:
@@ -153,6 +155,7 @@ _QUESTION = {
         "is_kill": {"type": "boolean"},
         "options": {"type": "array", "items": _OPTION},
         "visibility": {"oneOf": [{"type": "null"}, _CONDITION]},
+        "auto": AUTO_SCHEMA,
     },
     "additionalProperties": False,
 }
@@ -235,6 +238,7 @@ def _question(doc: dict) -> Question:
         is_kill=doc.get("is_kill", False),
         options=tuple(Option(o["id"], o["text"], o["value"]) for o in doc.get("options", ())),
         visibility=_condition(doc.get("visibility")),
+        auto=parse_auto(doc.get("auto")),
     )
 
 
