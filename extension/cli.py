@@ -170,25 +170,6 @@ def worker(queues, burst):
     run_worker(current_app._get_current_object(), queues.split(","), burst=burst)
 
 
-sync_cli = AppGroup("sync", help="Pull data from the host.")
-
-
-@sync_cli.command("people")
-@click.option("--tenant", "tenant_ids", multiple=True, help="Default: every active tenant")
-def sync_people(tenant_ids):
-    """Users and their managers from the host's directory."""
-    from extension.services import people
-
-    with get_db().session() as session:
-        query = select(Tenant).where(Tenant.status == "active")
-        if tenant_ids:
-            query = query.where(Tenant.id.in_(tenant_ids))
-        for tenant in session.scalars(query):
-            result = people.sync_people(session, tenant)
-            click.echo(f"{tenant.id}: {result['seen']} users, {result['created']} new, "
-                       f"{result['updated']} changed")
-
-
 @click.command("migrate")
 def migrate():
     """Upgrade the database to the newest schema (alembic upgrade head)."""
@@ -202,6 +183,7 @@ def register(app) -> None:
     from extension.cli_analytics import analytics_cli, demo_data_command, tokens_cli
     from extension.cli_listener import listener_command
     from extension.cli_quality import quality_cli
+    from extension.cli_sync import sync_cli
 
     for command in (tenants_cli, events_cli, sync_cli, worker, migrate, listener_command,
                     tokens_cli, analytics_cli, demo_data_command, quality_cli):

@@ -29,6 +29,8 @@ class InteractionFact(Base):
     __table_args__ = (
         Index("ix_interaction_facts_tenant_day", "tenant_id", "local_day"),
         Index("ix_interaction_facts_tenant_agent_day", "tenant_id", "agent_id", "local_day"),
+        Index("ix_interaction_facts_tenant_customer", "tenant_id", "customer_key", "ended_at"),
+        Index("ix_interaction_facts_tenant_fcr_open", "tenant_id", "fcr", "ended_at"),
     )
 
     tenant_id: Mapped[str] = mapped_column(
@@ -47,6 +49,8 @@ class InteractionFact(Base):
     t_handle_ms: Mapped[int | None] = mapped_column(BigInteger)
     transferred: Mapped[bool | None]
     fcr: Mapped[bool | None]
+    # HMAC of the customer's address (extension.domain.fcr.customer_key), never the address
+    customer_key: Mapped[str | None] = mapped_column(String(64))
     csat: Mapped[float | None] = mapped_column(Float)
     nps: Mapped[int | None] = mapped_column(Integer)
     qa_score: Mapped[float | None] = mapped_column(Float)

@@ -9,11 +9,18 @@ Concurrency: on PostgreSQL the stored facts are read ``FOR UPDATE`` and rollups 
 ``col = col + delta``, so two workers never lose each other's deltas; two workers inserting the
 same brand-new conversation at once make one of them fail on the primary key and its job retry
 (and then see the row). SQLite serialises writers (BEGIN IMMEDIATE), so the same holds there.
+
+First-contact resolution: a fact with a ``customer_key`` gets its ``fcr`` from the domain rule
+(extension.domain.fcr) over its customer's contacts, never from the record; storing a contact
+also re-judges the customer's other contacts, and every fact whose value moves is written with
+its rollup delta in the same statements (services.fcr). Facts without a key keep the ``fcr``
+their record gives (demo data, hosts that report resolution themselves).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, tuple_
@@ -23,12 +30,13 @@ from sqlalchemy.orm import Session
 from extension.domain.kpis import period_start
 from extension.models import InteractionFact, KpiRollupDaily, Tenant
 from extension.models._types import utcnow
+from extension.services import fcr as fcr_service
 from extension.services.analytics_sums import DIMENSIONS, SUM_COLUMNS, add, bucket_starts, contribution, zero
 
 FACT_FIELDS = (
     "agent_id", "team_id", "queue_id", "inquiry", "channel", "ended_at", "t_talk_ms", "t_hold_ms",
     "t_acw_ms", "t_handle_ms", "transferred", "fcr", "csat", "nps", "qa_score", "customer_sentiment",
-    "agent_sentiment", "p_satisfaction", "p_resolution",
+    "agent_sentiment", "p_satisfaction", "p_resolution", "customer_key",
 )
 _CHUNK = 500  # ids per IN (...) lookup; well under every engine's bind-parameter limit
 _facts = InteractionFact.__table__
@@ -56,22 +64,45 @@ def rollup_key(fact: Mapping[str, Any]) -> tuple:
 
 
 def upsert_facts(session: Session, *, tenant_id: str, records: Iterable[Mapping[str, Any]],
-                 tz: str | None = None) -> dict[str, int]:
-    """Store records as facts and move the rollups by the difference. Returns counts."""
+                 tz: str | None = None, now: datetime | None = None) -> dict[str, int]:
+    """Store records as facts and move the rollups by the difference. Returns counts (of the
+    given records; contacts re-judged for FCR are written too but not counted).
+
+    A record without a ``customer_key`` field keeps the stored key; ``now`` (default: the
+    clock) decides which FCR windows have passed."""
     tz = tz or tenant_timezone(session, tenant_id)
+    records = list(records)
     rows = {r["conversation_id"]: fact_row(r, tenant_id=tenant_id, tz=tz) for r in records}
+    given_key = {r["conversation_id"] for r in records if "customer_key" in r}
+    fcr_service.prepare(session, tenant_id=tenant_id, rows=rows, given_key=given_key)
+    fcr_service.lock_keys(session, tenant_id, (row["customer_key"] for row in rows.values()))
     stored = _load_facts(session, tenant_id=tenant_id, ids=sorted(rows))
+    for conversation_id, row in rows.items():
+        old = stored.get(conversation_id)
+        if conversation_id not in given_key and row["customer_key"] is None and old is not None:
+            row["customer_key"] = old["customer_key"]
+    counted = set(rows)
+    fcr_service.judge_groups(session, tenant_id=tenant_id, rows=rows, stored=stored,
+                             now=now or utcnow())
+    return store_rows(session, tenant_id=tenant_id, rows=rows, stored=stored, counted=counted)
+
+
+def store_rows(session: Session, *, tenant_id: str, rows: Mapping[str, dict[str, Any]],
+               stored: Mapping[str, dict[str, Any]], counted: set[str] | None = None) -> dict[str, int]:
+    """Write fact rows whose values differ from ``stored`` and move their rollup cells."""
     deltas: dict[tuple, dict[str, Any]] = {}
     changed, counts = [], {"inserted": 0, "updated": 0, "unchanged": 0}
     for conversation_id, row in rows.items():
         old = stored.get(conversation_id)
         if old is not None and all(old[k] == row[k] for k in (*FACT_FIELDS, "local_day")):
-            counts["unchanged"] += 1
+            if counted is None or conversation_id in counted:
+                counts["unchanged"] += 1
             continue
         if old is not None:
             add(deltas.setdefault(rollup_key(old), zero()), contribution(old), sign=-1)
         add(deltas.setdefault(rollup_key(row), zero()), contribution(row))
-        counts["updated" if old is not None else "inserted"] += 1
+        if counted is None or conversation_id in counted:
+            counts["updated" if old is not None else "inserted"] += 1
         changed.append(row)
     _write_facts(session, changed)
     apply_deltas(session, tenant_id=tenant_id, deltas=deltas)
@@ -162,4 +193,7 @@ def delete_facts(session: Session, *, tenant_id: str, conversation_ids: Iterable
         session.execute(delete(_facts).where(
             tuple_(_facts.c.tenant_id, _facts.c.conversation_id).in_(keys[start:start + _CHUNK])))
     apply_deltas(session, tenant_id=tenant_id, deltas=deltas)
+    keys = {fact["customer_key"] for fact in stored.values() if fact.get("customer_key")}
+    if keys:  # an erased repeat contact no longer counts against the customer's earlier ones
+        fcr_service.rejudge(session, tenant_id=tenant_id, keys=keys)
     return len(stored)
