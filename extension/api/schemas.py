@@ -167,6 +167,9 @@ class AgentPerformance(Schema):
     quartiles = fields.List(fields.Nested(Quartile))
     impact = fields.Nested(ImpactLists)
     team = fields.Dict(keys=fields.String(), values=fields.Nested(TeamComparison))
+    peers_as_of = fields.DateTime(metadata={
+        "description": "When the peer figures (quartiles, impact, focus) were summed; at most "
+                       "COACHWIRE_PEER_SNAPSHOT_SECONDS old. The agent's own KPIs are live."})
 
 
 class SeriesPoint(Schema):
@@ -252,3 +255,105 @@ class ProblemDetails(Schema):
     status = fields.Integer()
     detail = fields.String()
     errors = fields.List(fields.Nested(ProblemField))
+
+
+# ---- alert inbox, alert settings, drill-down (issue 3) ------------------------------------------
+
+ALERT_STATUSES = ("open", "acknowledged", "closed")
+
+
+class AlertInboxQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf((*ALERT_STATUSES, "all")), load_default="open")
+
+
+class AlertActionBody(Schema):
+    note = fields.String(validate=validate.Length(max=500), metadata={"description": "Optional remark"})
+
+
+class AlertDeliveryItem(Schema):
+    channel = fields.String(validate=validate.OneOf(("panel", "email", "webhook")))
+    status = fields.String()
+    attempts = fields.Integer()
+    raise_id = fields.String()
+
+
+class AlertInboxItem(AlertItem):
+    status = fields.String(validate=validate.OneOf(ALERT_STATUSES))
+    raise_id = fields.String(allow_none=True)
+    acknowledged_by = fields.String(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    closed_by = fields.String(allow_none=True)
+    deliveries = fields.List(fields.Nested(AlertDeliveryItem))
+
+
+class AlertInboxPage(Schema):
+    items = fields.List(fields.Nested(AlertInboxItem))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AlertRule(Schema):
+    rule_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    metric = fields.String(required=True, validate=validate.OneOf(tuple(METRICS)))
+    op = fields.String(required=True, validate=validate.OneOf((">", ">=", "<", "<=", "==", "!=")))
+    value = fields.Float(required=True, allow_nan=False)
+    subject = fields.String(validate=validate.OneOf(("agent", "team")), load_default="agent")
+
+
+class AlertSettingsBody(Schema):
+    rules = fields.List(fields.Nested(AlertRule), validate=validate.Length(max=100))
+    cooldown_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 90))
+    email_enabled = fields.Boolean(truthy={True}, falsy={False})
+    webhook_url = fields.String(allow_none=True, validate=validate.Length(max=2000),
+                                metadata={"description": "https:// endpoint for signed POSTs; null to stop"})
+    rotate_secret = fields.Boolean(truthy={True}, falsy={False},
+                                   metadata={"description": "Make a new signing secret (shown once)"})
+
+
+class AlertSettingsView(Schema):
+    rules = fields.List(fields.Nested(AlertRule))
+    cooldown_hours = fields.Integer()
+    email_enabled = fields.Boolean()
+    webhook_url = fields.String(allow_none=True)
+    webhook_secret_set = fields.Boolean()
+    webhook_secret = fields.String(metadata={"description": "Only in the answer that created it"})
+
+
+class InteractionsQuery(RangeQuery, PageQuery):
+    agent = fields.String(metadata={"description": "Agent (person) id"})
+    team = fields.String()
+    queue = fields.String()
+    inquiry = fields.String()
+    channel = fields.String()
+    period = fields.String(validate=validate.OneOf(PERIODS), load_default="day")
+    period_start = fields.Date(metadata={"description": "First tenant-local day of a KPI cell's period"})
+
+
+class InteractionItem(Schema):
+    conversation_id = fields.String()
+    agent_id = fields.String(allow_none=True)
+    team_id = fields.String(allow_none=True)
+    queue_id = fields.String(allow_none=True)
+    inquiry = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    ended_at = fields.DateTime()
+    local_day = fields.Date()
+    t_talk_ms = fields.Integer(allow_none=True)
+    t_hold_ms = fields.Integer(allow_none=True)
+    t_acw_ms = fields.Integer(allow_none=True)
+    t_handle_ms = fields.Integer(allow_none=True)
+    transferred = fields.Boolean(allow_none=True)
+    fcr = fields.Boolean(allow_none=True)
+    csat = fields.Float(allow_none=True)
+    nps = fields.Integer(allow_none=True)
+    qa_score = fields.Float(allow_none=True)
+    customer_sentiment = fields.Float(allow_none=True)
+    agent_sentiment = fields.Float(allow_none=True)
+    p_satisfaction = fields.Float(allow_none=True)
+    p_resolution = fields.Float(allow_none=True)
+
+
+class InteractionsPage(Schema):
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+    items = fields.List(fields.Nested(InteractionItem))
+    next_cursor = fields.String(allow_none=True)

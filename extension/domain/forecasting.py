@@ -3,6 +3,9 @@
 The model is damped additive-trend exponential smoothing (Holt 1957; Gardner & McKenzie 1985),
 written out in pure Python because one series is a few dozen weeks: a grid search over its
 three parameters costs milliseconds, and no numerical library is worth the dependency here.
+Its point forecast is combined with the mean of the last four weeks, weighted by each one's
+in-sample one-step error (Bates & Granger 1969): weekly agent KPIs are mostly noise around a
+slowly moving level, where smoothing alone barely beats the last value (see ``_combination``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ BETAS = (0.01, 0.05, 0.1, 0.2)  # trend smoothing as a fraction of alpha (beta* 
 PHIS = (0.9, 0.98, 1.0)
 _MIN_SMOOTHING = 4  # fewer points than this: a random-walk (last value) forecast
 _INIT_POINTS = 6  # leading points of the least-squares line that seeds level and trend
+RECENT_WEEKS = 4  # the recent-mean forecast combined with the smoothing one
 WEEK = timedelta(weeks=1)
 
 
@@ -60,7 +64,8 @@ def forecast(
     one-step squared error over the grid ALPHAS x BETAS x PHIS. The h-step interval is
     ``forecast +- z * sigma_h`` with ``sigma_h^2 = sigma^2 (1 + sum_{j<h} c_j^2)``,
     ``c_j = alpha + beta (phi + ... + phi^j)`` (the ETS(A,Ad,N) variance), sigma from the
-    one-step residuals with two degrees of freedom taken off. Fewer than four values: the last
+    one-step residuals with two degrees of freedom taken off, centred on the combined point
+    (damped trend and recent mean, see :func:`_combination`). Fewer than four values: the last
     value, with random-walk intervals (sigma_h^2 = h sigma^2 from week-to-week changes) when
     there are at least two.
     """
@@ -73,15 +78,38 @@ def forecast(
     alpha, beta, phi = _fit(values)
     state, errors = _run(values, alpha=alpha, beta=beta, phi=phi)
     sigma = _residual_sigma(errors)
+    weight, recent = _combination(values, errors)
     z = NormalDist().inv_cdf(0.5 + level / 2)
     points, damp, spread = [], 0.0, 0.0
     for h in range(1, horizon_weeks + 1):
         damp += phi**h
-        point = state[0] + damp * state[1]
+        point = weight * (state[0] + damp * state[1]) + (1 - weight) * recent
         half = z * sigma * math.sqrt(1 + spread)
         points.append(ForecastPoint(observed[-1][0] + h * WEEK, point, point - half, point + half))
         spread += (alpha + beta * damp) ** 2
     return Forecast(points, observed[-1][0], values[-1], "damped-trend", (alpha, beta, phi), sigma, level)
+
+
+def _combination(values: Sequence[float], errors: Sequence[float]) -> tuple[float, float]:
+    """Weight of the damped-trend forecast against the mean of the last ``RECENT_WEEKS`` values.
+
+    Bates-Granger weights, inversely proportional to each method's in-sample one-step mean
+    squared error over the weeks both can forecast: on a clean trend the smoothing errors are
+    near zero and it keeps (almost) all the weight; on a noisy, slowly drifting KPI the recent
+    mean averages the noise away, which the last-value baseline and a smoother that chases
+    each week cannot.
+    """
+    start = RECENT_WEEKS
+    if len(values) <= start:
+        return 1.0, values[-1]
+    recent_errors = [values[t] - math.fsum(values[t - RECENT_WEEKS:t]) / RECENT_WEEKS
+                     for t in range(start, len(values))]
+    mse_trend = math.fsum(e * e for e in errors[start:]) / len(recent_errors)
+    mse_recent = math.fsum(e * e for e in recent_errors) / len(recent_errors)
+    recent = math.fsum(values[-RECENT_WEEKS:]) / RECENT_WEEKS
+    if mse_trend <= 1e-12 * (1 + mse_recent):
+        return 1.0, recent
+    return mse_recent / (mse_trend + mse_recent), recent
 
 
 def _residual_sigma(errors: Sequence[float]) -> float:

@@ -87,3 +87,24 @@ def test_decline_direction_flips_for_higher_is_better_metrics():
         {"a1": _fc(4.5, 4.0, 3.8, 4.2)}, threshold=0.2, lower_is_better=False, metric="csat"
     )
     assert flagged[0]["worsening"] == pytest.approx(0.5) and flagged[0]["clear"]
+
+
+def noisy_level(seed, *, weeks=17, drift=0.0, noise=0.08):
+    """A weekly agent KPI: a level that drifts slowly, buried in week-to-week noise."""
+    rng = random.Random(seed)
+    return weekly([100 * (1 + drift * i / weeks) * (1 + rng.gauss(0, noise)) for i in range(weeks)])
+
+
+def test_on_noisy_weekly_kpis_the_combination_beats_the_last_value_clearly():
+    results = [backtest(noisy_level(seed, drift=d), horizon=4) for seed in range(30) for d in (-0.3, 0, 0.3)]
+    model = mean(r["model_mape"] for r in results)
+    naive = mean(r["naive_mape"] for r in results)
+    assert model < 0.95 * naive
+
+
+def test_the_recent_mean_pulls_a_noisy_forecast_towards_the_last_weeks():
+    values = [100, 120, 80, 110, 90, 115, 85, 105, 95, 118, 82, 125]
+    result = forecast(weekly(values), horizon_weeks=1)
+    recent = mean(values[-4:])
+    assert abs(result.points[0].value - recent) < abs(values[-1] - recent) + 1e-9
+    assert abs(result.points[0].value - values[-1]) > 5
