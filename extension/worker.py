@@ -16,9 +16,18 @@ log = logging.getLogger("coachwire.worker")
 
 
 def periodic_jobs(settings):
+    """(function, seconds): inbox and effect sweeps often; alert deliveries stuck past their
+    lease with the sweeps; alert rules, control charts and first-contact settling hourly."""
+    from extension.services import alert_delivery, fcr
     from handlers.jobs import sweep
 
-    return [(sweep, settings.sweep_seconds)]
+    return [(sweep, settings.sweep_seconds), (alert_delivery.sweep, settings.sweep_seconds),
+            (alert_delivery.evaluate_all, 3600), (fcr.finalize_all, 3600)]
+
+
+def job_name(func) -> str:
+    """Module-qualified, so two modules' ``sweep`` never share a slot flag or a job id."""
+    return f"{func.__module__}.{func.__name__}"
 
 
 def _schedule_loop(app, stop: threading.Event) -> None:
@@ -27,9 +36,9 @@ def _schedule_loop(app, stop: threading.Event) -> None:
     while not stop.is_set():
         now = int(time.time())
         for func, every in jobs:
-            slot = now // every
-            if dispatcher.claim_flag(f"periodic:{func.__name__}:{slot}", every * 2):
-                dispatcher.enqueue(func, job_id=f"periodic-{func.__name__}-{slot}")
+            slot, name = now // every, job_name(func)
+            if dispatcher.claim_flag(f"periodic:{name}:{slot}", every * 2):
+                dispatcher.enqueue(func, job_id=f"periodic-{name}-{slot}")
         stop.wait(1.0)
 
 

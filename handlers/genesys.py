@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from extension.domain.fcr import customer_address
 from handlers import events as ev
 from handlers.events import FieldError, Mapped, to_iso, to_utc
 from handlers.payload import lower, number, obj, text, whole
@@ -46,6 +47,14 @@ def channel_of(body: dict[str, Any]) -> str | None:
     return _CHANNELS.get((media or "").upper())
 
 
+def _customer(body: dict[str, Any]) -> str | None:
+    """The customer's address (ani/dnis/addressFrom/addressTo by direction) for first-contact
+    resolution; the FCR service keeps only its keyed hash, never the address."""
+    return customer_address(direction=text(body, "direction"), ani=text(body, "ani"),
+                            dnis=text(body, "dnis"), address_from=text(body, "addressFrom"),
+                            address_to=text(body, "addressTo"))
+
+
 def _user_end(conversation_id: str, body: dict[str, Any]) -> Mapped | None:
     if (text(body, "mediaType") or "").upper() in _IGNORED_MEDIA:
         return None
@@ -62,6 +71,7 @@ def _user_end(conversation_id: str, body: dict[str, Any]) -> Mapped | None:
                       "t_hold_ms": whole(body, "heldDurationMs"),
                       "disconnect_type": lower(body, "disconnectType"),
                       "ended_at": to_iso(body.get("eventTime"), path="/eventTime"),
+                      "customer_address": _customer(body),
                   })
 
 
@@ -79,6 +89,7 @@ def _acw(conversation_id: str, body: dict[str, Any]) -> Mapped | None:
                       "queue_id": text(body, "queueId"),
                       "wrapup_code": text(body, "wrapupCode"),
                       "t_acw_ms": whole(body, "wrapupDurationMs"),
+                      "customer_address": _customer(body),
                   })
 
 

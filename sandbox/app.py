@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 
 from sandbox import (
+    analytics,
     auth,
     calendars,
     coaching,
@@ -16,6 +17,7 @@ from sandbox import (
     engagement,
     errors,
     notifications,
+    quality,
     wfm,
 )
 from sandbox.state import Config, SandboxState
@@ -34,5 +36,7 @@ def create_app(*, seed: int = 7, now: datetime | None = None,
     for blueprint in (auth.bp, directory.bp, coaching.bp, wfm.bp, engagement.bp, calendars.bp,
                       control.bp, console.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(analytics.bp)
+    app.register_blueprint(quality.bp)
     notifications.init_app(app)
     return app

@@ -11,26 +11,55 @@ from dataclasses import dataclass
 from extension.auth.tokens import ROLES
 
 ANALYTICS_READ = "analytics.read"
-ALERTS_READ = "alerts.read"
 FORECASTS_READ = "forecasts.read"
-EVALUATIONS_READ = "evaluations.read"
-EVALUATIONS_WRITE = "evaluations.write"
+ALERTS_READ = "alerts.read"
+ALERTS_WRITE = "alerts.write"  # acknowledge/close alerts in the inbox
 COACHING_READ = "coaching.read"
 COACHING_WRITE = "coaching.write"
 POLICIES_WRITE = "policies.write"
 SETTINGS_WRITE = "settings.write"
+FORMS_WRITE = "forms.write"
+EVALUATIONS_READ = "evaluations.read"
+EVALUATIONS_WRITE = "evaluations.write"  # score, submit, release, retract, reassign
+EVALUATIONS_ASSIGN = "evaluations.assign"
+EVALUATIONS_ACKNOWLEDGE = "evaluations.acknowledge"
+DISPUTES_CREATE = "disputes.create"
+DISPUTES_RESOLVE = "disputes.resolve"
+WORKLOAD_READ = "workload.read"
+CALIBRATIONS_READ = "calibrations.read"  # read sessions, score in the ones you rate in
+CALIBRATIONS_WRITE = "calibrations.write"  # create and close sessions
+SAMPLING_READ = "sampling.read"
+SAMPLING_WRITE = "sampling.write"
 
-_EVERYONE = {ANALYTICS_READ, FORECASTS_READ, EVALUATIONS_READ, COACHING_READ}
-_LEADS = _EVERYONE | {ALERTS_READ, COACHING_WRITE}
-
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "agent": frozenset(_EVERYONE),
-    "supervisor": frozenset(_LEADS),
-    "qa_analyst": frozenset(_EVERYONE | {ALERTS_READ, EVALUATIONS_WRITE}),
-    "manager": frozenset(_LEADS | {EVALUATIONS_WRITE, POLICIES_WRITE}),
-    "admin": frozenset(_LEADS | {EVALUATIONS_WRITE, POLICIES_WRITE, SETTINGS_WRITE}),
+_ROLES = ("agent", "supervisor", "qa_analyst", "manager", "admin")
+# permission:               agent supervisor qa_analyst manager admin
+_TABLE = {
+    ANALYTICS_READ:          "X X X X X",
+    FORECASTS_READ:          "X X X X X",
+    ALERTS_READ:             ". X X X X",
+    ALERTS_WRITE:            ". X X X X",
+    COACHING_READ:           "X X X X X",
+    COACHING_WRITE:          ". X . X X",
+    POLICIES_WRITE:          ". . . X X",
+    SETTINGS_WRITE:          ". . . . X",
+    FORMS_WRITE:             ". . X X X",
+    EVALUATIONS_READ:        "X X X X X",
+    EVALUATIONS_WRITE:       ". . X X X",
+    EVALUATIONS_ASSIGN:      ". . . X X",
+    EVALUATIONS_ACKNOWLEDGE: "X X X X X",
+    DISPUTES_CREATE:         "X X X X X",
+    DISPUTES_RESOLVE:        ". X . X X",
+    WORKLOAD_READ:           ". X X X X",
+    CALIBRATIONS_READ:       ". X X X X",
+    CALIBRATIONS_WRITE:      ". . X X X",
+    SAMPLING_READ:           ". . X X X",
+    SAMPLING_WRITE:          ". . X X X",
 }
-assert set(PERMISSIONS) == set(ROLES), "every role needs a row in the permission table"
+PERMISSIONS: dict[str, frozenset[str]] = {
+    role: frozenset(perm for perm, marks in _TABLE.items() if marks.split()[column] == "X")
+    for column, role in enumerate(_ROLES)
+}
+assert set(PERMISSIONS) == set(ROLES), "every role needs a column in the permission table"
 
 # roles whose analytics scope is the whole tenant; the others are narrowed in auth.scope
 TENANT_WIDE = frozenset({"qa_analyst", "manager", "admin"})

@@ -115,7 +115,7 @@ FACT_FROM_INTERACTION = ("agent_id", "queue_id", "channel", "ended_at", "t_talk_
 def _record_facts(context: BatchContext, *, skip) -> None:
     """Feed the analytics facts and rollups from what this batch learned. Fields only other
     sources know (CSAT, QA, predictions, the inquiry from sync) are kept, not blanked."""
-    from extension.services import analytics
+    from extension.services import analytics, analytics_model
 
     touched = [context.interactions[cid] for cid in sorted(context.touched) if cid not in skip]
     ready = [i for i in touched if i in context.session and i.agent_id and i.ended_at]
@@ -125,6 +125,7 @@ def _record_facts(context: BatchContext, *, skip) -> None:
         stored = analytics.stored_facts(context.session, tenant_id=context.tenant_id,
                                         ids=[i.conversation_id for i in ready])
         records = [_fact_record(i, stored.get(i.conversation_id) or {}) for i in ready]
+        records = analytics_model.predicted_if_fitted(context.session, context.tenant_id, records)
         analytics.upsert_facts(context.session, tenant_id=context.tenant_id, records=records,
                                tz=context.tenant.timezone)
 
@@ -135,7 +136,8 @@ def _fact_record(interaction: Interaction, stored: dict) -> dict:
         value = getattr(interaction, name)
         if value is not None:
             record[name] = value
-    record.setdefault("inquiry", interaction.wrapup_code)
+    if record.get("inquiry") is None:  # the wrap-up may arrive in a later batch than user.end
+        record["inquiry"] = interaction.wrapup_code
     if interaction.customer_sentiment is None and interaction.transcript_customer_sentiment is not None:
         record["customer_sentiment"] = interaction.transcript_customer_sentiment
     return record

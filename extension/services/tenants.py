@@ -126,19 +126,32 @@ def set_status(session: Session, tenant: Tenant, status: str, *, actor: str = "s
     invalidate(tenant.id)
 
 
+def _sealed_elsewhere():
+    """Per-tenant rows outside ``tenants`` that hold sealed secrets: (model, column)."""
+    from extension.models import AlertSettings
+    from extension.models.sync import AnalyticsSettings
+
+    return ((AnalyticsSettings, "customer_secret_enc"), (AlertSettings, "webhook_secret_enc"))
+
+
 def reseal_all(session: Session, box: SecretBox, *, actor: str = "system:cli") -> int:
-    """Re-encrypt every secret under the newest data key (key rotation)."""
-    count = 0
+    """Re-encrypt every secret under the newest data key (key rotation): the tenant's own
+    columns, the FCR customer-key secret and the alert webhook signing secret."""
+    resealed: dict[str, list[str]] = {}
     for tenant in session.scalars(select(Tenant)):
         columns = [attr for attr in SEALED_COLUMNS if getattr(tenant, attr)]
         for attr in columns:
             setattr(tenant, attr, box.rotate(getattr(tenant, attr)))
-        count += len(columns)
         if columns:
-            audit.record(session, tenant_id=tenant.id, actor=actor, action="tenant.resealed",
-                         subject_type="tenant", subject_id=tenant.id,
-                         details={"columns": columns})
-    return count
+            resealed[tenant.id] = columns
+    for model, attr in _sealed_elsewhere():
+        for row in session.scalars(select(model).where(getattr(model, attr).is_not(None))):
+            setattr(row, attr, box.rotate(getattr(row, attr)))
+            resealed.setdefault(row.tenant_id, []).append(f"{model.__tablename__}.{attr}")
+    for tenant_id, columns in sorted(resealed.items()):
+        audit.record(session, tenant_id=tenant_id, actor=actor, action="tenant.resealed",
+                     subject_type="tenant", subject_id=tenant_id, details={"columns": columns})
+    return sum(len(columns) for columns in resealed.values())
 
 
 @dataclass(frozen=True)

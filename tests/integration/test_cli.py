@@ -193,9 +193,18 @@ def test_reseal_moves_secrets_to_the_newest_key_so_the_old_one_can_be_retired(ap
         with pytest.raises(ValueError):  # before the reseal the new key alone opens nothing
             only_new.extensions["coachwire.box"].open(sealed)
 
+        from extension.models import AlertSettings
+        from extension.services import fcr
+
+        with rotated.app_context(), db.session() as session:  # the FCR customer-key secret
+            customer_key = fcr.key_for(session, "acme", "+15550100", create=True)
+            session.add(AlertSettings(tenant_id="acme", rules=[], cooldown_hours=72, email_enabled=False,
+                                      webhook_secret_enc=rotated.extensions["coachwire.box"].seal("whsec_x")))
+        fcr._secrets.clear()
         result = flask(rotated, "tenants", "reseal")
-        # acme: OAuth secret, inbound secrets, API keys; cal: inbound secrets, API keys, calendar
-        assert "re-encrypted 6 secrets" in result.output
+        # acme: OAuth secret, inbound secrets, API keys, FCR secret, alert webhook secret;
+        # cal: inbound secrets, API keys, calendar
+        assert "re-encrypted 8 secrets" in result.output
 
         box = only_new.extensions["coachwire.box"]
         with db.session() as session:
@@ -204,6 +213,9 @@ def test_reseal_moves_secrets_to_the_newest_key_so_the_old_one_can_be_retired(ap
             assert box.open(acme.inbound_secrets_enc) == [secret]
             assert len(box.open(acme.api_keys_enc)) == 1
             assert box.open(cal.calendar_config_enc)["client_secret"] == "graph-secret"
+            assert box.open(session.get(AlertSettings, "acme").webhook_secret_enc) == "whsec_x"
+        with only_new.app_context(), db.session() as session:  # same customer, same key
+            assert fcr.key_for(session, "acme", "+15550100", create=False) == customer_key
         tenants._cache.clear()
         assert deliver(only_new.test_client(), "acme", secret=secret) == 202
         assert "tenant.resealed" in actions(db, "acme") and "tenant.resealed" in actions(db, "cal")

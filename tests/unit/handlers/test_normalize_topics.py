@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from extension.domain.fcr import normalize_address
 from handlers.normalize import normalize_all
 from handlers.parse import parse_body
 from tests.unit.handlers import payloads as p
@@ -30,7 +31,7 @@ def test_user_end_becomes_the_talk_part_of_conversation_ended():
     assert event.data == {
         "part": "user_end", "conversation_id": p.CONV, "agent_id": p.AGENT, "queue_id": p.QUEUE,
         "channel": "voice", "t_talk_ms": 312000, "t_hold_ms": 45000, "disconnect_type": "client",
-        "ended_at": "2024-05-01T10:00:00+00:00",
+        "ended_at": "2024-05-01T10:00:00+00:00", "customer_address": "tel:+15550100",
     }
 
 
@@ -54,7 +55,25 @@ def test_acw_becomes_the_wrapup_part_of_conversation_ended():
     event = one(f"v2.detail.events.conversation.{p.CONV}.acw", p.acw_body())
     assert event.type == "conversation.ended"
     assert event.data == {"part": "acw", "conversation_id": p.CONV, "agent_id": p.AGENT,
-                          "queue_id": p.QUEUE, "wrapup_code": "wc-billing", "t_acw_ms": 58000}
+                          "queue_id": p.QUEUE, "wrapup_code": "wc-billing", "t_acw_ms": 58000,
+                          "customer_address": None}  # this acw event names no address
+
+
+@pytest.mark.parametrize(("direction", "fields", "address"), [
+    ("INBOUND", {"ani": "tel:+15550100", "dnis": "tel:+15550199"}, "+15550100"),
+    ("OUTBOUND", {"ani": "tel:+15550199", "dnis": "tel:+15550100"}, "+15550100"),
+    ("INBOUND", {"addressFrom": "Pat@Example.com", "addressTo": "care@acme.example"}, "pat@example.com"),
+    ("INBOUND", {"ani": "Anonymous"}, None),
+])
+def test_the_customer_address_follows_the_direction(direction, fields, address):
+    """First-contact resolution needs who the customer is: the caller on inbound, the number
+    dialled on outbound (the FCR service stores only a keyed hash of it)."""
+    body = {k: v for k, v in p.user_end_body(direction=direction, **fields).items()
+            if k in fields or k not in ("ani", "dnis")}
+    event = one(f"v2.detail.events.conversation.{p.CONV}.user.end", body)
+    assert normalize_address(event.data["customer_address"]) == address
+    acw = one(f"v2.detail.events.conversation.{p.CONV}.acw", p.acw_body(direction=direction, **fields))
+    assert normalize_address(acw.data["customer_address"]) == address
 
 
 @pytest.mark.parametrize("suffix", ["acd.start", "acd.end", "user.start", "wrapup",
