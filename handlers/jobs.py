@@ -22,7 +22,7 @@ from extension.db import get_db
 from extension.models import InboxEvent
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
-from extension.services import audit, booking
+from extension.services import audit, booking, interaction_analytics
 from extension.services.interactions import BatchContext, release_transcript_fallbacks
 from handlers import routes
 from handlers.normalize import DomainEvent
@@ -32,6 +32,8 @@ BATCH = 500
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (2, 10, 60, 300)
 FLAG_TTL = 120
+TRANSCRIBED = "coachwire.transcribed"  # session.info key: conversations whose transcript grew
+ANALYSIS_CHUNK = 100
 
 
 def notify_tenants(app, tenant_ids) -> None:
@@ -45,19 +47,27 @@ def notify_tenants(app, tenant_ids) -> None:
 def drain_inbox(tenant_id: str) -> int:
     """Process every due `received` row of one tenant; returns how many rows it handled."""
     get_dispatcher().release_flag(f"drain:{tenant_id}")
-    db, total = get_db(), 0
+    db, total, transcribed = get_db(), 0, set()
     while True:
         with db.session() as session:
             handled = process_batch(session, tenant_id=tenant_id, limit=BATCH)
+            batch = set(session.info.get(TRANSCRIBED, ()))
+        transcribed |= batch  # only once the batch is committed
         total += handled
         if handled < BATCH:
             break
-    after_drain(tenant_id)
+    after_drain(tenant_id, transcribed)
     return total
 
 
-def after_drain(tenant_id: str) -> None:
+def after_drain(tenant_id: str, transcribed: set[str] | None = None) -> None:
+    """Effects of the committed batches: bookings and recognitions, then the full text analytics
+    of new transcripts on its own queue (slower than the pipeline's sentiment, so never in it)."""
     booking.dispatch_effects(tenant_id)
+    ids = sorted(transcribed or ())
+    for start in range(0, len(ids), ANALYSIS_CHUNK):
+        get_dispatcher().enqueue(interaction_analytics.analyse_conversations, tenant_id,
+                                 ids[start:start + ANALYSIS_CHUNK])
 
 
 def claim(session: Session, *, tenant_id: str, limit: int) -> list[InboxEvent]:
@@ -86,6 +96,7 @@ def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
         context = _context(session, tenant_id, rows)
         handled = [_process_row(session, row, context) for row in rows]
     failed = context.finish()
+    session.info.setdefault(TRANSCRIBED, set()).update(context.needs_sentiment - set(failed))
     for index, row in enumerate(rows):
         conversation_id = (row.payload.get("data") or {}).get("conversation_id")
         if conversation_id in failed and handled[index] is not None:

@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from extension.auth import scope
 from extension.auth.permissions import Principal
+from extension.db import get_db
 from extension.domain.text.analysis import analyze_transcript
 from extension.domain.text.transcripts import normalise
 from extension.models import Interaction, InteractionFact
 from extension.models._types import utcnow
 from extension.models.sampling import InteractionTextAnalytics
 from extension.problems import Problem
+from extension.queue import job
 from extension.services import audit
 
 
@@ -63,6 +65,24 @@ def analyse_and_store(session: Session, tenant_id: str, conversation_id: str, tr
                           sorted(name for name, c in compliance.items() if not c["present"]),
                           "prohibited": row.prohibited_count})
     return row
+
+
+@job(queue="default", retries=3, intervals=(5, 30, 120))
+def analyse_conversations(tenant_id: str, conversation_ids: list[str]) -> int:
+    """The pipeline's follow-up after a batch with new transcript phrases: analyse each
+    conversation's transcript as stored now (a later batch re-analyses a longer one)."""
+    db, done = get_db(), 0
+    with db.session() as session:
+        found = session.scalars(select(Interaction).where(
+            Interaction.tenant_id == tenant_id, Interaction.conversation_id.in_(conversation_ids),
+            Interaction.transcript.is_not(None)).order_by(Interaction.conversation_id)).all()
+        model = _model() if found else None
+        for interaction in found:
+            with session.begin_nested():
+                analyse_and_store(session, tenant_id, interaction.conversation_id, interaction.transcript,
+                                  interaction.channel, actor="system:pipeline", model=model)
+            done += 1
+    return done
 
 
 def stored_transcripts(session: Session, tenant_id: str, *,

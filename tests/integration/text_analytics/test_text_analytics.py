@@ -136,3 +136,29 @@ def test_the_cli_analyses_stored_transcripts_since_a_moment(app, db, world):
         assert row.channel == "chat" and EMAIL not in json.dumps(row.result)
     assert runner.invoke(args=["quality", "analyse", "nobody"]).exit_code != 0
     assert runner.invoke(args=["quality", "analyse", "acme", "--since", "yesterday"]).exit_code == 2
+
+
+def test_a_transcript_arriving_through_the_pipeline_is_analysed_after_the_batch(app, client, db, world,
+                                                                               tenant, run_jobs):
+    """The drain commits the transcript, then queues the full analysis on its own queue."""
+    from extension.queue import get_dispatcher
+    from handlers import jobs
+    from tests.helpers import dumps, signed_headers, transcript, user_end
+
+    lines = [("agent", "Thanks for calling, this call may be recorded."),
+             ("customer", "My card is 4111 1111 1111 1111 and I want to speak to a manager.")]
+    body = dumps({"events": [user_end("live-t1", "a1"), transcript("live-t1", lines)]})
+    response = client.post("/webhooks/acme", data=body, headers=signed_headers(tenant[1], body))
+    assert response.status_code == 202, response.get_data(as_text=True)
+    with app.app_context():
+        get_dispatcher().enqueue(jobs.drain_inbox, "acme")
+    run_jobs()
+    run_jobs()  # the analysis job the drain queued after its commit
+    with db.session() as session:
+        row = session.get(InteractionTextAnalytics, ("acme", "live-t1"))
+        assert row is not None and row.escalation is True
+        stored = json.dumps(row.result)
+        actors = set(session.scalars(select(AuditEntry.actor).where(
+            AuditEntry.action == "interaction.text_analysed")))
+    assert "4111" not in stored  # redacted before it was stored
+    assert actors == {"system:pipeline"}
