@@ -221,6 +221,22 @@ def test_sync_people_still_works(cli, db, sandbox, host_tenant):
     with db.session() as session:
         people = session.scalars(select(Person).where(Person.tenant_id == host_tenant[0])).all()
     assert {p.role for p in people} >= {"agent", "supervisor"}
+    world = sandbox[1].extensions["sandbox"].world
+    for person in people:  # each person's team is their Genesys work team
+        team = world.team_of(person.id)
+        if team is not None:
+            assert person.team_id == team.id, person.id
+        else:  # no work team: the manager's reports, or none without a manager
+            assert person.team_id == (f"manager:{person.supervisor_id}" if person.supervisor_id else None)
+    assert sum(p.team_id is not None for p in people) >= len(people) - 2
+
+
+def test_without_a_work_team_the_managers_reports_form_a_team():
+    from extension.services.people import team_of
+
+    assert team_of({"id": "u1", "team": {"id": "t-9"}, "manager": {"id": "m1"}}) == "t-9"
+    assert team_of({"id": "u1", "manager": {"id": "m1"}}) == "manager:m1"
+    assert team_of({"id": "u1"}) is None
 
 
 def test_fcr_command_sets_the_window_and_rejudges(cli, db, sandbox, host_tenant):
