@@ -164,6 +164,22 @@ class PeerSnapshot:
                 rows.append({"inquiry": inquiry, **summary_from_sums(sums)})
         return rows
 
+    def compare_with_team(self, agent_id: str, members: list[str]) -> dict[str, dict]:
+        """analytics_ranking.compare_with_team from the snapshot: each member's vector is the
+        sum of their cells (members without interactions in the interval are absent)."""
+        totals: dict[str, dict[str, Any]] = {}
+        for cell in self.cells.values():
+            for member in members:
+                sums = cell.block.sums(member)
+                if sums is not None:
+                    if member in totals:
+                        add(totals[member], sums)
+                    else:
+                        totals[member] = sums
+        per_agent = {member: summary_from_sums(sums) for member, sums in totals.items()}
+        metrics = ("aes", *kpi_ranking.FOCUS_METRICS)
+        return {metric: kpi_ranking._compare(agent_id, per_agent, metric) for metric in metrics}
+
     def labels_for_all(self) -> dict[tuple, dict[str, str]]:
         """Every agent's quartile label in every cell (the weekly batch figure)."""
         direction = lower_is_better("aes")

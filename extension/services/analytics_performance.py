@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from extension.domain.kpis import period_label
 from extension.models import Person
 from extension.services import analytics_peers
-from extension.services import analytics_ranking as ranking
 from extension.services.analytics_peers import PeerSnapshot
 from extension.services.analytics_query import Slice, sums_by, total
 from extension.services.analytics_sums import METRIC_FUNCTIONS, add, summary_from_sums, zero
@@ -22,8 +21,8 @@ def agent_performance(session: Session, where: Slice, *, agent: Person,
     """KPIs, AES, quartile labels per inquiry x channel (against every agent of the tenant),
     top/bottom three inquiries, focus metric per inquiry and the comparison with the team.
 
-    The comparisons with peers come from ``peers`` (a snapshot of the same interval, possibly
-    cached: ``peers_as_of`` says when it was summed); the agent's KPIs and team are live."""
+    The comparisons with peers and team come from ``peers`` (a snapshot of the same interval,
+    possibly cached: ``peers_as_of`` says when it was summed); the agent's own KPIs are live."""
     if peers is None:
         peers = analytics_peers.build(session, tenant_id=where.tenant_id, start=where.start, end=where.end)
     mine = Slice(tenant_id=where.tenant_id, start=where.start, end=where.end, agent_ids=[agent.id])
@@ -38,16 +37,16 @@ def agent_performance(session: Session, where: Slice, *, agent: Person,
         "inquiries": [{**row, "focus": focus.get(row["inquiry"])} for row in peers.by_inquiry(agent.id)],
         "quartiles": peers.quartiles(agent.id),
         "impact": peers.top_bottom(agent.id),
-        "team": _team_comparison(session, where, agent),
+        "team": _team_comparison(session, agent, peers),
         "peers_as_of": peers.as_of,
     }
 
 
-def _team_comparison(session: Session, where: Slice, agent: Person) -> dict[str, dict]:
+def _team_comparison(session: Session, agent: Person, peers: PeerSnapshot) -> dict[str, dict]:
     if not agent.team_id:
         return {}
-    members = team_member_ids(session, tenant_id=where.tenant_id, team_id=agent.team_id)
-    return ranking.compare_with_team(session, where, agent.id, members=members)
+    members = team_member_ids(session, tenant_id=peers.tenant_id, team_id=agent.team_id)
+    return peers.compare_with_team(agent.id, members)
 
 
 def team_member_ids(session: Session, *, tenant_id: str, team_id: str) -> list[str]:

@@ -94,6 +94,23 @@ def test_the_peer_snapshot_ranks_exactly_as_the_per_request_sums(cells, snapshot
     assert snapshot.by_inquiry(agent) == ranking.by_inquiry(cells, agent)
 
 
+@pytest.mark.parametrize("agent", AGENTS)
+def test_the_snapshots_team_comparison_equals_the_live_one(db, loaded, snapshot, records, agent):
+    team = next(r["team_id"] for r in records if r["agent_id"] == agent)
+    members = sorted({r["agent_id"] for r in records if r["team_id"] == team} | {"nobody"})
+    with db.session() as session:
+        live = ranking.compare_with_team(session, Slice(tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY),
+                                         agent, members=members)
+    got = snapshot.compare_with_team(agent, members)
+    for metric, row in live.items():
+        assert got[metric]["top_agent"] == row["top_agent"], metric
+        for name in ("agent", "team_average", "top_value"):
+            if row[name] is None:
+                assert got[metric][name] is None, (metric, name)
+            else:
+                assert math.isclose(got[metric][name], row[name], rel_tol=1e-9), (metric, name)
+
+
 def test_labels_for_all_agents_match_the_domain(snapshot, records):
     expected = kpi_ranking.quartile_labels_by(records, metric="aes")
     got = snapshot.labels_for_all()
