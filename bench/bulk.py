@@ -50,6 +50,16 @@ FROM interaction_facts WHERE tenant_id = :t
 GROUP BY tenant_id, local_day, agent_id, team_id, queue_id, inquiry, channel"""
 
 
+_SUMS = ("volume, timed, handle_ms, talk_n, talk_ms, hold_n, hold_ms, acw_n, acw_ms, transfer_n, "
+         "transfer_yes, fcr_n, fcr_yes, csat_n, csat_sum, nps_n, nps_promoters, nps_detractors, qa_n, "
+         "qa_sum, csent_n, csent_sum, asent_n, asent_sum, scored, scored_handle_ms, expected")
+AGENT_ROLLUP_SQL = (
+    f"INSERT INTO kpi_rollups_agent_daily (tenant_id, agent_id, day, week, month, quarter, {_SUMS}) "
+    f"SELECT tenant_id, agent_id, day, min(week), min(month), min(quarter), "
+    f"{', '.join(f'sum({c})' for c in _SUMS.split(', '))} FROM kpi_rollups_daily WHERE tenant_id = :t "
+    f"GROUP BY tenant_id, agent_id, day")
+
+
 def _chunk(rng: np.random.Generator, *, n: int, first: int, agents: int, days: int, end: datetime,
            skill: np.ndarray, drift: np.ndarray) -> list[tuple]:
     agent = rng.integers(0, agents, n)
@@ -124,10 +134,12 @@ def load(engine, *, rows: int, agents: int, days: int, end: datetime, seed: int 
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL work_mem = '1GB'"))  # hash the groups instead of sorting on disk
         conn.execute(text(ROLLUP_SQL), {"t": "bench"})
+        conn.execute(text(AGENT_ROLLUP_SQL), {"t": "bench"})
     rolled = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(text("ANALYZE interaction_facts"))
         conn.execute(text("ANALYZE kpi_rollups_daily"))
+        conn.execute(text("ANALYZE kpi_rollups_agent_daily"))
         count = conn.execute(text("SELECT count(*) FROM kpi_rollups_daily "
                                   "WHERE tenant_id = 'bench'")).scalar()
     log(f"COPY {rows:,} facts in {copied:.0f} s; {count:,} rollup rows in {rolled:.0f} s")
@@ -142,19 +154,21 @@ def check_rollups(app) -> int:
     from extension.services import analytics
 
     db = app.extensions["coachwire.db"]
-    query = text("SELECT * FROM kpi_rollups_daily WHERE tenant_id = 'bench' "
-                 "ORDER BY day, agent_id, team_id, queue_id, inquiry, channel")
+    queries = [text("SELECT * FROM kpi_rollups_daily WHERE tenant_id = 'bench' "
+                    "ORDER BY day, agent_id, team_id, queue_id, inquiry, channel"),
+               text("SELECT * FROM kpi_rollups_agent_daily WHERE tenant_id = 'bench' ORDER BY day, agent_id")]
     with db.engine.connect() as conn:
-        by_sql = [dict(r._mapping) for r in conn.execute(query)]
+        by_sql = [[dict(r._mapping) for r in conn.execute(q)] for q in queries]
     with db.session() as session:
         analytics.rebuild_rollups(session, tenant_id="bench", tz="UTC")
     with db.engine.connect() as conn:
-        by_python = [dict(r._mapping) for r in conn.execute(query)]
-    assert len(by_sql) == len(by_python), (len(by_sql), len(by_python))
-    for a, b in zip(by_sql, by_python, strict=True):
-        for key, value in a.items():
-            if isinstance(value, float):
-                assert math.isclose(value, b[key], rel_tol=1e-9, abs_tol=1e-9), (key, a, b)
-            else:
-                assert value == b[key], (key, a, b)
-    return len(by_sql)
+        by_python = [[dict(r._mapping) for r in conn.execute(q)] for q in queries]
+    for sql_rows, python_rows in zip(by_sql, by_python, strict=True):
+        assert len(sql_rows) == len(python_rows), (len(sql_rows), len(python_rows))
+        for a, b in zip(sql_rows, python_rows, strict=True):
+            for key, value in a.items():
+                if isinstance(value, float):
+                    assert math.isclose(value, b[key], rel_tol=1e-9, abs_tol=1e-9), (key, a, b)
+                else:
+                    assert value == b[key], (key, a, b)
+    return sum(len(rows) for rows in by_sql)

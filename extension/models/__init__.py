@@ -1,6 +1,11 @@
 """All tables, one module per concept; importing this package registers them on Base.metadata."""
 
-from extension.models.analytics import InteractionFact, KpiRollupDaily, PerformanceAlert
+from extension.models.analytics import (
+    InteractionFact,
+    KpiRollupAgentDaily,
+    KpiRollupDaily,
+    PerformanceAlert,
+)
 from extension.models.analytics_delivery import AlertDelivery, AlertSettings, OutcomeModel  # noqa: F401
 from extension.models.audit import AuditEntry
 from extension.models.coaching import Appointment, Flag, Recognition, Task
@@ -19,6 +24,7 @@ __all__ = [
     "InboxEvent",
     "Interaction",
     "InteractionFact",
+    "KpiRollupAgentDaily",
     "KpiRollupDaily",
     "PerformanceAlert",
     "Person",

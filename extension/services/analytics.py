@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from extension.domain.kpis import period_start
-from extension.models import InteractionFact, KpiRollupDaily, Tenant
+from extension.models import InteractionFact, KpiRollupAgentDaily, KpiRollupDaily, Tenant
 from extension.models._types import utcnow
 from extension.services import fcr as fcr_service
 from extension.services.analytics_sums import DIMENSIONS, SUM_COLUMNS, add, bucket_starts, contribution, zero
@@ -41,6 +41,7 @@ FACT_FIELDS = (
 _CHUNK = 500  # ids per IN (...) lookup; well under every engine's bind-parameter limit
 _facts = InteractionFact.__table__
 _rollups = KpiRollupDaily.__table__
+_agent_rollups = KpiRollupAgentDaily.__table__
 
 
 def tenant_timezone(session: Session, tenant_id: str) -> str:
@@ -146,10 +147,22 @@ def apply_deltas(session: Session, *, tenant_id: str, deltas: Mapping[tuple, Map
     rows = [_rollup_row(tenant_id, key, delta) for key, delta in deltas.items() if any(delta.values())]
     if not rows:
         return
-    stmt = _insert(session, _rollups)
+    _upsert_sums(session, _rollups, rows)
+    per_agent: dict[tuple, dict[str, Any]] = {}
+    for (day, agent_id, *_cell), delta in deltas.items():  # the coarser per-agent table, same deltas
+        add(per_agent.setdefault((day, agent_id or ""), zero()), delta)
+    _upsert_sums(session, _agent_rollups, [
+        {"tenant_id": tenant_id, "day": day, "agent_id": agent_id, **bucket_starts(day), **delta}
+        for (day, agent_id), delta in sorted(per_agent.items()) if any(delta.values())])
+
+
+def _upsert_sums(session: Session, table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = _insert(session, table)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[c.name for c in _rollups.primary_key.columns],
-        set_={c: _rollups.c[c] + stmt.excluded[c] for c in SUM_COLUMNS})
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={c: table.c[c] + stmt.excluded[c] for c in SUM_COLUMNS})
     session.execute(stmt, rows)
 
 
@@ -163,6 +176,7 @@ def rebuild_rollups(session: Session, *, tenant_id: str, tz: str | None = None) 
     """Recompute a tenant's rollups from its facts (after a time-zone change, or to repair)."""
     tz = tz or tenant_timezone(session, tenant_id)
     session.execute(delete(_rollups).where(_rollups.c.tenant_id == tenant_id))
+    session.execute(delete(_agent_rollups).where(_agent_rollups.c.tenant_id == tenant_id))
     deltas: dict[tuple, dict[str, Any]] = {}
     moved, count = [], 0
     query = select(_facts).where(_facts.c.tenant_id == tenant_id).execution_options(yield_per=5000)

@@ -1,7 +1,9 @@
 """KPI rows from the daily rollups for any dimensions, local period and interval.
 
-Every query is a ``SUM`` over ``kpi_rollups_daily`` filtered on the tenant first (the one
-tenancy filter below), grouped by the requested dimensions and the stored bucket column. The
+Every query is a ``SUM`` over the daily rollups filtered on the tenant first (the one tenancy
+filter below), grouped by the requested dimensions and the stored bucket column: over
+``kpi_rollups_agent_daily`` when nothing but the agent is asked for (agent series, team view),
+else over ``kpi_rollups_daily``. The
 rows it returns equal :func:`extension.domain.kpis.kpis_by` over the same raw records.
 """
 
@@ -16,7 +18,7 @@ from sqlalchemy import BigInteger, Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from extension.domain.kpis import PERIODS, period_label
-from extension.models import KpiRollupDaily
+from extension.models import KpiRollupAgentDaily, KpiRollupDaily
 from extension.services.analytics_sums import (
     DIMENSIONS,
     INT_COLUMNS,
@@ -27,6 +29,7 @@ from extension.services.analytics_sums import (
 )
 
 _rollups = KpiRollupDaily.__table__
+_agent_rollups = KpiRollupAgentDaily.__table__
 _PERIOD_COLUMN = {"day": "day", "week": "week", "month": "month", "quarter": "quarter"}
 
 
@@ -46,8 +49,15 @@ class Slice:
     equals: Mapping[str, str | None] = field(default_factory=dict)
 
 
-def _where(query, where: Slice):
-    t = _rollups.c
+def _table_for(where: Slice, dims: tuple[str, ...]):
+    """The per-agent table answers whatever needs no dimension but the agent: fewer rows."""
+    if set(dims) <= {"agent_id"} and where.team_ids is None and set(where.equals) <= {"agent_id"}:
+        return _agent_rollups
+    return _rollups
+
+
+def _where(query, where: Slice, table=_rollups):
+    t = table.c
     query = query.where(t.tenant_id == where.tenant_id, t.day >= where.start, t.day <= where.end)
     if where.agent_ids is not None:
         query = query.where(t.agent_id.in_(sorted(where.agent_ids)))
@@ -61,18 +71,19 @@ def _where(query, where: Slice):
 def sums_query(where: Slice, *, dims: tuple[str, ...] = (), period: str | None = None):
     """SELECT dims, bucket, SUM(...) ... GROUP BY dims, bucket, ordered unknowns last."""
     _check(dims, period)
-    groups = [_rollups.c[d] for d in dims]
+    table = _table_for(where, dims)
+    groups = [table.c[d] for d in dims]
     order = []
     for column in groups:
         order += [case((column == "", 1), else_=0), column]
     if period is not None:
-        groups.append(_rollups.c[_PERIOD_COLUMN[period]].label("bucket"))
+        groups.append(table.c[_PERIOD_COLUMN[period]].label("bucket"))
         order.append(groups[-1])
     # typed sums: PostgreSQL's SUM(bigint) is numeric, which the driver hands over as Decimal
-    sums = [cast(func.sum(_rollups.c[c]), BigInteger if c in INT_COLUMNS else Float).label(c)
+    sums = [cast(func.sum(table.c[c]), BigInteger if c in INT_COLUMNS else Float).label(c)
             for c in SUM_COLUMNS]
-    query = select(*groups, *sums).group_by(*groups).having(func.sum(_rollups.c.volume) > 0)
-    return _where(query, where).order_by(*order)
+    query = select(*groups, *sums).group_by(*groups).having(func.sum(table.c.volume) > 0)
+    return _where(query, where, table).order_by(*order)
 
 
 def _check(dims: tuple[str, ...], period: str | None) -> None:

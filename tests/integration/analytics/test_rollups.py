@@ -94,3 +94,47 @@ def test_an_interval_counts_whole_tenant_local_days(db, loaded, records):
     utc_day = [r for r in records if r["ended_at"].date() == day]
     assert any(r["ended_at"].date() != day for r in expected)
     assert len(utc_day) != len(expected)  # a UTC-date filter would be wrong
+
+
+def _per_agent_tables(db, tenant_id: str) -> tuple[dict, dict]:
+    """(per-agent table rows, the cell table summed per agent-day), both keyed (agent, day)."""
+    from sqlalchemy import func, select
+
+    from extension.models import KpiRollupAgentDaily, KpiRollupDaily
+    from extension.services.analytics_sums import SUM_COLUMNS
+
+    with db.session() as session:
+        coarse = {(r.agent_id, r.day): tuple(getattr(r, c) for c in SUM_COLUMNS) for r in session.scalars(
+            select(KpiRollupAgentDaily).where(KpiRollupAgentDaily.tenant_id == tenant_id))}
+        fine = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(
+            select(KpiRollupDaily.agent_id, KpiRollupDaily.day,
+                   *(func.sum(getattr(KpiRollupDaily, c)) for c in SUM_COLUMNS))
+            .where(KpiRollupDaily.tenant_id == tenant_id)
+            .group_by(KpiRollupDaily.agent_id, KpiRollupDaily.day))}
+    return coarse, fine
+
+
+def _same(coarse: dict, fine: dict) -> None:
+    assert coarse.keys() == fine.keys()
+    for key, values in fine.items():
+        for a, b in zip(coarse[key], values, strict=True):
+            assert math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9), key
+
+
+def test_the_per_agent_table_moves_with_every_change_rebuild_and_erasure(db, loaded, records):
+    _same(*_per_agent_tables(db, loaded))
+    rng = random.Random(5)
+    changed = [dict(r, agent_id=rng.choice(["a01", "zz-new", None]), t_handle_ms=rng.choice([None, 9000]))
+               for r in rng.sample(records, 200)]
+    with db.session() as session:
+        analytics.upsert_facts(session, tenant_id=loaded, records=changed)
+    _same(*_per_agent_tables(db, loaded))
+    with db.session() as session:
+        gone = [r["conversation_id"] for r in changed]
+        analytics.delete_facts(session, tenant_id=loaded, conversation_ids=gone)
+    _same(*_per_agent_tables(db, loaded))
+    with db.session() as session:
+        analytics.rebuild_rollups(session, tenant_id=loaded)
+    coarse, fine = _per_agent_tables(db, loaded)
+    _same(coarse, fine)
+    assert sum(v[0] for v in coarse.values()) == len(records) - len(changed)
