@@ -37,8 +37,11 @@ def _schedule_loop(app, stop: threading.Event) -> None:
         now = int(time.time())
         for func, every in jobs:
             slot, name = now // every, job_name(func)
-            if dispatcher.claim_flag(f"periodic:{name}:{slot}", every * 2):
-                dispatcher.enqueue(func, job_id=f"periodic-{name}-{slot}")
+            try:
+                if dispatcher.claim_flag(f"periodic:{name}:{slot}", every * 2):
+                    dispatcher.enqueue(func, job_id=f"periodic-{name}-{slot}")
+            except Exception:  # e.g. Redis briefly away: the next tick tries again; never die
+                log.exception("could not schedule %s", name)
         stop.wait(1.0)
 
 

@@ -250,6 +250,7 @@ def evaluate(session: Session, *, tenant_id: str, as_of: date | None = None,
     return raise_alerts(session, tenant_id=tenant_id, found=found, now=now, settings=settings)
 
 
+@job(queue="default", retries=0, timeout=1800)
 def evaluate_all(as_of: date | None = None) -> dict[str, int]:
     """The periodic job: judge every active tenant's rules and control charts, one transaction
     each, and queue the deliveries of new raises. A tenant that fails is logged and skipped."""
@@ -289,6 +290,7 @@ def dispatch(tenant_id: str | None = None) -> int:
     return count
 
 
+@job(queue="effects", retries=0)
 def sweep() -> int:
     """Re-enqueue deliveries left pending or mid-call past the lease (a worker died)."""
     cutoff = utcnow() - _lease()

@@ -34,6 +34,7 @@ from extension.domain import fcr as rule
 from extension.models import InboxEvent, InteractionFact, Tenant
 from extension.models._types import utcnow
 from extension.models.sync import AnalyticsSettings
+from extension.queue import job
 
 _facts = InteractionFact.__table__
 _settings = AnalyticsSettings.__table__
@@ -236,6 +237,7 @@ def set_window_days(session: Session, *, tenant_id: str, days: int, now: datetim
                for start in range(0, len(keys), _CHUNK))
 
 
+@job(queue="default", retries=0, timeout=1800)
 def finalize_all(now: datetime | None = None) -> dict[str, int]:
     """The periodic job: settle due contacts of every active tenant, one transaction each."""
     from extension.db import get_db
