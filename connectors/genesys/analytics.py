@@ -79,10 +79,6 @@ class AnalyticsClient:
                 return
 
 
-def _job_path(job_id: str) -> str:
-    return f"/api/v2/analytics/conversations/details/jobs/{quote(job_id, safe='')}"
-
-
 class DetailsExport:
     """The sync's view of conversation details: one list per page (the sync commits per page)
     and the async details jobs. Kept apart from AnalyticsClient (built on the same transport
@@ -116,7 +112,8 @@ class DetailsExport:
 
     def details_job_status(self, job_id: str) -> dict[str, Any]:
         """AsyncQueryStatus of the job."""
-        return self._t.request("GET", f"{_job_path(job_id)}") or {}
+        job = quote(job_id, safe="")
+        return self._t.request("GET", f"/api/v2/analytics/conversations/details/jobs/{job}") or {}
 
     def wait_for_details_job(
         self, job_id: str, *, poll_seconds: float = 2.0, timeout_seconds: float = 900.0,
@@ -141,7 +138,9 @@ class DetailsExport:
     ) -> dict[str, Any]:
         """One AnalyticsConversationAsyncQueryResponse page; its `cursor` asks for the next."""
         params = query(cursor=cursor, pageSize=page_size)
-        return self._t.request("GET", f"{_job_path(job_id)}/results", params=params) or {}
+        job = quote(job_id, safe="")
+        return self._t.request("GET", f"/api/v2/analytics/conversations/details/jobs/{job}/results",
+                               params=params) or {}
 
     def details_job_pages(
         self, job_id: str, *, cursor: str | None = None, page_size: int | None = None,
