@@ -251,6 +251,43 @@ def build(session: Session, *, tenant_id: str, start: date, end: date) -> PeerSn
     return snapshot
 
 
+_AES_COLUMNS = ("scored", "scored_handle_ms", "timed", "handle_ms")
+
+
+def labels_for_all(session: Session, *, tenant_id: str, start: date,
+                   end: date) -> dict[tuple, dict[str, str]]:
+    """Every agent's AES quartile label in every inquiry x channel cell (the weekly batch):
+    :meth:`PeerSnapshot.labels_for_all` summing only the five columns AES needs."""
+    t = KpiRollupDaily.__table__.c
+    dims = (t.inquiry, t.channel, t.agent_id)
+    query = (select(*dims, *(cast(func.sum(t[c]), BigInteger) for c in _AES_COLUMNS),
+                    cast(func.sum(t.expected), Float))
+             .where(t.tenant_id == tenant_id, t.day >= start, t.day <= end)
+             .group_by(*dims).having(func.sum(t.volume) > 0))
+    rows = session.execute(query).all()
+    if not rows:
+        return {}
+    ints = np.zeros((len(rows), len(INT_COLUMNS)), dtype=np.int64)
+    floats = np.zeros((len(rows), len(FLOAT_COLUMNS)), dtype=np.float64)
+    narrow = np.array([r[3:7] for r in rows], dtype=np.int64)
+    for k, column in enumerate(_AES_COLUMNS):
+        ints[:, _I[column]] = narrow[:, k]
+    floats[:, _F["expected"]] = [r[7] for r in rows]
+    values = _aes(ints, floats)
+    cells: dict[tuple, list[tuple[str, float]]] = {}
+    for row, value in zip(rows, values.tolist(), strict=True):
+        if value == value:  # not NaN: agents without an AES get no label
+            key = (None if row[0] == "" else row[0], None if row[1] == "" else row[1])
+            cells.setdefault(key, []).append((row[2], round(value, _TIE_DIGITS)))
+    direction = lower_is_better("aes")
+    out = {}
+    for key, entries in cells.items():
+        ascending = sorted(v for _, v in entries)
+        out[key] = {agent: kpi_ranking.quartile_label(v, ascending, lower_is_better=direction)
+                    for agent, v in entries}
+    return out
+
+
 def _aes(ints: np.ndarray, floats: np.ndarray) -> np.ndarray:
     """aes_from_sums per row (NaN for None) with the same float operations in the same order."""
     scored, expected = ints[:, _I["scored"]], floats[:, _F["expected"]]
