@@ -13,7 +13,6 @@ a retry finds ``sent`` and stops, so nothing is sent twice once it was acknowled
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -21,15 +20,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import requests
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from standardwebhooks.webhooks import Webhook
 
-from connectors.errors import ConnectorError, Invalid, Transient, decipher
+from connectors.errors import ConnectorError, Invalid, Transient
 from connectors.mail import send_mail
+from connectors.webhooks import post_signed, url_problem
 from extension.crypto import SecretBox
 from extension.db import get_db
 from extension.domain import alerts as rules_domain
@@ -118,6 +116,8 @@ def update_settings(session: Session, box: SecretBox, *, tenant_id: str, changes
         url = changes["webhook_url"]
         if url is not None and (not isinstance(url, str) or len(url) > 2000 or not _URL.match(url)):
             raise SettingsError("webhook_url", "an https:// URL, or null to stop webhook delivery")
+        if url is not None and (problem := url_problem(url)):
+            raise SettingsError("webhook_url", problem)
         settings.webhook_url = url
     secret = None
     if changes.get("rotate_secret") or (settings.webhook_url and not settings.webhook_secret_enc):
@@ -339,7 +339,7 @@ def deliver_alert(delivery_id: int) -> str:
             _send_email(recipient, message)
         else:
             box = current_app.extensions["coachwire.box"]
-            _post_webhook(recipient, box.open(secret_token), msg_id=message["id"], payload=message)
+            post_signed(recipient, box.open(secret_token), msg_id=message["id"], payload=message)
     except Transient as exc:
         return _transient(delivery_id, exc)
     except ConnectorError as exc:
@@ -366,25 +366,6 @@ def _send_email(recipient: str, message: dict[str, Any]) -> None:
             f"Alert: {data['key']}\nReference: {message['id']}\n\n"
             "Open the Coachwire supervisor panel to acknowledge it.\n")
     send_mail(smtp, to=[recipient], subject=subject, text=text)
-
-
-def signed_headers(secret: str, *, msg_id: str, body: str, at: datetime) -> dict[str, str]:
-    """Standard Webhooks headers (the library's signer: v1,<base64 HMAC-SHA256>)."""
-    return {"webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": Webhook(secret).sign(msg_id, at, body), "content-type": "application/json"}
-
-
-def _post_webhook(url: str, secret: str, *, msg_id: str, payload: dict[str, Any]) -> None:
-    body = json.dumps(payload, separators=(",", ":"), sort_keys=True)
-    headers = signed_headers(secret, msg_id=msg_id, body=body, at=utcnow())
-    try:
-        response = requests.post(url, data=body.encode(), headers=headers, timeout=TIMEOUT,
-                                 allow_redirects=False)
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise Transient(f"webhook {type(exc).__name__}") from None
-    if response.status_code >= 300:
-        decipher(response.status_code, response.headers, response.content)
-        raise Invalid("unexpected redirect", status=response.status_code)
 
 
 def _transient(delivery_id: int, exc: Exception) -> str:

@@ -218,6 +218,8 @@ def test_settings_reject_bad_input_by_field_and_change_nothing(client, db, peopl
     admin = token_for("adm", "admin")
     _configure(client, token_for, rules=[TEAM_RULE], cooldown_hours=12)
     cases = [({"webhook_url": "http://plain.example/x"}, "webhook_url"),
+             ({"webhook_url": "https://169.254.169.254/latest/meta-data"}, "webhook_url"),
+             ({"webhook_url": "https://localhost:8443/hook"}, "webhook_url"),
              ({"rules": [{**TEAM_RULE, "metric": "speed"}]}, "rules.0.metric"),
              ({"rules": [TEAM_RULE, TEAM_RULE]}, "rules"),
              ({"cooldown_hours": 0}, "cooldown_hours"),
