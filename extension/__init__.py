@@ -30,7 +30,8 @@ def _init_extensions(app: Flask) -> None:
     app.extensions["coachwire.box"] = SecretBox(app.config["SETTINGS"].data_keys)
     from extension.services.analytics_peers import PeerCache
 
-    app.extensions["coachwire.peers"] = PeerCache(app.config["SETTINGS"].peer_snapshot_seconds)
+    app.extensions["coachwire.peers"] = PeerCache(app.config["SETTINGS"].peer_snapshot_seconds,
+                                                  session_factory=app.extensions["coachwire.db"].session)
     queue.init_app(app)
     problems.init_app(app)
     from handlers.inbox import InboxWriter

@@ -17,6 +17,7 @@ comparison are always live. The results equal :mod:`extension.services.analytics
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -39,6 +40,7 @@ from extension.services.analytics_sums import (
     summary_from_sums,
 )
 
+log = logging.getLogger("coachwire.analytics")
 _TIE_DIGITS = 9  # as analytics_ranking: database float sums differ in the last bit
 _I = {name: i for i, name in enumerate(INT_COLUMNS)}
 _F = {name: i for i, name in enumerate(FLOAT_COLUMNS)}
@@ -320,13 +322,20 @@ def _inquiry(agents: list[str], ints: np.ndarray, floats: np.ndarray) -> Inquiry
 # ---- the per-process cache -----------------------------------------------------------------
 
 class PeerCache:
-    """Recent snapshots of one process, by (tenant, start, end); one builder per key at a time."""
+    """Recent snapshots of one process, by (tenant, start, end); one builder per key at a time.
 
-    def __init__(self, ttl_seconds: float, *, max_entries: int = 8) -> None:
+    With a ``session_factory``, an expired snapshot is still served while one background thread
+    sums its successor (stale-while-revalidate), so only the first request of an interval in a
+    process waits for the sum; without one, the request that finds it expired rebuilds it.
+    """
+
+    def __init__(self, ttl_seconds: float, *, max_entries: int = 8, session_factory=None) -> None:
         self.ttl, self.max_entries = ttl_seconds, max_entries
+        self.session_factory = session_factory
         self._entries: OrderedDict[tuple, tuple[float, PeerSnapshot]] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[tuple, threading.Lock] = {}
+        self._refreshing: dict[tuple, threading.Thread] = {}
         self.builds = 0
 
     def get(self, session: Session, *, tenant_id: str, start: date, end: date) -> PeerSnapshot:
@@ -334,28 +343,56 @@ class PeerCache:
             self.builds += 1
             return build(session, tenant_id=tenant_id, start=start, end=end)
         key = (tenant_id, start, end)
-        hit = self._fresh(key)
-        if hit is not None:
+        hit, fresh = self._lookup(key)
+        if hit is not None and fresh:
+            return hit
+        if hit is not None and self.session_factory is not None:
+            self._refresh_in_background(key)
             return hit
         with self._lock:
             builder = self._building.setdefault(key, threading.Lock())
         with builder:  # concurrent requests for the same interval wait for one build
-            hit = self._fresh(key)
-            if hit is not None:
+            hit, fresh = self._lookup(key)
+            if hit is not None and fresh:
                 return hit
-            snapshot = build(session, tenant_id=tenant_id, start=start, end=end)
-            with self._lock:
-                self.builds += 1
-                self._entries[key] = (time.monotonic() + self.ttl, snapshot)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
-            return snapshot
+            return self._store(key, build(session, tenant_id=tenant_id, start=start, end=end))
 
-    def _fresh(self, key: tuple) -> PeerSnapshot | None:
+    def _store(self, key: tuple, snapshot: PeerSnapshot) -> PeerSnapshot:
+        with self._lock:
+            self.builds += 1
+            self._entries[key] = (time.monotonic() + self.ttl, snapshot)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return snapshot
+
+    def _refresh_in_background(self, key: tuple) -> None:
+        with self._lock:
+            running = self._refreshing.get(key)
+            if running is not None and running.is_alive():
+                return
+            thread = threading.Thread(target=self._refresh, args=(key,), daemon=True,
+                                      name=f"peer-snapshot-{key[0]}")
+            self._refreshing[key] = thread
+        thread.start()
+
+    def _refresh(self, key: tuple) -> None:
+        tenant_id, start, end = key
+        try:
+            with self.session_factory() as session:
+                self._store(key, build(session, tenant_id=tenant_id, start=start, end=end))
+        except Exception:  # the stale snapshot stays; the next request tries again
+            log.exception("peer snapshot refresh failed tenant=%s", tenant_id)
+
+    def wait_for_refreshes(self, timeout: float = 30.0) -> None:
+        """Tests: block until background refreshes are done."""
+        for thread in list(self._refreshing.values()):
+            thread.join(timeout)
+
+    def _lookup(self, key: tuple) -> tuple[PeerSnapshot | None, bool]:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry[0] < time.monotonic():
-                return None
+            if entry is None:
+                return None, False
             self._entries.move_to_end(key)
-            return entry[1]
+            return entry[1], entry[0] >= time.monotonic()

@@ -72,3 +72,24 @@ def test_another_tenant_never_reads_this_tenants_snapshot(db, loaded, other_tena
         ours = cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
         theirs = cache.get(session, tenant_id=other_tenant, start=FIRST_DAY, end=LAST_DAY)
     assert ours.cells and not theirs.cells
+
+
+def test_an_expired_snapshot_is_served_while_its_successor_is_summed(db, loaded, monkeypatch):
+    """Stale-while-revalidate: after expiry the old figures answer at once, one background
+    build replaces them, and the request after that sees the new snapshot."""
+    cache, clock = PeerCache(ttl_seconds=60, session_factory=db.session), [1000.0]
+    monkeypatch.setattr("extension.services.analytics_peers.time.monotonic", lambda: clock[0])
+
+    def get():  # one short session per request, as the web does
+        with db.session() as session:
+            return cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
+
+    first = get()
+    clock[0] += 61
+    stale = get()
+    assert stale is first  # served at once, not rebuilt in the request
+    get()  # a second request while (or after) the refresh runs starts no second one
+    cache.wait_for_refreshes()
+    fresh = get()
+    assert fresh is not first and cache.builds == 2  # exactly one background rebuild
+    assert fresh.quartiles("a01") == first.quartiles("a01")
