@@ -102,7 +102,13 @@ def _clean_redis(dispatcher) -> None:
         queue.empty()
         for registry in (FailedJobRegistry(queue=queue), ScheduledJobRegistry(queue=queue)):
             for job_id in registry.get_job_ids():
-                registry.remove(job_id, delete_job=True)
+                try:
+                    registry.remove(job_id, delete_job=True)
+                except ValueError:
+                    # a job a worker's registry cleaning re-scheduled after its execution record
+                    # expired: RQ cannot delete it, so drop the id and the job hash ourselves
+                    registry.remove(job_id, delete_job=False)
+                    dispatcher.redis.delete(f"rq:job:{job_id}")
     for key in dispatcher.redis.scan_iter(match=dispatcher.flag_key("*"), count=500):
         dispatcher.redis.delete(key)
 
