@@ -61,21 +61,9 @@ class InteractionFact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class KpiRollupDaily(Base):
-    __tablename__ = "kpi_rollups_daily"
-    __table_args__ = (
-        Index("ix_kpi_rollups_daily_tenant_agent_day", "tenant_id", "agent_id", "day"),
-        Index("ix_kpi_rollups_daily_tenant_team_day", "tenant_id", "team_id", "day"),
-    )
+class RollupSums:
+    """The period buckets and the additive sums every rollup table holds (analytics_sums)."""
 
-    tenant_id: Mapped[str] = mapped_column(
-        TenantId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    agent_id: Mapped[str] = mapped_column(HostId, primary_key=True)
-    team_id: Mapped[str] = mapped_column(HostId, primary_key=True)
-    queue_id: Mapped[str] = mapped_column(HostId, primary_key=True)
-    inquiry: Mapped[str] = mapped_column(DIM, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     # bucket starts stored with the day so every period groups by a plain column on any engine
     week: Mapped[date] = mapped_column(Date)
     month: Mapped[date] = mapped_column(Date)
@@ -109,7 +97,25 @@ class KpiRollupDaily(Base):
     expected: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class KpiRollupAgentDaily(Base):
+
+class KpiRollupDaily(RollupSums, Base):
+    __tablename__ = "kpi_rollups_daily"
+    __table_args__ = (
+        Index("ix_kpi_rollups_daily_tenant_agent_day", "tenant_id", "agent_id", "day"),
+        Index("ix_kpi_rollups_daily_tenant_team_day", "tenant_id", "team_id", "day"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(
+        TenantId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(HostId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(HostId, primary_key=True)
+    queue_id: Mapped[str] = mapped_column(HostId, primary_key=True)
+    inquiry: Mapped[str] = mapped_column(DIM, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class KpiRollupAgentDaily(RollupSums, Base):
     """The same sums per (tenant, local day, agent) only: the agent series and the team view
     (its members by day) read a few rows per agent-day here instead of one per queue x inquiry x
     channel cell. Maintained with ``kpi_rollups_daily`` from the same deltas, in the same
@@ -121,37 +127,6 @@ class KpiRollupAgentDaily(Base):
         TenantId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     agent_id: Mapped[str] = mapped_column(HostId, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    week: Mapped[date] = mapped_column(Date)
-    month: Mapped[date] = mapped_column(Date)
-    quarter: Mapped[date] = mapped_column(Date)
-    volume: Mapped[int] = mapped_column(Integer, default=0)
-    timed: Mapped[int] = mapped_column(Integer, default=0)
-    handle_ms: Mapped[int] = mapped_column(BigInteger, default=0)
-    talk_n: Mapped[int] = mapped_column(Integer, default=0)
-    talk_ms: Mapped[int] = mapped_column(BigInteger, default=0)
-    hold_n: Mapped[int] = mapped_column(Integer, default=0)
-    hold_ms: Mapped[int] = mapped_column(BigInteger, default=0)
-    acw_n: Mapped[int] = mapped_column(Integer, default=0)
-    acw_ms: Mapped[int] = mapped_column(BigInteger, default=0)
-    transfer_n: Mapped[int] = mapped_column(Integer, default=0)
-    transfer_yes: Mapped[int] = mapped_column(Integer, default=0)
-    fcr_n: Mapped[int] = mapped_column(Integer, default=0)
-    fcr_yes: Mapped[int] = mapped_column(Integer, default=0)
-    csat_n: Mapped[int] = mapped_column(Integer, default=0)
-    csat_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    nps_n: Mapped[int] = mapped_column(Integer, default=0)
-    nps_promoters: Mapped[int] = mapped_column(Integer, default=0)
-    nps_detractors: Mapped[int] = mapped_column(Integer, default=0)
-    qa_n: Mapped[int] = mapped_column(Integer, default=0)
-    qa_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    csent_n: Mapped[int] = mapped_column(Integer, default=0)
-    csent_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    asent_n: Mapped[int] = mapped_column(Integer, default=0)
-    asent_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    scored: Mapped[int] = mapped_column(Integer, default=0)
-    scored_handle_ms: Mapped[int] = mapped_column(BigInteger, default=0)
-    expected: Mapped[float] = mapped_column(Float, default=0.0)
-
 
 
 class PerformanceAlert(Base):
