@@ -220,6 +220,7 @@ def uninstall(session: Session, *, host_org_id: str, actor: str = "system:instal
 _cache: dict[str, tuple[float, TenantConfig | None]] = {}
 _cache_lock = threading.Lock()
 CACHE_SECONDS = 5.0
+_refreshing: set[str] = set()  # tenants whose expired entry one thread is re-reading
 
 
 def invalidate(tenant_id: str) -> None:
@@ -228,18 +229,37 @@ def invalidate(tenant_id: str) -> None:
 
 
 def load_config(session_factory, box: SecretBox, tenant_id: str) -> TenantConfig | None:
-    """Tenant config for the webhook hot path; a few seconds stale at most across processes."""
+    """Tenant config for the webhook hot path; a few seconds stale at most across processes.
+
+    When an entry expires under load, one thread reads the new one while the others keep
+    answering from the expired entry for those few milliseconds, instead of every request
+    thread querying at once (a burst of identical queries that held up the whole process).
+    """
     now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(tenant_id)
+    hit = _cache.get(tenant_id)  # a dict read is atomic; writers take the lock
     if hit and hit[0] > now:
         return hit[1]
-    with session_factory() as session:
-        tenant = session.get(Tenant, tenant_id)
-        config = None if tenant is None else TenantConfig(
-            id=tenant.id, status=tenant.status,
-            inbound_secrets=tuple(box.open(tenant.inbound_secrets_enc) or ()),
-            api_keys=tuple(box.open(tenant.api_keys_enc) or ()), timezone=tenant.timezone)
+    if hit is not None:
+        with _cache_lock:
+            if tenant_id in _refreshing:
+                return hit[1]
+            _refreshing.add(tenant_id)
+        try:
+            config = _read_config(session_factory, box, tenant_id)
+        finally:
+            with _cache_lock:
+                _refreshing.discard(tenant_id)
+    else:
+        config = _read_config(session_factory, box, tenant_id)
     with _cache_lock:
         _cache[tenant_id] = (now + CACHE_SECONDS, config)
     return config
+
+
+def _read_config(session_factory, box: SecretBox, tenant_id: str) -> TenantConfig | None:
+    with session_factory() as session:
+        tenant = session.get(Tenant, tenant_id)
+        return None if tenant is None else TenantConfig(
+            id=tenant.id, status=tenant.status,
+            inbound_secrets=tuple(box.open(tenant.inbound_secrets_enc) or ()),
+            api_keys=tuple(box.open(tenant.api_keys_enc) or ()), timezone=tenant.timezone)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extension.models import InboxEvent
-from tests.helpers import dumps, sentiment, signed_headers, user_end
+from tests.helpers import dumps, sentiment, signed_headers, transcript, user_end
 
 
 def inbox_count(db) -> int:
@@ -172,3 +172,32 @@ def test_rotated_secret_keeps_the_previous_one_valid(app, client, db, tenant):
     for index, secret in enumerate((old_secret, new_secret)):
         body = dumps(sentiment(f"c-rot-{index}", 3))
         assert post(client, tenant_id, body, signed_headers(secret, body)).status_code == 202
+
+
+def test_stored_rows_keep_every_field_and_the_batch_order(client, db, tenant):
+    """PostgreSQL takes a group as one JSON parameter, SQLite as bound rows: both must store
+    the same columns, with aware timestamps, payloads byte-for-byte, and ids in arrival order."""
+    tenant_id, secret = tenant
+    events = [sentiment(f"c-{i}", 10 * i - 40) for i in range(6)]
+    tricky = 'quote " backslash \\ emoji \U0001F600 \u00e9'
+    events[2] = transcript("c-2", [("customer", tricky)])
+    body = dumps({"events": events})
+    before = datetime.now(UTC)
+    response = post(client, tenant_id, body, signed_headers(secret, body, msg_id="batch-1"))
+    after = datetime.now(UTC)
+    assert response.status_code == 202 and response.json == {"accepted": 6, "duplicates": 0}
+    with db.session() as session:
+        rows = session.scalars(select(InboxEvent).order_by(InboxEvent.id)).all()
+    assert [row.subject for row in rows] == [f"c-{i}" for i in range(6)]
+    for row in rows:
+        assert row.tenant_id == tenant_id  # (status moves on: the queue drains at once)
+        assert row.payload["delivery_id"] == row.delivery_id
+        assert row.payload["type"] == row.type and row.payload["subject"] == row.subject
+        assert row.source_topic == row.payload["source_topic"]
+        occurred = row.payload["occurred_at"]
+        assert row.occurred_at == (occurred and datetime.fromisoformat(occurred))
+        assert occurred is None or row.occurred_at.tzinfo is not None
+        assert before - timedelta(seconds=1) <= row.received_at <= after + timedelta(seconds=1)
+    assert rows[2].payload["data"]["phrases"][0]["text"] == tricky
+    assert len({row.delivery_id for row in rows}) == 6
+    assert rows[2].occurred_at is not None  # the transcript carries an eventTime
