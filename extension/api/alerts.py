@@ -15,7 +15,7 @@ from extension.db import get_db
 from extension.models import AlertDelivery, PerformanceAlert
 from extension.models._types import utcnow
 from extension.problems import Problem
-from extension.services import alert_delivery, audit
+from extension.services import alert_settings, audit
 
 bp = Blueprint("api_alerts", __name__, url_prefix="/api/v1")
 FIELDS = ("key", "kind", "subject_type", "subject_id", "metric", "value", "message", "status", "raised_at")
@@ -142,8 +142,8 @@ def close(key: str):
 def get_settings():
     """The webhook signing secret is never shown again; ``webhook_secret_set`` says whether one exists."""
     with get_db().session() as session:
-        settings = alert_delivery.settings_for(session, current_principal().tenant_id)
-        view = alert_delivery.settings_view(settings)
+        settings = alert_settings.settings_for(session, current_principal().tenant_id)
+        view = alert_settings.settings_view(settings)
     return respond(view)
 
 
@@ -159,12 +159,12 @@ def put_settings():
     box = current_app.extensions["coachwire.box"]
     with get_db().session() as session:
         try:
-            settings, secret = alert_delivery.update_settings(
+            settings, secret = alert_settings.update_settings(
                 session, box, tenant_id=principal.tenant_id, changes=body,
                 actor=f"person:{principal.person_id}")
-        except alert_delivery.SettingsError as exc:
+        except alert_settings.SettingsError as exc:
             session.rollback()
             raise Problem(422, "Unprocessable Content", "The body has invalid fields.",
                           errors=[{"field": exc.field, "message": exc.message}]) from exc
-        view = alert_delivery.settings_view(settings)
+        view = alert_settings.settings_view(settings)
     return respond({**view, **({"webhook_secret": secret} if secret else {})})
