@@ -2,7 +2,11 @@
 
     flask sync --since 90d [--until 2026-01-31] [--tenant ID] [--mode auto|query|jobs] [--restart]
     flask sync --since 7d --reconcile        (same as `flask sync reconcile --since 7d`)
+    flask sync reconcile --since 7d --directory   (also groups and queues that differ)
     flask sync people [--tenant ID]
+    flask sync directory [--tenant ID]      (groups and routing queues with their members;
+                                             the plain `flask sync` runs it after people too,
+                                             unless --no-directory)
     flask sync fcr [--tenant ID] [--window-days N]
 
 Registered by extension.cli.register (sync_cli).
@@ -82,15 +86,19 @@ def _tenants(session, tenant_ids) -> list[Tenant]:
 @click.option("--reconcile", is_flag=True, help="Only report differences between host and facts")
 @click.option("--people/--no-people", default=True, show_default=True,
               help="Also sync users and reporting lines first")
+@click.option("--directory/--no-directory", default=True, show_default=True,
+              help="Also sync groups and routing queues (after people)")
 @click.option("--page-size", default=100, show_default=True, type=click.IntRange(1, 100), hidden=True)
 @click.option("--poll-seconds", default=2.0, show_default=True, type=click.FloatRange(0, 60), hidden=True)
 @click.pass_context
 @with_appcontext
-def sync_cli(ctx, since, until, tenant_ids, mode, restart, reconcile, people, page_size, poll_seconds):
+def sync_cli(ctx, since, until, tenant_ids, mode, restart, reconcile, people, directory, page_size,
+             poll_seconds):
     if ctx.invoked_subcommand is not None:
         return
     if not since:
-        raise click.UsageError("give --since (e.g. --since 90d) or a subcommand (people, reconcile, fcr)")
+        raise click.UsageError("give --since (e.g. --since 90d) or a subcommand "
+                               "(people, directory, reconcile, fcr)")
     start, end = parse_range(since, until)
     with get_db().session() as session:
         tenants = _tenants(session, tenant_ids)
@@ -101,6 +109,8 @@ def sync_cli(ctx, since, until, tenant_ids, mode, restart, reconcile, people, pa
     for tenant in tenants:
         if people:
             _people_one(tenant)
+        if directory:
+            _directory_one(tenant)
         _sync_one(tenant, start, end, mode=mode, restart=restart, page_size=page_size,
                   poll_seconds=poll_seconds)
 
@@ -170,6 +180,14 @@ def _people_one(tenant: Tenant) -> None:
     click.echo(f"{tenant.id}: {result['seen']} users, {result['created']} new, {result['updated']} changed")
 
 
+def _directory_one(tenant: Tenant) -> None:
+    from extension.services import directory
+
+    with _host_errors(f"{tenant.id}: directory sync stopped"), get_db().session() as session:
+        counts = directory.sync_directory(session, session.merge(tenant))
+    click.echo(f"{tenant.id}: {directory.summary(counts)}")
+
+
 def _reconcile_one(tenant: Tenant, start, end) -> None:
     from extension.services import sync
 
@@ -193,13 +211,30 @@ def _reconcile_one(tenant: Tenant, start, end) -> None:
 @click.option("--since", required=True, help="A span back from --until (7d) or an ISO date/datetime")
 @click.option("--until")
 @click.option("--tenant", "tenant_ids", multiple=True, help="Default: every active tenant")
-def reconcile_command(since, until, tenant_ids):
+@click.option("--directory", is_flag=True, help="Also compare the host's groups and queues with ours")
+def reconcile_command(since, until, tenant_ids, directory):
     """Report differences between the host's conversations and stored facts (changes nothing)."""
     start, end = parse_range(since, until)
     with get_db().session() as session:
         tenants = _tenants(session, tenant_ids)
     for tenant in tenants:
         _reconcile_one(tenant, start, end)
+        if directory:
+            _reconcile_directory(tenant)
+
+
+def _reconcile_directory(tenant: Tenant) -> None:
+    from extension.services import directory
+
+    with _host_errors(f"{tenant.id}: directory reconciliation stopped"), get_db().session() as session:
+        report = directory.differences(session, session.merge(tenant))
+        session.rollback()
+    for kind, found in report.items():
+        for label, ids in found.items():
+            for entity_id in ids:
+                click.echo(f"  {kind[:-1]} {label.replace('_', ' ')}: {entity_id}")
+    total = sum(len(ids) for found in report.values() for ids in found.values())
+    click.echo(f"{tenant.id}: directory {'matches the host' if not total else f'{total} differences'}")
 
 
 @sync_cli.command("people")
@@ -210,6 +245,16 @@ def sync_people(tenant_ids):
         tenants = _tenants(session, tenant_ids)
     for tenant in tenants:
         _people_one(tenant)
+
+
+@sync_cli.command("directory")
+@click.option("--tenant", "tenant_ids", multiple=True, help="Default: every active tenant")
+def sync_directory(tenant_ids):
+    """Groups and routing queues with their members from the host (inactive when gone)."""
+    with get_db().session() as session:
+        tenants = _tenants(session, tenant_ids)
+    for tenant in tenants:
+        _directory_one(tenant)
 
 
 @sync_cli.command("fcr")

@@ -17,12 +17,14 @@ log = logging.getLogger("coachwire.worker")
 
 def periodic_jobs(settings):
     """(function, seconds): inbox and effect sweeps often; alert deliveries stuck past their
-    lease with the sweeps; alert rules, control charts and first-contact settling hourly."""
-    from extension.services import alert_delivery, fcr
+    lease with the sweeps; alert rules, control charts and first-contact settling hourly; the
+    directory (people, groups, queues) every six hours."""
+    from extension.services import alert_delivery, directory, fcr
     from handlers.jobs import sweep
 
     return [(sweep, settings.sweep_seconds), (alert_delivery.sweep, settings.sweep_seconds),
-            (alert_delivery.evaluate_all, 3600), (fcr.finalize_all, 3600)]
+            (alert_delivery.evaluate_all, 3600), (fcr.finalize_all, 3600),
+            (directory.sync_all, directory.SYNC_EVERY_SECONDS)]
 
 
 def job_name(func) -> str:

@@ -70,6 +70,23 @@ def get_queue(queue_id: str):
     return jsonify(_queue(queue))
 
 
+@bp.get("/routing/queues/<queue_id>/members")
+def queue_members(queue_id: str):
+    """Every agent is a member of every queue (memberCount says so); all joined, ring 1."""
+    queue = next((q for q in world().queues if q.id == queue_id), None)
+    if queue is None:
+        raise not_found("Queue")
+    agents = sorted(world().agents, key=lambda p: p.name)
+    return jsonify(paged([_queue_member(a) for a in agents]))
+
+
+def _queue_member(person) -> dict:
+    return {"id": person.id, "name": person.name, "ringNumber": 1, "joined": True,
+            "memberBy": "user", "user": {"id": person.id, "name": person.name,
+                                         "selfUri": f"/api/v2/users/{person.id}"},
+            "selfUri": f"/api/v2/users/{person.id}"}
+
+
 def _sorted_people():
     return sorted(world().people.values(), key=lambda p: p.name)
 

@@ -13,6 +13,7 @@ from extension.auth.guard import current_principal, require
 from extension.auth.permissions import ANALYTICS_READ
 from extension.db import get_db
 from extension.problems import Problem
+from extension.services import directory
 from extension.services.analytics_query import kpi_rows
 
 bp = Blueprint("api_metrics", __name__, url_prefix="/api/v1")
@@ -34,8 +35,13 @@ def metrics():
         _check_filters(session, principal, equals)
         rows = kpi_rows(session, replace(where, equals=equals), dims=args["dims"], period=args["period"],
                         limit=args["limit"] + 1, offset=offset)
+        names = (directory.queue_names(session, principal.tenant_id, (r["queue_id"] for r in rows))
+                 if "queue_id" in args["dims"] else None)
     rows, cursor = page(rows, limit=args["limit"], offset=offset)
     items = [_item(row, dims=args["dims"], metrics=args["metrics"]) for row in rows]
+    if names is not None:  # per-queue rows are labelled with the synced queue name
+        for item in items:
+            item["queue_name"] = names.get(item["queue_id"])
     return respond({"items": items, "next_cursor": cursor})
 
 

@@ -103,6 +103,8 @@ class MetricRow(Schema):
     agent_id = fields.String(allow_none=True)
     team_id = fields.String(allow_none=True)
     queue_id = fields.String(allow_none=True)
+    queue_name = fields.String(allow_none=True, metadata={
+        "description": "With queue_id in dims: the queue's name from the last directory sync"})
     inquiry = fields.String(allow_none=True)
     channel = fields.String(allow_none=True)
     period = fields.String(allow_none=True)

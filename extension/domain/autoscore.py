@@ -14,7 +14,10 @@ Rule shapes (``metric`` picks one):
                                               {"max": null, "option_id": "n"}]}
 
   metrics: ``handle_seconds``, ``hold_seconds``, ``acw_seconds`` (seconds, from the fact or
-  interaction timings). A value above every band leaves the question undecided.
+  interaction timings), ``hold_count`` (how many times the handling agent put the customer on
+  hold: the synced fact's ``n_hold``; live events do not carry it, so a conversation known only
+  from them has no count and the question stays with the evaluator, see :func:`undecided`).
+  A value above every band leaves the question undecided.
 * a flag: ``{"metric": "fcr" | "transferred", "yes": "<option>", "no": "<option>"}``.
 * a compliance statement said by the agent, detected with :mod:`extension.domain.text.phrases`:
   ``{"metric": "compliance_statement", "phrases": ["this call may be recorded"],
@@ -34,9 +37,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .forms import Form
 
 __all__ = ["AUTO_SCHEMA", "AutoAnswer", "AutoRule", "Band", "InteractionData", "auto_problems",
-           "parse_auto", "prefill"]
+           "parse_auto", "prefill", "undecided"]
 
-BAND_METRICS = ("handle_seconds", "hold_seconds", "acw_seconds")
+BAND_METRICS = ("handle_seconds", "hold_seconds", "acw_seconds", "hold_count")
+# band metric -> (InteractionData field, divisor to the rule's unit, what "unknown" is called)
+_BAND_SOURCE = {"handle_seconds": ("handle_ms", 1000.0, "handle time unknown"),
+                "hold_seconds": ("hold_ms", 1000.0, "hold time unknown"),
+                "acw_seconds": ("acw_ms", 1000.0, "after-call work time unknown"),
+                "hold_count": ("hold_count", 1, "hold count unknown")}
 FLAG_METRICS = ("fcr", "transferred")
 COMPLIANCE = "compliance_statement"
 METRICS = (*BAND_METRICS, *FLAG_METRICS, COMPLIANCE)
@@ -97,6 +105,7 @@ class InteractionData:
     handle_ms: int | None = None
     hold_ms: int | None = None
     acw_ms: int | None = None
+    hold_count: int | None = None  # hold segments of the handling agent (synced facts only)
     fcr: bool | None = None
     transferred: bool | None = None
     utterances: Sequence[Utterance] | None = None
@@ -185,15 +194,35 @@ def decide(rule: AutoRule, data: InteractionData) -> AutoAnswer | None:
 
 
 def _banded(rule: AutoRule, data: InteractionData) -> AutoAnswer | None:
-    millis = getattr(data, rule.metric.replace("_seconds", "_ms"))
-    if millis is None:
+    name, divisor, _ = _BAND_SOURCE[rule.metric]
+    raw = getattr(data, name)
+    if raw is None:
         return None
-    seconds = millis / 1000.0
+    value = raw / divisor if divisor != 1 else raw
     for band in rule.bands:
-        if band.max is None or seconds <= band.max:
-            return AutoAnswer(band.option_id, {"metric": rule.metric, "value": seconds,
+        if band.max is None or value <= band.max:
+            return AutoAnswer(band.option_id, {"metric": rule.metric, "value": value,
                                                "band_max": band.max})
     return None
+
+
+def undecided(form: Form, data: InteractionData) -> dict[str, str]:
+    """Why each auto-scored question the data does not decide is left to the evaluator, by
+    question id (e.g. ``"hold count unknown"``); questions ``prefill`` answers are absent."""
+    reasons = {}
+    for question_id, rule in _rules(form):
+        if decide(rule, data) is None:
+            reasons[question_id] = reason_undecided(rule, data)
+    return reasons
+
+
+def reason_undecided(rule: AutoRule, data: InteractionData) -> str:
+    if rule.metric in BAND_METRICS:
+        name, _, unknown = _BAND_SOURCE[rule.metric]
+        return unknown if getattr(data, name) is None else f"{rule.metric} above every band"
+    if rule.metric in FLAG_METRICS:
+        return f"{rule.metric} unknown"
+    return "no transcript"
 
 
 def _compliance(rule: AutoRule, data: InteractionData) -> AutoAnswer | None:

@@ -45,6 +45,7 @@ class InteractionFact(Base):
     local_day: Mapped[date] = mapped_column(Date)  # in the tenant's zone when stored
     t_talk_ms: Mapped[int | None] = mapped_column(BigInteger)
     t_hold_ms: Mapped[int | None] = mapped_column(BigInteger)
+    n_hold: Mapped[int | None] = mapped_column(Integer)  # the agent's hold segments (sync only)
     t_acw_ms: Mapped[int | None] = mapped_column(BigInteger)
     t_handle_ms: Mapped[int | None] = mapped_column(BigInteger)
     transferred: Mapped[bool | None]

@@ -27,6 +27,7 @@ class Interaction(Base):
     wrapup_code: Mapped[str | None] = mapped_column(String(200))
     t_talk_ms: Mapped[int | None]
     t_hold_ms: Mapped[int | None]
+    n_hold: Mapped[int | None]  # hold segments of the handling agent; None = unknown (live events)
     t_acw_ms: Mapped[int | None]
     t_handle_ms: Mapped[int | None]
     transferred: Mapped[bool | None]

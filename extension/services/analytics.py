@@ -36,7 +36,7 @@ from extension.services.analytics_sums import DIMENSIONS, SUM_COLUMNS, add, buck
 FACT_FIELDS = (
     "agent_id", "team_id", "queue_id", "inquiry", "channel", "ended_at", "t_talk_ms", "t_hold_ms",
     "t_acw_ms", "t_handle_ms", "transferred", "fcr", "csat", "nps", "qa_score", "customer_sentiment",
-    "agent_sentiment", "p_satisfaction", "p_resolution", "customer_key",
+    "agent_sentiment", "p_satisfaction", "p_resolution", "customer_key", "n_hold",
 )
 _CHUNK = 500  # ids per IN (...) lookup; well under every engine's bind-parameter limit
 _facts = InteractionFact.__table__

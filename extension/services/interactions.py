@@ -109,7 +109,7 @@ class BatchContext:
 
 FACT_FROM_INTERACTION = ("agent_id", "queue_id", "channel", "ended_at", "t_talk_ms", "t_hold_ms",
                          "t_acw_ms", "t_handle_ms", "transferred", "customer_sentiment",
-                         "agent_sentiment")
+                         "agent_sentiment", "n_hold")
 
 
 def _record_facts(context: BatchContext, *, skip) -> None:

@@ -17,6 +17,8 @@ agent's last non-wrap-up segment (the user.end event time), talk/hold/ACW are th
 tTalk/tHeld/tAcw (the events' interacting/held/wrap-up durations), handle time is their sum
 (as the live merge computes it), the inquiry is the wrap-up code id, and the customer key comes
 from the same session fields (ani/dnis/addressFrom/addressTo) the user.end event carries.
+``n_hold`` counts the handling agent's ``hold`` segments over the same sessions whose tHeld is
+the hold time; live events carry no such count, so a conversation only they know has none.
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ def map_conversation(conversation: dict[str, Any]) -> dict[str, Any] | None:
     queue_id = next((s["queueId"] for s in reversed(interacting) if s.get("queueId")), None) or \
         next((s["queueId"] for s in segments if s.get("queueId")), None)
     talk, hold, acw = metrics.get("tTalk"), metrics.get("tHeld", 0), metrics.get("tAcw")
+    holds = sum(1 for each in participant.get("sessions") or [] for s in each.get("segments") or []
+                if s.get("segmentType") == "hold")
     parts = [talk, hold, acw]
     handle = sum(p or 0 for p in parts) if talk is not None or acw is not None else metrics.get("tHandle")
     return {
@@ -131,6 +135,7 @@ def map_conversation(conversation: dict[str, Any]) -> dict[str, Any] | None:
         "ended_at": ended,
         "t_talk_ms": talk,
         "t_hold_ms": hold,
+        "n_hold": holds,
         "t_acw_ms": acw,
         "t_handle_ms": handle,
         "transferred": metrics.get("nTransferred", 0) > 0,

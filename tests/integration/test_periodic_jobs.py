@@ -10,6 +10,9 @@ import logging
 import threading
 import time
 
+import pytest
+import responses
+
 from extension.worker import _schedule_loop, job_name, periodic_jobs
 
 
@@ -20,7 +23,22 @@ def test_every_periodic_job_is_a_queue_job_with_a_distinct_name(settings):
     assert len(names) == len(set(names))
 
 
-def test_the_scheduler_enqueues_each_job_and_each_one_runs(app, tenant, run_jobs, monkeypatch, caplog):
+@pytest.fixture
+def empty_host(tenant):
+    """The tenant's host answers the directory sync (people, groups, queues) with empty lists."""
+    from extension.services import hosts
+
+    hosts.forget()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.post("https://login.mypurecloud.ie/oauth/token", json={"access_token": "t", "expires_in": 3600})
+        for path in ("users", "groups", "routing/queues"):
+            rsps.get(f"https://api.mypurecloud.ie/api/v2/{path}", json={"entities": [], "pageCount": 1})
+        yield rsps
+    hosts.forget()
+
+
+def test_the_scheduler_enqueues_each_job_and_each_one_runs(app, tenant, empty_host, run_jobs, monkeypatch,
+                                                           caplog):
     dispatcher = app.extensions["coachwire.queue"]
     enqueued: list[str] = []
     real_enqueue = dispatcher.enqueue

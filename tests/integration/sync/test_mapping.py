@@ -46,7 +46,7 @@ def test_the_last_handling_agent_and_its_own_timings_make_the_fact():
     assert record == {
         "conversation_id": "c1", "agent_id": "u2", "team_id": None, "queue_id": "q2", "inquiry": "wc-2",
         "channel": "voice", "ended_at": datetime(2025, 6, 10, 9, 12, tzinfo=UTC), "t_talk_ms": 300000,
-        "t_hold_ms": 60000, "t_acw_ms": 60000, "t_handle_ms": 420000, "transferred": False,
+        "t_hold_ms": 60000, "n_hold": 1, "t_acw_ms": 60000, "t_handle_ms": 420000, "transferred": False,
         "customer_address": "tel:+447700900001"}
     only_first = map_conversation(conversation(FIRST))
     assert (only_first["agent_id"], only_first["team_id"], only_first["transferred"]) == ("u1", "t1", True)
