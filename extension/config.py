@@ -59,6 +59,7 @@ class Settings:
     inbox_grace_seconds: int = 30
     effect_lease_seconds: int = 120
     sta_grace_seconds: int = 600
+    sta_fetch_delay_seconds: int = 180
     peer_snapshot_seconds: int = 300
     extra: dict = field(default_factory=dict)
 
@@ -98,6 +99,7 @@ def from_env(env: dict | None = None) -> Settings:
         inbox_grace_seconds=_int(env, "COACHWIRE_INBOX_GRACE_SECONDS", 30),
         effect_lease_seconds=_int(env, "COACHWIRE_EFFECT_LEASE_SECONDS", 120),
         sta_grace_seconds=_int(env, "COACHWIRE_STA_GRACE_SECONDS", 600),
+        sta_fetch_delay_seconds=_int(env, "COACHWIRE_STA_FETCH_DELAY_SECONDS", 180),
         peer_snapshot_seconds=_int(env, "COACHWIRE_PEER_SNAPSHOT_SECONDS", 300),
     )
     check(settings)
@@ -124,5 +126,6 @@ def testing(env: dict | None = None, **overrides) -> Settings:
     """The test configuration: honours DATABASE_URL/REDIS_URL so CI runs on real engines."""
     env = dict(os.environ if env is None else env)
     # peer snapshots are not reused in tests unless a test asks: data changes between requests
-    base = from_env({"COACHWIRE_PEER_SNAPSHOT_SECONDS": "0", **env, "COACHWIRE_ENV": "test"})
+    base = from_env({"COACHWIRE_PEER_SNAPSHOT_SECONDS": "0",
+                     "COACHWIRE_STA_FETCH_DELAY_SECONDS": "0", **env, "COACHWIRE_ENV": "test"})
     return base.with_overrides(**overrides)

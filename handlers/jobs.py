@@ -22,7 +22,7 @@ from extension.db import get_db
 from extension.models import InboxEvent
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
-from extension.services import audit, booking, interaction_analytics
+from extension.services import audit, booking, interaction_analytics, transcripts_fetch
 from extension.services.interactions import BatchContext, release_transcript_fallbacks
 from handlers import routes
 from handlers.normalize import DomainEvent
@@ -33,6 +33,7 @@ MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (2, 10, 60, 300)
 FLAG_TTL = 120
 TRANSCRIBED = "coachwire.transcribed"  # session.info key: conversations whose transcript grew
+ENDED_VOICE = "coachwire.ended_voice"  # session.info key: voice conversation -> STA communication ids
 ANALYSIS_CHUNK = 100
 
 
@@ -47,27 +48,32 @@ def notify_tenants(app, tenant_ids) -> None:
 def drain_inbox(tenant_id: str) -> int:
     """Process every due `received` row of one tenant; returns how many rows it handled."""
     get_dispatcher().release_flag(f"drain:{tenant_id}")
-    db, total, transcribed = get_db(), 0, set()
+    db, total, transcribed, ended = get_db(), 0, set(), {}
     while True:
         with db.session() as session:
             handled = process_batch(session, tenant_id=tenant_id, limit=BATCH)
             batch = set(session.info.get(TRANSCRIBED, ()))
+            batch_ended = dict(session.info.get(ENDED_VOICE, {}))
         transcribed |= batch  # only once the batch is committed
+        ended.update(batch_ended)
         total += handled
         if handled < BATCH:
             break
-    after_drain(tenant_id, transcribed)
+    after_drain(tenant_id, transcribed, ended)
     return total
 
 
-def after_drain(tenant_id: str, transcribed: set[str] | None = None) -> None:
+def after_drain(tenant_id: str, transcribed: set[str] | None = None,
+                ended: dict[str, list[str]] | None = None) -> None:
     """Effects of the committed batches: bookings and recognitions, then the full text analytics
-    of new transcripts on its own queue (slower than the pipeline's sentiment, so never in it)."""
+    of new transcripts on its own queue (slower than the pipeline's sentiment, so never in it),
+    then STA transcript fetches for ended voice conversations that have no transcript."""
     booking.dispatch_effects(tenant_id)
     ids = sorted(transcribed or ())
     for start in range(0, len(ids), ANALYSIS_CHUNK):
         get_dispatcher().enqueue(interaction_analytics.analyse_conversations, tenant_id,
                                  ids[start:start + ANALYSIS_CHUNK])
+    transcripts_fetch.enqueue_fetches(tenant_id, ended or {})
 
 
 def claim(session: Session, *, tenant_id: str, limit: int) -> list[InboxEvent]:
@@ -97,6 +103,9 @@ def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
         handled = [_process_row(session, row, context) for row in rows]
     failed = context.finish()
     session.info.setdefault(TRANSCRIBED, set()).update(context.needs_sentiment - set(failed))
+    session.info.setdefault(ENDED_VOICE, {}).update(
+        (cid, ids) for cid, ids in transcripts_fetch.ended_voice(r.payload for r in rows).items()
+        if cid not in failed)
     for index, row in enumerate(rows):
         conversation_id = (row.payload.get("data") or {}).get("conversation_id")
         if conversation_id in failed and handled[index] is not None:
@@ -165,7 +174,8 @@ def sweep() -> dict:
     for tenant_id in released:
         booking.dispatch_effects(tenant_id)
     effects = booking.sweep_effects()
-    return {"tenants": sorted(tenant_ids), "effects": effects}
+    transcripts = transcripts_fetch.enqueue_due()  # STA transcript fetches whose next try is due
+    return {"tenants": sorted(tenant_ids), "effects": effects, "transcripts": transcripts}
 
 
 def replay(*, event_id: int | None = None, failed: bool = False,

@@ -18,6 +18,7 @@ from sandbox import (
     errors,
     notifications,
     quality,
+    sta,
     wfm,
 )
 from sandbox.state import Config, SandboxState
@@ -38,5 +39,6 @@ def create_app(*, seed: int = 7, now: datetime | None = None,
         app.register_blueprint(blueprint)
     app.register_blueprint(analytics.bp)
     app.register_blueprint(quality.bp)
+    app.register_blueprint(sta.bp)
     notifications.init_app(app)
     return app

@@ -27,10 +27,14 @@ class StaClient:
         return (self._t.request("GET", path) or {}).get("url") or ""
 
     def download_transcript(self, url: str) -> Any:
-        """The transcript document behind a pre-signed URL (our token is not sent there)."""
-        return self._t.download(url)
+        """The transcript document behind a pre-signed URL. The URL is not a Genesys API host
+        (an S3 bucket in production; the sandbox may serve it from its own address), so it is
+        fetched by a transport without a token provider: our bearer token is never sent there,
+        whatever host the URL names. Same session, timeouts and retry policy."""
+        return Transport(url, session=self._t.session).request("GET", url)
 
     def transcript(self, conversation_id: str, communication_id: str) -> Any:
-        """Both steps at once; None when the host has no transcript for the communication."""
+        """Both steps at once; None when the host gives no URL. A transcript not produced yet is
+        ``NotFound`` (404) and a tenant without STA access ``Forbidden`` (403), as typed errors."""
         url = self.transcript_url(conversation_id, communication_id)
         return self.download_transcript(url) if url else None

@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 from extension.auth import scope
 from extension.auth.permissions import Principal
 from extension.db import get_db
-from extension.domain.text.analysis import analyze_transcript
+from extension.domain.text.analysis import TextConfig, analyze_transcript
 from extension.domain.text.transcripts import normalise
 from extension.models import Interaction, InteractionFact
 from extension.models._types import utcnow
 from extension.models.sampling import InteractionTextAnalytics
 from extension.problems import Problem
 from extension.queue import job
-from extension.services import audit
+from extension.services import audit, phrase_lists
 
 
 def _model():
@@ -37,11 +37,13 @@ def _model():
 
 def analyse_and_store(session: Session, tenant_id: str, conversation_id: str, transcript: Any,
                       channel: str | None = None, *, actor: str = "system",
-                      model=None) -> InteractionTextAnalytics:
+                      model=None, config: TextConfig | None = None) -> InteractionTextAnalytics:
     """Analyse one transcript (a Genesys STA document, chat turns, utterances or an email body)
-    and store the result, replacing an earlier one. Only redacted text is ever stored."""
+    with the tenant's phrase lists and store the result, replacing an earlier one. Only redacted
+    text is ever stored."""
     utterances = normalise(transcript, channel=channel)
-    result = analyze_transcript(utterances, model=model or _model())
+    config = config or phrase_lists.text_config(session, tenant_id)
+    result = analyze_transcript(utterances, model=model or _model(), config=config)
     compliance = result["compliance"]
     row = session.get(InteractionTextAnalytics, (tenant_id, conversation_id))
     if row is None:
@@ -77,10 +79,11 @@ def analyse_conversations(tenant_id: str, conversation_ids: list[str]) -> int:
             Interaction.tenant_id == tenant_id, Interaction.conversation_id.in_(conversation_ids),
             Interaction.transcript.is_not(None)).order_by(Interaction.conversation_id)).all()
         model = _model() if found else None
+        config = phrase_lists.text_config(session, tenant_id) if found else None
         for interaction in found:
             with session.begin_nested():
                 analyse_and_store(session, tenant_id, interaction.conversation_id, interaction.transcript,
-                                  interaction.channel, actor="system:pipeline", model=model)
+                                  interaction.channel, actor="system:pipeline", model=model, config=config)
             done += 1
     return done
 
@@ -98,13 +101,13 @@ def analyse_stored(session: Session, tenant_id: str, *, since: datetime | None =
                    actor: str = "cli") -> int:
     """Analyse every stored transcript of the tenant (each under a savepoint); returns the count."""
     done = 0
-    model = _model()
+    model, config = _model(), phrase_lists.text_config(session, tenant_id)
     for interaction in list(stored_transcripts(session, tenant_id, since=since)):
         if not interaction.transcript:
             continue
         with session.begin_nested():
             analyse_and_store(session, tenant_id, interaction.conversation_id, interaction.transcript,
-                              interaction.channel, actor=actor, model=model)
+                              interaction.channel, actor=actor, model=model, config=config)
         done += 1
     return done
 

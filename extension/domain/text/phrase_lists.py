@@ -66,3 +66,37 @@ PROHIBITED = (
         ),
     ),
 )
+
+# ---- per-tenant lists ----------------------------------------------------------------------------
+# A tenant replaces a whole kind at once; a kind it never set (or reverted) keeps the defaults above.
+# Escalation triggers are regular expressions with context rules (``escalation``), not phrase
+# lists, so they are not tenant-editable here.
+
+KINDS = ("required", "prohibited")
+DEFAULTS: dict[str, tuple[PhraseRule, ...]] = {"required": REQUIRED, "prohibited": PROHIBITED}
+PARTIES = ("agent", "customer")
+MAX_RULES = 50
+MAX_WORDINGS = 100
+MAX_WORDING_CHARS = 200
+MIN_THRESHOLD = 0.5
+
+
+def rule_as_dict(rule: PhraseRule, *, active: bool = True) -> dict:
+    """The JSON form stored and served: ``{key, wordings, party, threshold, active}``."""
+    return {"key": rule.name, "wordings": list(rule.wordings), "party": rule.party,
+            "threshold": rule.threshold, "active": active}
+
+
+def rule_from_dict(item: dict) -> PhraseRule:
+    return PhraseRule(name=item["key"], wordings=tuple(item["wordings"]), party=item.get("party"),
+                      threshold=float(item.get("threshold", 0.85)))
+
+
+def active_rules(items: list[dict]) -> tuple[PhraseRule, ...]:
+    """The rules a stored list enforces: inactive ones are kept for editing but not matched."""
+    return tuple(rule_from_dict(item) for item in items if item.get("active", True))
+
+
+def defaults_as_dicts(kind: str) -> list[dict]:
+    return [rule_as_dict(rule) for rule in DEFAULTS[kind]]
+DEFAULT_THRESHOLD = {"required": 0.85, "prohibited": 0.95}
