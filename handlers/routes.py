@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extension.services import interactions
+from extension.services import host_evaluations, interactions
 from handlers.router import Router
 
 router = Router()
@@ -21,6 +21,12 @@ def conversation_sentiment(event, context) -> None:
 @router.register("conversation.transcript")
 def conversation_transcript(event, context) -> None:
     interactions.apply_transcript(context, event.data)
+
+
+@router.register("evaluation.changed")
+def evaluation_changed(event, context) -> None:
+    """A Genesys evaluation changed: mirror it into Coachwire's evaluations."""
+    host_evaluations.apply_changed(context.session, tenant_id=context.tenant_id, data=event.data)
 
 
 def handle(event, context) -> bool:

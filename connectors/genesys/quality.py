@@ -20,6 +20,18 @@ class QualityClient:
         """EvaluationFormResponse of the published version (question groups, weights)."""
         return self._t.request("GET", f"{BASE}/publishedforms/evaluations/{form_id}")
 
+    def evaluation(self, conversation_id: str, evaluation_id: str, *,
+                   expand_form: bool = True) -> dict[str, Any]:
+        """EvaluationResponse: status, dates, version and ``answers`` (an EvaluationScoringSet).
+
+        ``expand=evaluationForm`` makes ``evaluationForm`` the full EvaluationFormResponse the
+        evaluation was scored with (its multiple-select answer ids are needed to read answers).
+        """
+        params = query(expand="evaluationForm" if expand_form else None)
+        return self._t.request(
+            "GET", f"{BASE}/conversations/{conversation_id}/evaluations/{evaluation_id}",
+            params=params)
+
     def query_evaluations(
         self,
         *,

@@ -93,8 +93,15 @@ class AssignBody(Schema):
     reason = fields.Dict(allow_none=True, load_default=None)
 
 
+_OPTION_IDS = {"allow_none": True, "load_default": None, "validate": validate.Length(max=200),
+               "metadata": {"description": "Multiple-select questions only: the picked option "
+                                           "ids (an empty list picks none)"}}
+
+
 class AnswerIn(Schema):
     option_id = fields.String(allow_none=True, load_default=None)
+    option_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                             **_OPTION_IDS)
     na = fields.Boolean(load_default=False)
     text = fields.String(load_default="", validate=validate.Length(max=4000))
     override_reason = fields.String(allow_none=True, load_default=None,
@@ -132,11 +139,18 @@ class EvaluationOut(Schema):
     form_id = fields.String()
     form_version = fields.Integer()
     status = fields.String()
-    answers = fields.Dict(metadata={"description": "question id -> {option_id, na, text, source "
+    answers = fields.Dict(metadata={"description": "question id -> {option_id (option_ids for "
+                                                   "multiple select), na, text, source "
                                                    "(auto|evaluator), auto?, override_reason?}"})
     na_groups = fields.List(fields.String())
     scoring = fields.Dict(allow_none=True, metadata={"description": "Genesys EvaluationScoringSet"})
     total_score = fields.Float(allow_none=True)
+    host_evaluation_id = fields.String(allow_none=True, metadata={
+        "description": "Set when the evaluation was made in the host (Genesys) and mirrored"})
+    host_status = fields.String(allow_none=True, metadata={"description": "The host's status"})
+    host_total_score = fields.Float(allow_none=True, metadata={
+        "description": "The host's own totalScore; total_score is Coachwire's for the same "
+                       "answers"})
     reason = fields.Dict(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
     assigned_at = fields.DateTime()
@@ -168,6 +182,8 @@ class DisputeBody(Schema):
 
 class ChangedAnswer(Schema):
     option_id = fields.String(allow_none=True, load_default=None)
+    option_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                             **_OPTION_IDS)
     na = fields.Boolean(load_default=False)
     text = fields.String(load_default="", validate=validate.Length(max=4000))
 

@@ -3,7 +3,10 @@
 They work on the raw, structurally valid document so every problem can be reported at the
 JSON Pointer the form builder shows it at. Visibility conditions may only look back (at an
 earlier question, or for a group at a question in an earlier group): that rules out cycles by
-construction and lets scoring decide visibility in one pass in form order.
+construction and lets scoring decide visibility in one pass in form order. A condition cannot
+name a multiple-select question (it has no single answer to compare; Genesys predicates point at
+one answer option of a multiple-choice question too), and a multiple-select question takes no
+automatic answer rule (auto rules choose one option).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class _Target:
     position: int  # index in form order
     group_index: int
     option_ids: frozenset[str]
+    multiple: bool = False
 
 
 def semantic_problems(doc: dict) -> list[Problem]:
@@ -79,6 +83,8 @@ def _question_problems(question: dict, path: str) -> list[Problem]:
                                           if options else [])
     if not options:
         return [(f"{path}/options", "a scored question needs answer options")]
+    if kind == "multiple_select" and question.get("auto"):
+        return [(f"{path}/auto", "a multiple-select question cannot be answered automatically")]
     if kind == "yes_no" and len(options) != 2:
         return [(f"{path}/options", "a yes/no question needs exactly two options")]
     if kind == "scale" and len(options) < 2:
@@ -94,7 +100,8 @@ def _targets(groups: list[dict]) -> dict[str, _Target]:
     flat = [(gi, q) for gi, g in enumerate(groups) for q in g["questions"]]
     for position, (gi, question) in enumerate(flat):
         options = frozenset(o["id"] for o in question.get("options", ()))
-        targets.setdefault(question["id"], _Target(position, gi, options))
+        targets.setdefault(question["id"], _Target(position, gi, options,
+                                                   question["type"] == "multiple_select"))
     return targets
 
 
@@ -143,6 +150,10 @@ def _check_condition(
         where = "an earlier group" if owner == "a group" else "an earlier question"
         problems.append((f"{path}/question_id",
                          f"{owner} can only depend on {where} (no forward references or cycles)"))
+        return False
+    if target.multiple:
+        problems.append((f"{path}/question_id",
+                         f"{owner} cannot depend on a multiple-select question"))
         return False
     return _check_options(condition, path, target=target, shown=shown.get(target_id, False),
                           problems=problems)

@@ -29,6 +29,8 @@ __all__ = [
     "Question",
     "QuestionType",
     "WeightMode",
+    "multi_select_max",
+    "multi_select_score",
     "next_version",
     "parse_form",
     "validate_form",
@@ -44,6 +46,7 @@ class QuestionType(StrEnum):
     YES_NO = "yes_no"
     MULTIPLE_CHOICE = "multiple_choice"
     SCALE = "scale"
+    MULTIPLE_SELECT = "multiple_select"  # any subset of the options; see multi_select_score
     FREE_TEXT = "free_text"  # never scored
 
 
@@ -94,7 +97,13 @@ class Question:
         return self.type is not QuestionType.FREE_TEXT
 
     @property
+    def multiple(self) -> bool:
+        return self.type is QuestionType.MULTIPLE_SELECT
+
+    @property
     def max_value(self) -> int:
+        if self.multiple:
+            return multi_select_max(self.options)
         return max((o.value for o in self.options), default=0)
 
     def option(self, option_id: str) -> Option | None:
@@ -125,6 +134,21 @@ class Form:
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions() if q.id == question_id), None)
+
+
+# ---------------------------------------------------------------- multiple select
+# The one place that decides what a multiple-select question is worth (assumption (A) in
+# ``extension.domain.scoring``, rule 1b): the sum of the selected options' values, never less
+# than 0 and never more than the maximum, which is the sum of the positive option values.
+
+
+def multi_select_max(options: tuple[Option, ...]) -> int:
+    return sum(o.value for o in options if o.value > 0)
+
+
+def multi_select_score(options: tuple[Option, ...], selected: frozenset[str]) -> int:
+    points = sum(o.value for o in options if o.id in selected)
+    return max(0, min(points, multi_select_max(options)))
 
 
 # ---------------------------------------------------------------- structure

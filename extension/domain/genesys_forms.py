@@ -9,7 +9,19 @@ Mapping choices
 * ``multipleChoiceQuestion`` with exactly two options becomes yes/no, otherwise multiple choice;
   ``freeTextQuestion`` free text; ``npsQuestion`` a scale. ``readOnlyTextBlockQuestion`` is not
   a question: its text is prepended to the help text of the next real question (or appended to
-  the last one when nothing follows). ``multipleSelectQuestion`` cannot be represented yet.
+  the last one when nothing follows).
+* ``multipleSelectQuestion`` becomes multiple select: each of its ``multipleSelectOptionQuestions``
+  (a sub-question whose answer options are typed by ``AnswerOption.builtInType`` ``Selected`` /
+  ``Unselected``) becomes one option, id = the sub-question's id, value = its ``Selected``
+  answer's value. A sub-question without exactly one ``Selected`` answer, or whose
+  ``Unselected`` answer is worth anything but 0, is an import issue (we score an unpicked
+  option 0). How the per-option scores add up to the question's score is assumption (A) rule 1b
+  in ``extension.domain.scoring``.
+* Multiple-select answers live in ``multipleSelectQuestionOptionScores`` (one
+  ``EvaluationQuestionScore`` per option, ``answerId`` = the sub-question's Selected or
+  Unselected answer). Reading them needs the form (which answer id means "selected"), so
+  ``answers_from_genesys`` and ``to_scoring_set`` take the ``EvaluationFormResponse`` as
+  ``form_response``. (A) An N/A or unanswered multiple-select question has no option scores.
 * Ids stay Genesys's (question, option and group ids appear in Genesys scoring sets).
 * A missing ``weightMode`` is read as OFF and a missing group weight as 1 (assumption).
 * ``visibilityCondition``: predicates are option paths, ``/form/questionGroup/{g}/question/{q}/
@@ -26,13 +38,15 @@ import re
 from typing import Any
 
 from .forms import Form, InvalidForm, Issue, parse_form
-from .scoring import Answer, Answers, GroupScore, QuestionScore, ScoringSet
+from .scoring import Answer, Answers, GroupScore, OptionPick, QuestionScore, ScoringSet
 
-__all__ = ["answers_from_genesys", "genesys_form_doc", "import_form", "to_scoring_set"]
+__all__ = ["answers_from_genesys", "genesys_form_doc", "import_form", "select_answer_ids",
+           "to_scoring_set"]
 
 _ABSOLUTE = re.compile(r"^/form/questionGroup/(\d+)/question/(\d+)/answer/(\d+)$")
 _RELATIVE = re.compile(r"^\.\./question/(\d+)/answer/(\d+)$")
 _TEXT_BLOCK = "readOnlyTextBlockQuestion"
+_MULTIPLE = "multipleSelectQuestion"
 
 
 def import_form(evaluation_form_response: dict) -> Form:
@@ -94,7 +108,10 @@ def _question(question: dict, *, path: str, context: tuple, issues: list[Issue])
     if kind is None:
         issues.append(Issue(f"{path}/type", f"{question.get('type')!r} cannot be imported"))
         return None
-    options = [] if kind == "free_text" else question.get("answerOptions") or []
+    if kind == "multiple_select":
+        options = _select_options(question, path=path, issues=issues)
+    else:
+        options = [] if kind == "free_text" else question.get("answerOptions") or []
     return {
         "id": question.get("id"),
         "text": question.get("text") or "",
@@ -114,7 +131,42 @@ def _kind(question: dict) -> str | None:
     kind = question.get("type")
     if kind == "multipleChoiceQuestion":
         return "yes_no" if len(question.get("answerOptions") or []) == 2 else "multiple_choice"
-    return {"freeTextQuestion": "free_text", "npsQuestion": "scale"}.get(kind)
+    return {"freeTextQuestion": "free_text", "npsQuestion": "scale",
+            _MULTIPLE: "multiple_select"}.get(kind)
+
+
+def _select_options(question: dict, *, path: str, issues: list[Issue]) -> list[dict]:
+    """Our options for the sub-questions of a multiple-select question (issues for the rest)."""
+    options = []
+    subs = question.get("multipleSelectOptionQuestions") or []
+    if not subs:
+        issues.append(Issue(f"{path}/type", "a multipleSelectQuestion without "
+                                            "multipleSelectOptionQuestions cannot be imported"))
+    for i, sub in enumerate(subs):
+        answers = sub.get("answerOptions") or []
+        selected = [a for a in answers if a.get("builtInType") == "Selected"]
+        unselected = [a for a in answers if a.get("builtInType") == "Unselected"]
+        where = f"{path}/multipleSelectOptionQuestions/{i}/answerOptions"
+        if len(selected) != 1 or len(selected) + len(unselected) != len(answers):
+            issues.append(Issue(where, "needs exactly one Selected answer and at most one "
+                                       "Unselected answer"))
+        elif any(a.get("value", 0) != 0 for a in unselected):
+            issues.append(Issue(where, "an Unselected answer worth points cannot be represented"))
+        else:
+            options.append({"id": sub.get("id"), "text": sub.get("text") or "",
+                            "value": selected[0].get("value", 0)})
+    return options
+
+
+def select_answer_ids(form_response: dict | None) -> dict[str, dict[str, str]]:
+    """For each multiple-select option (sub-question id): its answer id per builtInType."""
+    ids: dict[str, dict[str, str]] = {}
+    for group in (form_response or {}).get("questionGroups") or []:
+        for question in group.get("questions") or []:
+            for sub in question.get("multipleSelectOptionQuestions") or []:
+                ids[sub.get("id")] = {a.get("builtInType"): a.get("id")
+                                      for a in sub.get("answerOptions") or []}
+    return ids
 
 
 def _condition(condition: dict | None, *, path: str, context: tuple, issues: list[Issue],
@@ -163,37 +215,57 @@ def _resolve(predicate: Any, *, context: tuple, relative_ok: bool) -> tuple[str,
 # ---------------------------------------------------------------- scoring sets
 
 
-def answers_from_genesys(scoring_set_answers: dict) -> Answers:
+def answers_from_genesys(scoring_set_answers: dict, form_response: dict | None = None) -> Answers:
     """The evaluator's own answers in an ``EvaluationScoringSet``.
 
     N/A set by the system (visibility) is skipped: scoring decides visibility again. Question
-    N/A inside a group the evaluator marked N/A is implied by the group.
+    N/A inside a group the evaluator marked N/A is implied by the group. Multiple-select answers
+    need ``form_response`` (ValueError without it): its ``Selected`` answer ids say which
+    options were picked.
     """
     questions: dict[str, Answer] = {}
     na_groups = set()
+    select_ids = select_answer_ids(form_response) if form_response is not None else None
     for group in scoring_set_answers.get("questionGroupScores") or []:
         group_na = bool(group.get("markedNA")) and not group.get("systemMarkedNA")
         if group_na:
             na_groups.add(group["questionGroupId"])
         for score in group.get("questionScores") or []:
-            answer = _answer(score, group_na=group_na)
+            answer = _answer(score, group_na=group_na, select_ids=select_ids)
             if answer is not None:
                 questions[score["questionId"]] = answer
     return Answers(questions=questions, na_groups=frozenset(na_groups))
 
 
-def _answer(score: dict, *, group_na: bool) -> Answer | None:
+def _answer(score: dict, *, group_na: bool, select_ids: dict | None) -> Answer | None:
     if score.get("systemMarkedNA") or group_na:
         return None
+    comments = score.get("comments") or ""
     if score.get("markedNA"):
-        return Answer(na=True, text=score.get("comments") or "")
-    if score.get("answerId") is None and not score.get("comments"):
+        return Answer(na=True, text=comments)
+    picks = score.get("multipleSelectQuestionOptionScores")
+    if picks:
+        return Answer(option_ids=_picked(picks, select_ids), text=comments)
+    if score.get("answerId") is None and not comments:
         return None
-    return Answer(option_id=score.get("answerId"), text=score.get("comments") or "")
+    return Answer(option_id=score.get("answerId"), text=comments)
 
 
-def to_scoring_set(result: ScoringSet) -> dict:
-    """``result`` as an ``EvaluationScoringSet`` (only fields the reference model defines)."""
+def _picked(picks: list[dict], select_ids: dict | None) -> frozenset[str]:
+    if select_ids is None:
+        raise ValueError("multiple-select answers can only be read with the form")
+    return frozenset(p.get("questionId") for p in picks
+                     if p.get("answerId") is not None
+                     and p.get("answerId") == select_ids.get(p.get("questionId"), {}).get("Selected"))
+
+
+def to_scoring_set(result: ScoringSet, form_response: dict | None = None) -> dict:
+    """``result`` as an ``EvaluationScoringSet`` (only fields the reference model defines).
+
+    With ``form_response`` the per-option scores of multiple-select questions carry Genesys's
+    Selected/Unselected answer ids; without it they have none.
+    """
+    select_ids = select_answer_ids(form_response)
     return {
         "totalScore": result.total_score or 0.0,
         "totalCriticalScore": result.total_critical_score or 0.0,
@@ -201,11 +273,11 @@ def to_scoring_set(result: ScoringSet) -> dict:
         "maxTotalRawScore": float(result.max_total_raw_score),
         "maxTotalRawCriticalScore": float(result.max_total_raw_critical_score),
         "anyFailedKillQuestions": result.any_failed_kill_questions,
-        "questionGroupScores": [_group_score(g) for g in result.group_scores],
+        "questionGroupScores": [_group_score(g, select_ids) for g in result.group_scores],
     }
 
 
-def _group_score(group: GroupScore) -> dict:
+def _group_score(group: GroupScore, select_ids: dict) -> dict:
     w = group.weight
     return {
         "questionGroupId": group.group_id,
@@ -223,11 +295,11 @@ def _group_score(group: GroupScore) -> dict:
         "maxTotalCriticalScoreUnweighted": group.critical.max,
         "totalNonCriticalScoreUnweighted": group.non_critical.score,
         "maxTotalNonCriticalScoreUnweighted": group.non_critical.max,
-        "questionScores": [_question_score(q) for q in group.question_scores],
+        "questionScores": [_question_score(q, select_ids) for q in group.question_scores],
     }
 
 
-def _question_score(question: QuestionScore) -> dict:
+def _question_score(question: QuestionScore, select_ids: dict) -> dict:
     doc = {
         "questionId": question.question_id,
         "score": question.score,
@@ -237,4 +309,15 @@ def _question_score(question: QuestionScore) -> dict:
     }
     if question.option_id is not None:
         doc["answerId"] = question.option_id
+    if question.picks and not question.marked_na:
+        doc["multipleSelectQuestionOptionScores"] = [_pick(p, select_ids) for p in question.picks]
+    return doc
+
+
+def _pick(pick: OptionPick, select_ids: dict) -> dict:
+    doc = {"questionId": pick.option_id, "score": pick.score, "markedNA": False,
+           "systemMarkedNA": False, "failedKillQuestion": False}
+    answer_id = select_ids.get(pick.option_id, {}).get("Selected" if pick.selected else "Unselected")
+    if answer_id is not None:
+        doc["answerId"] = answer_id
     return doc

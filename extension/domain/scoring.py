@@ -8,6 +8,15 @@ Genesys's help page "Evaluation form weights", the ``EvaluationScoringSet`` mode
 Rules
 1. A question's score is the value of the chosen option; its maximum is the largest option
    value. Free text is never scored (score 0, maximum 0).
+1b. A multiple-select question is answered with a set of its option ids (each option is one of
+   Genesys's ``multipleSelectOptionQuestions``, scored per option in
+   ``multipleSelectQuestionOptionScores``). (A) Its score is the sum of the selected options'
+   values, clamped to 0..maximum, and its maximum is the sum of the positive option values
+   (``forms.multi_select_score`` / ``forms.multi_select_max``: the one place to change it).
+   The reference names the per-option scores but not how they combine. An empty set is an
+   answer (nothing selected); no set at all is unanswered. Critical, N/A and visibility apply
+   as to any question; a kill multiple-select question fails when its score is below its
+   maximum (rule 7), and no condition may depend on one (it has no single chosen option).
 2. N/A: a question the evaluator marks N/A (needs ``na_enabled``), every question of a group the
    evaluator marks N/A (needs the group's ``na_enabled``), and every question hidden by a
    visibility condition (``systemMarkedNA``) count 0 of 0: out of numerator and maximum.
@@ -48,6 +57,9 @@ Worked examples (1-point yes/no questions unless said otherwise)
 * Q3 a kill question answered no (0 of 1): group B = 0/1, anyFailedKillQuestions, totalScore 0.
 * Q2 shown only when Q1 is "no", and Q1 is "yes": Q2 is systemMarkedNA;
   total = 100 * (40*1 + 20*1) / (40*1 + 20*1) = 100.0.
+* Multiple select with options greet 2, name 1, empathy 2, rude -3 (maximum 2+1+2 = 5):
+  {greet, empathy} scores 4 of 5; {greet, rude} scores max(0, 2-3) = 0 of 5; every positive
+  option scores 5; {} scores 0 of 5 (answered); no set at all is unanswered.
 """
 
 from __future__ import annotations
@@ -55,10 +67,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .forms import Condition, Form, Group, Issue, Question, WeightMode
+from .forms import Condition, Form, Group, Issue, Question, WeightMode, multi_select_score
 
-__all__ = ["Answer", "Answers", "GroupScore", "InvalidAnswers", "QuestionScore", "ScoringSet",
-           "Tally", "answer_issues", "score"]
+__all__ = ["Answer", "Answers", "GroupScore", "InvalidAnswers", "OptionPick", "QuestionScore",
+           "ScoringSet", "Tally", "answer_issues", "score"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,11 @@ class Answer:
     option_id: str | None = None
     na: bool = False
     text: str = ""  # free-text answers and comments; never scored
+    option_ids: frozenset[str] | None = None  # multiple select only; None = unanswered
+
+    @property
+    def answered(self) -> bool:
+        return self.option_id is not None or self.option_ids is not None
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,15 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class OptionPick:
+    """One option of an answered multiple-select question: picked or not, and its points."""
+
+    option_id: str
+    selected: bool
+    score: int
+
+
+@dataclass(frozen=True)
 class QuestionScore:
     question_id: str
     option_id: str | None
@@ -101,6 +127,7 @@ class QuestionScore:
     system_marked_na: bool = False
     failed_kill: bool = False
     is_critical: bool = False
+    picks: tuple[OptionPick, ...] = ()  # answered multiple-select questions only
 
 
 @dataclass(frozen=True)
@@ -161,10 +188,17 @@ def _answer_problem(question: Question | None, answer: Answer) -> str | None:
         return "unknown question"
     if answer.na and not question.na_enabled:
         return "N/A is not allowed for this question"
-    if answer.na and answer.option_id is not None:
+    if answer.na and answer.answered:
         return "an answer cannot be both N/A and an option"
-    if answer.option_id is not None and question.option(answer.option_id) is None:
-        return f"unknown option {answer.option_id!r}"
+    if question.multiple and answer.option_id is not None:
+        return "a multiple-select question is answered with option_ids, a list of option ids"
+    if not question.multiple and answer.option_ids is not None:
+        return "only a multiple-select question takes option_ids; use option_id"
+    unknown = sorted(answer.option_ids or ()) + (
+        [answer.option_id] if answer.option_id is not None else [])
+    for option_id in unknown:
+        if question.option(option_id) is None:
+            return f"unknown option {option_id!r}"
     return None
 
 
@@ -204,11 +238,24 @@ def _score_question(question: Question, answer: Answer, *, hidden: bool,
         return QuestionScore(**base, option_id=None, score=0, max_score=0, marked_na=True)
     if not question.scored:
         return QuestionScore(**base, option_id=None, score=0, max_score=0)
+    if question.multiple:
+        return _score_multiple(question, answer.option_ids, base=base)
     option = question.option(answer.option_id) if answer.option_id else None
     value = option.value if option else 0
     failed = question.is_kill and option is not None and value < question.max_value
     return QuestionScore(**base, option_id=answer.option_id, score=value,
                          max_score=question.max_value, failed_kill=failed)
+
+
+def _score_multiple(question: Question, selected: frozenset[str] | None, *,
+                    base: dict) -> QuestionScore:
+    value = multi_select_score(question.options, selected or frozenset())
+    picks = () if selected is None else tuple(
+        OptionPick(o.id, o.id in selected, o.value if o.id in selected else 0)
+        for o in question.options)
+    failed = question.is_kill and selected is not None and value < question.max_value
+    return QuestionScore(**base, option_id=None, score=value, max_score=question.max_value,
+                         failed_kill=failed, picks=picks)
 
 
 def _tally(scores) -> Tally:
@@ -228,7 +275,7 @@ def _totals(groups: tuple[GroupScore, ...], answers: Answers) -> ScoringSet:
     killed = any(q.failed_kill for g in groups for q in g.question_scores)
     unanswered = tuple(
         q.question_id for g in groups for q in g.question_scores
-        if q.max_score and answers.questions.get(q.question_id, Answer()).option_id is None)
+        if q.max_score and not answers.questions.get(q.question_id, Answer()).answered)
     return ScoringSet(
         total_score=0.0 if killed else _weighted(groups, "total"),
         total_critical_score=_weighted(groups, "critical"),

@@ -65,12 +65,15 @@ class Evaluation(Base):
 
     ``active_key`` is ``conversation_id|form_id`` while the evaluation is not retracted and NULL
     after: the unique constraint makes assignment idempotent per (tenant, conversation, form)
-    even under concurrent sampling runs, and frees the slot once retracted.
+    even under concurrent sampling runs, and frees the slot once retracted. Evaluations mirrored
+    from the host have ``host_evaluation_id`` (unique per tenant) and no ``active_key``: the
+    host decided to evaluate, so they do not take Coachwire's assignment slot.
     """
 
     __tablename__ = "evaluations"
     __table_args__ = (
         UniqueConstraint("tenant_id", "active_key", name="uq_evaluations_active"),
+        UniqueConstraint("tenant_id", "host_evaluation_id", name="uq_evaluations_host"),
         Index("ix_evaluations_tenant_evaluator_status", "tenant_id", "evaluator_id", "status"),
         Index("ix_evaluations_tenant_agent_status", "tenant_id", "agent_id", "status"),
         Index("ix_evaluations_tenant_conversation", "tenant_id", "conversation_id"),
@@ -102,6 +105,12 @@ class Evaluation(Base):
     retract_reason: Mapped[str | None] = mapped_column(String(1000))
     created_by: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Mirrored from the host (services.host_evaluations); NULL for Coachwire's own evaluations.
+    host_evaluation_id: Mapped[str | None] = mapped_column(HostId)
+    host_status: Mapped[str | None] = mapped_column(String(16))  # PENDING, INPROGRESS, FINISHED...
+    host_version: Mapped[int | None] = mapped_column(Integer)  # Evaluation.version
+    host_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Evaluation.changedDate
+    host_total_score: Mapped[float | None] = mapped_column(Float)  # the host's own totalScore
 
 
 class Dispute(Base):

@@ -31,6 +31,8 @@ def open_dispute(session: Session, *, principal: Principal, evaluation_id: str,
     evaluation = evaluations.get_visible(session, principal, evaluation_id, lock=True)
     if evaluation.agent_id != principal.person_id:
         raise Problem(403, "Forbidden", "Only the evaluated agent may dispute an evaluation.")
+    if evaluation.host_evaluation_id is not None:  # Genesys owns it: a rescore here would fork it
+        raise Problem(409, "Conflict", "This evaluation was made in Genesys; dispute it there.")
     if evaluation.status not in DISPUTABLE:
         raise Problem(409, "Conflict", f"Cannot dispute an evaluation that is {evaluation.status}.")
     limits = workload.settings(session, principal.tenant_id)

@@ -2,7 +2,8 @@
 
     assigned -> in_progress -> submitted -> released -> acknowledged      (any but retracted) -> retracted
 
-Answers are stored per question as ``{option_id, na, text, source, auto?, override_reason?}``:
+Answers are stored per question as ``{option_id, na, text, source, auto?, override_reason?}``
+(a multiple-select question stores ``option_ids``, the sorted list of picked option ids):
 ``source`` is ``auto`` while the pre-filled value stands, ``evaluator`` once a person answered;
 ``auto`` keeps the pre-filled value and its evidence, so an override keeps both values. Every
 save rescoring with :func:`extension.domain.scoring.score` against the evaluation's own form
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from extension.auth import scope
 from extension.auth.permissions import Principal
-from extension.domain.autoscore import InteractionData, prefill
+from extension.domain.autoscore import InteractionData, prefill, undecided
 from extension.domain.forms import Form
 from extension.domain.genesys_forms import to_scoring_set
 from extension.domain.scoring import Answer, Answers, ScoringSet, answer_issues, score
@@ -54,6 +55,9 @@ def _conflict(evaluation: Evaluation, action: str) -> Problem:
 
 
 def _check(evaluation: Evaluation, action: str) -> None:
+    if evaluation.host_evaluation_id is not None:  # mirrored: Genesys owns its lifecycle
+        raise Problem(409, "Conflict", f"Cannot {action} an evaluation made in Genesys; "
+                                       "change it there.")
     if evaluation.status not in TRANSITIONS[action][0]:
         raise _conflict(evaluation, action)
 
@@ -97,12 +101,13 @@ def assign(session: Session, *, tenant_id: str, conversation_id: str, agent_id: 
         return existing
     chosen = workload.pick_evaluator(session, tenant_id, evaluator_id=evaluator_id, agent_id=agent_id)
     now = utcnow()
+    data = interaction_data(session, tenant_id, conversation_id)
     evaluation = Evaluation(
         id=new_id(), tenant_id=tenant_id, conversation_id=conversation_id, agent_id=agent_id,
         evaluator_id=chosen, form_id=form_id, form_version=version.version, status="assigned",
         active_key=_active_key(conversation_id, form_id), due_at=due_at, reason=reason,
         assigned_at=now, assigned_day=workload.local_day(session, tenant_id, now), created_by=actor,
-        answers=_prefilled(session, tenant_id, conversation_id, form), na_groups=[])
+        answers=_prefilled(form, data), na_groups=[])
     _rescore(evaluation, form)
     try:
         with session.begin_nested():
@@ -119,7 +124,9 @@ def assign(session: Session, *, tenant_id: str, conversation_id: str, agent_id: 
                           "form_version": version.version, "evaluator_id": chosen,
                           "requested_evaluator_id": evaluator_id, "reason": reason,
                           "due_at": due_at.isoformat() if due_at else None,
-                          "auto_answered": sorted(evaluation.answers)})
+                          "auto_answered": sorted(evaluation.answers),
+                          # auto-scored questions the data could not decide, and why
+                          "auto_undecided": undecided(form, data)})
     return evaluation
 
 
@@ -139,11 +146,12 @@ def interaction_data(session: Session, tenant_id: str, conversation_id: str) -> 
     return InteractionData(handle_ms=pick("t_handle_ms"), hold_ms=pick("t_hold_ms"),
                            acw_ms=pick("t_acw_ms"), fcr=fact.fcr if fact is not None else None,
                            transferred=pick("transferred"),
+                           hold_count=pick("n_hold"),
                            utterances=as_utterances(transcript) if transcript else None)
 
 
-def _prefilled(session: Session, tenant_id: str, conversation_id: str, form: Form) -> dict:
-    decided = prefill(form, interaction_data(session, tenant_id, conversation_id))
+def _prefilled(form: Form, data: InteractionData) -> dict:
+    decided = prefill(form, data)
     return {qid: {"option_id": a.option_id, "na": False, "text": "", "source": "auto",
                   "auto": {"option_id": a.option_id, "evidence": a.evidence}}
             for qid, a in decided.items()}
@@ -198,9 +206,15 @@ def form_of(session: Session, evaluation: Evaluation) -> Form:
 
 def domain_answers(evaluation: Evaluation, answers: dict | None = None) -> Answers:
     stored = evaluation.answers if answers is None else answers
-    return Answers(questions={qid: Answer(option_id=a.get("option_id"), na=bool(a.get("na")),
-                                          text=a.get("text") or "") for qid, a in stored.items()},
+    return Answers(questions={qid: _domain_answer(a) for qid, a in stored.items()},
                    na_groups=frozenset(evaluation.na_groups or ()))
+
+
+def _domain_answer(stored: dict) -> Answer:
+    picks = stored.get("option_ids")  # multiple select: a list of option ids
+    return Answer(option_id=stored.get("option_id"), na=bool(stored.get("na")),
+                  text=stored.get("text") or "",
+                  option_ids=frozenset(picks) if picks is not None else None)
 
 
 def _rescore(evaluation: Evaluation, form: Form) -> ScoringSet:
@@ -225,6 +239,8 @@ def merge_answers(evaluation: Evaluation, form: Form, given: dict[str, dict], *,
         old = merged.get(qid, {})
         entry = {"option_id": new.get("option_id"), "na": bool(new.get("na")),
                  "text": new.get("text") or ""}
+        if new.get("option_ids") is not None:
+            entry["option_ids"] = sorted(set(new["option_ids"]))
         auto = old.get("auto")
         if auto is not None:
             entry["auto"] = auto

@@ -94,7 +94,9 @@ def _caps(session: Session, tenant_id: str) -> dict[str, int]:
 
 
 def _counts(session: Session, tenant_id: str, *, where) -> dict[str, int]:
-    query = (select(Evaluation.evaluator_id, func.count()).where(Evaluation.tenant_id == tenant_id, *where)
+    """Work assigned in Coachwire; evaluations mirrored from Genesys are run (and capped) there."""
+    query = (select(Evaluation.evaluator_id, func.count())
+             .where(Evaluation.tenant_id == tenant_id, Evaluation.host_evaluation_id.is_(None), *where)
              .group_by(Evaluation.evaluator_id))
     return dict(session.execute(query).all())
 
@@ -182,6 +184,7 @@ def overdue(session: Session, tenant_id: str, *, now: datetime | None = None,
             offset: int = 0, limit: int = 100) -> list[Evaluation]:
     """Open evaluations past their due date, most overdue first (``agent_ids``: only these)."""
     query = select(Evaluation).where(Evaluation.tenant_id == tenant_id,
+                                     Evaluation.host_evaluation_id.is_(None),
                                      Evaluation.status.in_(OPEN_STATES),
                                      Evaluation.due_at < (now or utcnow()))
     if evaluator_id:

@@ -121,6 +121,7 @@ SCENARIOS = [
     ("sta", "download_transcript", (f"{DOWNLOADS}/transcript",), {}),
     ("sta", "transcript", ("c1", "m1"), {}),
     ("quality", "published_form", ("f1",), {}),
+    ("quality", "evaluation", ("c1", "e1"), {}),
     (
         "quality",
         "query_evaluations",

@@ -272,13 +272,13 @@ def test_an_event_accepted_while_the_queue_is_down_is_answered_and_later_swept(
 def test_unknown_and_unhandled_event_types_are_marked_ignored(client, db, run_jobs, tenant):
     deliver(client, tenant, [
         notification("v2.routing.queues.q-1.members", {"id": "x"}),  # a topic we do not map
-        notification("v2.quality.evaluations", {"id": "ev-1", "conversationId": "c-1",
-                                                "status": "FINISHED"}),  # mapped, no handler
+        notification("v2.users.u-1.presence", {  # mapped, no handler
+            "presenceDefinition": {"id": "p-1", "systemPresence": "Available"}}),
         sentiment("c-1", -20),
     ])
     run_jobs()
     found = {r.type: (r.status, r.attempts, r.processed_at is not None) for r in rows(db)}
-    assert found == {"unrouted": ("ignored", 0, True), "evaluation.changed": ("ignored", 0, True),
+    assert found == {"unrouted": ("ignored", 0, True), "user.changed": ("ignored", 0, True),
                      "conversation.sentiment": ("done", 0, True)}
 
 

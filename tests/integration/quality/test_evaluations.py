@@ -347,3 +347,16 @@ def test_another_tenants_evaluation_is_not_found_everywhere(client, db, released
                                                         "form_id": released["form_id"]}, headers=headers)
     assert response.status_code == 404
     assert snapshot(db, *TABLES) == before
+
+
+def test_auto_questions_the_data_cannot_decide_are_left_open_and_say_why(client, db, assign):
+    add_interaction(db, "c2", handle_ms=None, transcript=None, fact=False)
+    response = assign("c2")
+    assert response.status_code == 201, response.get_json()
+    assert {"fast", "disclosed"}.isdisjoint(response.get_json()["answers"])
+    with db.session() as session:
+        entry = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "evaluation.assigned")).one()
+    assert entry.details["auto_answered"] == []
+    assert entry.details["auto_undecided"] == {"fast": "handle time unknown",
+                                               "disclosed": "no transcript"}

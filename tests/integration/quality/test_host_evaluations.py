@@ -1,0 +1,325 @@
+"""Evaluations made in Genesys are mirrored into Coachwire's: a signed ``v2.quality.evaluations``
+notification reaches the webhook receiver, the drain fetches the evaluation from the sandbox host
+(and imports its form), scores it with our engine and follows the host's lifecycle.
+
+The host is the sandbox app (its control endpoint plays the Genesys evaluator and hands back the
+notification it published); the Genesys scoring sets are worked out by hand in the comments.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import responses
+from sqlalchemy import select
+
+from extension.models import AuditEntry, InboxEvent, InteractionFact, KpiRollupDaily
+from extension.models.quality import Evaluation, QualityForm
+from extension.queue import get_dispatcher
+from extension.services import hosts
+from handlers import jobs
+from sandbox.app import create_app as create_sandbox
+from sandbox.quality import SALES_FORM_ID, SUPPORT_FORM_ID, SURVEY_FORM_ID, forms
+from tests.helpers import dumps, signed_headers
+from tests.integration.quality.conftest import add_interaction, snapshot
+from tests.unit.quality import genesys_fixtures as fx
+
+SANDBOX_BASIC = "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode()
+EVALUATION_PATH = re.compile(r"^/api/v2/quality/conversations/[^/]+/evaluations/[^/?]+")
+
+
+@pytest.fixture
+def sandbox():
+    return create_sandbox(seed=7, now=datetime(2025, 6, 11, 8, tzinfo=UTC)).test_client()
+
+
+@pytest.fixture
+def host(people, sandbox):
+    """Requests to the tenant's API and login hosts answered by the sandbox app; the paths."""
+    calls = []
+
+    def forward(request):
+        path = request.path_url
+        headers = {"Authorization": request.headers.get("Authorization", "")}
+        if path.startswith("/oauth/token"):
+            headers["Authorization"] = SANDBOX_BASIC  # the test tenant's credentials are fakes
+        calls.append(path)
+        answer = sandbox.open(path, method=request.method, data=request.body, headers={
+            **headers, "Content-Type": request.headers.get("Content-Type", "")})
+        return answer.status_code, {"Content-Type": answer.content_type}, answer.get_data()
+
+    hosts.forget()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for base in ("https://api.mypurecloud.ie", "https://login.mypurecloud.ie"):
+            for method in ("GET", "POST"):
+                mock.add_callback(method, re.compile(re.escape(base) + "/.*"), callback=forward)
+        yield calls
+    hosts.forget()
+
+
+@pytest.fixture
+def evaluate(sandbox):
+    """Change an evaluation in the sandbox host; returns the notification it published."""
+
+    def change(status: str, answers: dict, *, form_id: str = SUPPORT_FORM_ID, **extra) -> dict:
+        body = {"conversationId": "c1", "agentId": "a1", "evaluatorId": "qa1", "formId": form_id,
+                "status": status, "answers": answers, **extra}
+        response = sandbox.post("/sandbox/control/evaluations", json=body)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["notification"]
+
+    return change
+
+
+@pytest.fixture
+def deliver(app, client, tenant, run_jobs):
+    """POST notifications signed like the host would, then drain the tenant's inbox."""
+
+    def send(*messages: dict) -> None:
+        tenant_id, secret = tenant
+        for message in messages:
+            body = dumps(message)
+            headers = signed_headers(secret, body, msg_id=f"msg_{uuid.uuid4().hex}")
+            response = client.post(f"/webhooks/{tenant_id}", data=body, headers=headers)
+            assert response.status_code == 202, response.get_data(as_text=True)
+        with app.app_context():
+            get_dispatcher().enqueue(jobs.drain_inbox, tenant_id)
+        run_jobs()
+
+    return send
+
+
+def ids(form_id: str) -> dict[str, str]:
+    """Sandbox ids by role: group and question ids, and "<question>-<option text>" option ids."""
+    found = {}
+    for gi, group in enumerate(forms()[form_id]["questionGroups"]):
+        found[f"g{gi}"] = group["id"]
+        for qi, question in enumerate(group["questions"]):
+            found[f"g{gi}q{qi}"] = question["id"]
+            for option in question["answerOptions"]:
+                found[f"g{gi}q{qi}-{option['text']}"] = option["id"]
+            for si, sub in enumerate(question.get("multipleSelectOptionQuestions") or []):
+                found[f"g{gi}q{qi}s{si}"] = sub["id"]
+                for option in sub["answerOptions"]:
+                    found[f"g{gi}q{qi}s{si}-{option['builtInType']}"] = option["id"]
+    return found
+
+
+def support_scoring_set(*, greeting: str = "No", total: float = 60.0) -> dict:
+    """Support call (SCALED; g0q0 is a read-only text block, not scored).
+    Opening (w 40): greeting (1/0), recording (kill) yes → 1/2 with
+    greeting "No". Resolution (w 20): resolved (critical) yes 1/1; next steps hidden (shown only
+    for "No"), notes unscored. total = 100 * (40*1 + 20*1) / (40*2 + 20*1) = 60;
+    critical = 100 * 20*1 / (20*1) = 100; non-critical = 100 * 40*1 / (40*2) = 50."""
+    s, got = ids(SUPPORT_FORM_ID), 1 if greeting == "Yes" else 0
+    return {
+        "totalScore": total, "totalCriticalScore": 100.0,
+        "totalNonCriticalScore": 100 * (got + 1) / 2, "maxTotalRawScore": 3.0,
+        "maxTotalRawCriticalScore": 1.0, "anyFailedKillQuestions": False,
+        "questionGroupScores": [
+            fx.gs(s["g0"], 40, total=(got + 1, 2), critical=(0, 0), questions=[
+                fx.qs(s["g0q1"], s[f"g0q1-{greeting}"], got),
+                fx.qs(s["g0q2"], s["g0q2-Yes"], 1)]),
+            fx.gs(s["g1"], 20, total=(1, 1), critical=(1, 1), questions=[
+                fx.qs(s["g1q0"], s["g1q0-Yes"], 1),
+                fx.qs(s["g1q1"], None, 0, na=True, system=True),
+                fx.qs(s["g1q2"], None, 0)]),
+        ],
+    }
+
+
+def mirrored(db) -> list[Evaluation]:
+    with db.session() as session:
+        return list(session.scalars(select(Evaluation).order_by(Evaluation.assigned_at)))
+
+
+def audits(db, action: str) -> list[AuditEntry]:
+    with db.session() as session:
+        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)
+                                    .order_by(AuditEntry.id)))
+
+
+def inbox_statuses(db) -> list[str]:
+    with db.session() as session:
+        return [r.status for r in session.scalars(select(InboxEvent).order_by(InboxEvent.id))]
+
+
+def test_a_new_host_evaluation_is_mirrored_with_its_form_and_scored(
+        db, host, evaluate, deliver, client, token_for):
+    deliver(evaluate("FINISHED", support_scoring_set()))
+    [evaluation] = mirrored(db)
+    assert evaluation.status == "submitted" and evaluation.host_status == "FINISHED"
+    assert (evaluation.conversation_id, evaluation.agent_id, evaluation.evaluator_id) == (
+        "c1", "a1", "qa1")
+    assert evaluation.total_score == pytest.approx(60.0)
+    assert evaluation.host_total_score == pytest.approx(60.0)
+    assert evaluation.host_version == 1 and evaluation.active_key is None
+    with db.session() as session:
+        form = session.get(QualityForm, evaluation.form_id)
+        assert (form.genesys_form_id, form.published_version) == (SUPPORT_FORM_ID, 1)
+    [created] = audits(db, "evaluation.mirrored")
+    assert created.actor == "system:genesys"
+    assert created.details["host_evaluation_id"] == evaluation.host_evaluation_id
+    assert "score_mismatch" not in created.details
+    assert [a.actor for a in audits(db, "form.created")] == ["system:genesys"]
+    assert any(EVALUATION_PATH.match(path) for path in host)
+    assert inbox_statuses(db) == ["done"]
+    # not released: the agent does not see it, the supervisor does
+    assert client.get("/api/v1/evaluations", headers=token_for("a1")).get_json()["items"] == []
+    seen = client.get("/api/v1/evaluations", headers=token_for("sup1")).get_json()["items"]
+    assert [e["host_evaluation_id"] for e in seen] == [evaluation.host_evaluation_id]
+
+
+def test_release_then_read_follow_the_host_and_feed_the_kpis(
+        db, host, evaluate, deliver, client, token_for):
+    add_interaction(db, "c1")
+    deliver(evaluate("FINISHED", support_scoring_set()))
+    deliver(evaluate("FINISHED", support_scoring_set(), released=True))
+    [evaluation] = mirrored(db)
+    assert evaluation.status == "released" and evaluation.released_at is not None
+    items = client.get("/api/v1/evaluations", headers=token_for("a1")).get_json()["items"]
+    assert [(e["id"], e["status"], e["total_score"]) for e in items] == [
+        (evaluation.id, "released", pytest.approx(60.0))]
+    with db.session() as session:
+        assert session.get(InteractionFact, ("acme", "c1")).qa_score == pytest.approx(60.0)
+        rollup = session.scalars(select(KpiRollupDaily).where(KpiRollupDaily.agent_id == "a1")).one()
+        assert (rollup.qa_n, rollup.qa_sum) == (1, pytest.approx(60.0))
+    [updated] = audits(db, "evaluation.mirror_updated")
+    assert (updated.actor, updated.details["from"], updated.details["status"]) == (
+        "system:genesys", "submitted", "released")
+    deliver(evaluate("FINISHED", support_scoring_set(), released=True, agentHasRead=True))
+    assert mirrored(db)[0].status == "acknowledged"
+    # Genesys owns the lifecycle: a Coachwire action on the mirror is refused
+    url = f"/api/v1/evaluations/{evaluation.id}"
+    assert client.post(f"{url}/acknowledge", headers=token_for("a1")).status_code == 409
+
+
+def test_a_host_retraction_takes_the_score_back_out(db, host, evaluate, deliver):
+    add_interaction(db, "c1")
+    deliver(evaluate("FINISHED", support_scoring_set(), released=True))
+    deliver(evaluate("RETRACTED", support_scoring_set(), released=True))
+    assert mirrored(db)[0].status == "retracted"
+    with db.session() as session:
+        assert session.get(InteractionFact, ("acme", "c1")).qa_score is None
+
+
+def test_duplicate_and_out_of_order_notifications_change_nothing(
+        db, host, evaluate, deliver):
+    first = evaluate("INPROGRESS", support_scoring_set())
+    second = evaluate("FINISHED", support_scoring_set(greeting="Yes", total=100.0))
+    deliver(second)
+    before = snapshot(db, Evaluation, AuditEntry)
+    fetched = sum(1 for path in host if EVALUATION_PATH.match(path))
+    deliver(second, first)  # the same notification again, then the older version late
+    assert snapshot(db, Evaluation, AuditEntry) == before
+    assert sum(1 for path in host if EVALUATION_PATH.match(path)) == fetched  # not even fetched
+    assert inbox_statuses(db) == ["done", "done", "done"]
+    [evaluation] = mirrored(db)
+    assert (evaluation.status, evaluation.host_version) == ("submitted", 2)
+    assert evaluation.total_score == pytest.approx(100.0)
+
+
+def test_an_unimportable_form_is_an_audited_skip_and_the_event_is_done(
+        db, host, evaluate, deliver):
+    deliver(evaluate("FINISHED", {"totalScore": 50.0}, form_id=SURVEY_FORM_ID))
+    assert mirrored(db) == [] and inbox_statuses(db) == ["done"]
+    [skip] = audits(db, "evaluation.mirror_skipped")
+    assert skip.actor == "system:genesys" and skip.details["reason"] == "the form cannot be imported"
+    assert skip.details["issues"] == [{"field": "/questionGroups/0/questions/0/type",
+                                       "message": "a multipleSelectQuestion without "
+                                                  "multipleSelectOptionQuestions cannot be imported"}]
+
+
+def test_a_different_host_score_is_recorded_not_hidden(db, host, evaluate, deliver):
+    deliver(evaluate("FINISHED", support_scoring_set(total=72.5)))
+    [evaluation] = mirrored(db)
+    assert (evaluation.total_score, evaluation.host_total_score) == (
+        pytest.approx(60.0), pytest.approx(72.5))
+    [created] = audits(db, "evaluation.mirrored")
+    assert created.details["score_mismatch"] == {"ours": pytest.approx(60.0),
+                                                 "host": pytest.approx(72.5)}
+
+
+def test_multiple_select_answers_from_the_host_are_mirrored(db, host, evaluate, deliver):
+    # Sales follow-up (OFF): offer yes 1/1; checks identity 2 + consent 2 of 5 → 4/5.
+    # total = 100 * (1 + 4) / (1 + 5) = 83.33, nothing critical
+    s = ids(SALES_FORM_ID)
+
+    def option(index: int, picked: bool, value: int) -> dict:
+        kind = "Selected" if picked else "Unselected"
+        return {"questionId": s[f"g0q1s{index}"], "answerId": s[f"g0q1s{index}-{kind}"],
+                "score": value if picked else 0, "markedNA": False, "systemMarkedNA": False,
+                "failedKillQuestion": False}
+
+    checks = {**fx.qs(s["g0q1"], None, 4), "multipleSelectQuestionOptionScores": [
+        option(0, True, 2), option(1, False, 1), option(2, True, 2)]}
+    answers = {"totalScore": 500 / 6, "totalCriticalScore": 0.0, "totalNonCriticalScore": 500 / 6,
+               "maxTotalRawScore": 6.0, "maxTotalRawCriticalScore": 0.0,
+               "anyFailedKillQuestions": False, "questionGroupScores": [
+                   fx.gs(s["g0"], 1, total=(5, 6), critical=(0, 0), questions=[
+                       fx.qs(s["g0q0"], s["g0q0-Yes"], 1), checks])]}
+    deliver(evaluate("FINISHED", answers, form_id=SALES_FORM_ID))
+    [evaluation] = mirrored(db)
+    assert evaluation.answers[s["g0q1"]]["option_ids"] == sorted([s["g0q1s0"], s["g0q1s2"]])
+    assert evaluation.total_score == pytest.approx(500 / 6)
+    assert evaluation.host_total_score == pytest.approx(500 / 6)
+    group = evaluation.scoring["questionGroupScores"][0]
+    assert group["questionScores"][1]["multipleSelectQuestionOptionScores"] == \
+        checks["multipleSelectQuestionOptionScores"]
+
+
+def test_the_sandbox_evaluation_and_its_notification_have_the_reference_shapes(sandbox, evaluate):
+    from tests.contract.reference import check_model
+
+    message = evaluate("FINISHED", support_scoring_set(), released=True)
+    assert check_model(message["eventBody"], "EvaluationQualityV2TopicEvaluationV2", "body") == []
+    body = message["eventBody"]
+    for expand in ("", "?expand=evaluationForm"):
+        response = sandbox.get(f"/api/v2/quality/conversations/c1/evaluations/{body['id']}{expand}",
+                               headers={"Authorization": f"Bearer {token(sandbox)}"})
+        assert response.status_code == 200, response.get_json()
+        assert check_model(response.get_json(), "EvaluationResponse", "evaluation") == []
+    assert "questionGroups" in response.get_json()["evaluationForm"]
+    other = sandbox.get(f"/api/v2/quality/conversations/c2/evaluations/{body['id']}",
+                        headers={"Authorization": f"Bearer {token(sandbox)}"})
+    assert other.status_code == 404
+
+
+def token(sandbox) -> str:
+    response = sandbox.post("/oauth/token", data={"grant_type": "client_credentials"},
+                            headers={"Authorization": SANDBOX_BASIC})
+    return response.get_json()["access_token"]
+
+
+def test_a_newer_version_with_nothing_changed_is_not_rewritten_or_audited(
+        db, host, evaluate, deliver):
+    deliver(evaluate("FINISHED", support_scoring_set()))
+    before = audits(db, "evaluation.mirrored") + audits(db, "evaluation.mirror_updated")
+    deliver(evaluate("FINISHED", support_scoring_set()))  # version 2, same content
+    after = audits(db, "evaluation.mirrored") + audits(db, "evaluation.mirror_updated")
+    assert [a.id for a in after] == [a.id for a in before]
+    [evaluation] = mirrored(db)
+    assert (evaluation.host_version, evaluation.status) == (2, "submitted")
+
+
+def test_a_mirrored_evaluation_is_disputed_in_genesys_and_not_counted_as_coachwire_workload(
+        db, host, evaluate, deliver, client, token_for):
+    add_interaction(db, "c1")
+    deliver(evaluate("INPROGRESS", support_scoring_set()))
+    [evaluation] = mirrored(db)
+    assert evaluation.evaluator_id == "qa1" and evaluation.status == "in_progress"
+    queues = client.get("/api/v1/workload", headers=token_for("mgr")).get_json()
+    qa1 = next(row for row in queues["items"] if row["evaluator_id"] == "qa1")
+    assert (qa1["open"], qa1["assigned_today"]) == (0, 0)
+    deliver(evaluate("FINISHED", support_scoring_set(), released=True))
+    before = snapshot(db, Evaluation, AuditEntry)
+    response = client.post("/api/v1/disputes", headers=token_for("a1"), json={
+        "evaluation_id": evaluation.id,
+        "items": [{"question_id": ids(SUPPORT_FORM_ID)["g1q0"], "reason": "I did greet"}]})
+    assert response.status_code == 409
+    assert "Genesys" in response.get_json()["detail"]
+    assert snapshot(db, Evaluation, AuditEntry) == before
