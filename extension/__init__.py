@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from extension import config as config_module
 
@@ -15,10 +16,23 @@ def create_app(settings: config_module.Settings | None = None) -> Flask:
     app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key,
                       MAX_CONTENT_LENGTH=settings.webhook_max_bytes * 2,
                       TESTING=settings.testing)
+    app.session_interface = NoCookieSessions()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _init_extensions(app)
     _register_blueprints(app)
     return app
+
+
+class NoCookieSessions(SessionInterface):
+    """Coachwire keeps no cookie sessions: API calls and panels carry bearer tokens. Flask's
+    default would still open (and sign-check) a cookie session on every request, webhooks
+    included; this answers with Flask's null session, which refuses writes."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response) -> None:
+        return None
 
 
 def _init_extensions(app: Flask) -> None:
@@ -43,6 +57,7 @@ def _register_blueprints(app: Flask) -> None:
     from extension.api import (
         alerts,
         calibrations,
+        directory,
         disputes,
         drilldown,
         evaluations,
@@ -52,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
         metrics,
         openapi,
         performance,
+        phrase_lists,
         sampling_plans,
         workload,
     )
@@ -64,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(install_bp)
     app.register_blueprint(webhooks_bp)
     for api in (metrics, performance, alerts, forecasts, drilldown, forms, evaluations, disputes,
-                calibrations, workload, sampling_plans, interaction_analytics, openapi):
+                calibrations, workload, sampling_plans, interaction_analytics, phrase_lists, openapi):
         app.register_blueprint(api.bp)
+    app.register_blueprint(directory.bp)
     register_cli(app)

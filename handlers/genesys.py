@@ -72,6 +72,8 @@ def _user_end(conversation_id: str, body: dict[str, Any]) -> Mapped | None:
                       "disconnect_type": lower(body, "disconnectType"),
                       "ended_at": to_iso(body.get("eventTime"), path="/eventTime"),
                       "customer_address": _customer(body),
+                      # the session id is the STA communication id (transcript URL)
+                      "communication_id": text(body, "sessionId"),
                   })
 
 
@@ -164,6 +166,10 @@ def _evaluation(_id: str, body: dict[str, Any]) -> Mapped:
                       # Not in the topic model (REST EvaluationScoringSet only): None = unknown
                       "any_failed_kill": scoring.get("anyFailedKillQuestions"),
                       "released_at": to_iso(body.get("releaseDate"), path="/releaseDate"),
+                      # ordering of host changes (services.host_evaluations ignores stale ones)
+                      "version": whole(body, "version"),
+                      "changed_at": to_iso(body.get("changedDate"), path="/changedDate"),
+                      "agent_has_read": body.get("agentHasRead"),
                   })
 
 

@@ -30,6 +30,9 @@ CALIBRATIONS_READ = "calibrations.read"  # read sessions, score in the ones you 
 CALIBRATIONS_WRITE = "calibrations.write"  # create and close sessions
 SAMPLING_READ = "sampling.read"
 SAMPLING_WRITE = "sampling.write"
+DIRECTORY_READ = "directory.read"  # synced groups and queues; an agent sees only their own
+PHRASE_LISTS_READ = "phrase_lists.read"
+PHRASE_LISTS_WRITE = "phrase_lists.write"  # replace or revert the tenant's compliance phrase lists
 
 _ROLES = ("agent", "supervisor", "qa_analyst", "manager", "admin")
 # permission:               agent supervisor qa_analyst manager admin
@@ -54,6 +57,9 @@ _TABLE = {
     CALIBRATIONS_WRITE:      ". . X X X",
     SAMPLING_READ:           ". . X X X",
     SAMPLING_WRITE:          ". . X X X",
+    DIRECTORY_READ:          "X X X X X",
+    PHRASE_LISTS_READ:       "X X X X X",
+    PHRASE_LISTS_WRITE:      ". . X . X",
 }
 PERMISSIONS: dict[str, frozenset[str]] = {
     role: frozenset(perm for perm, marks in _TABLE.items() if marks.split()[column] == "X")

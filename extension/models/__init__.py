@@ -16,6 +16,8 @@ from extension.models.tenants import Tenant
 
 # modules filled by the quality and sync work; imported so their tables register
 from extension.models import calibration, quality, sampling, sync  # noqa: F401  isort: skip
+from extension.models import directory  # noqa: F401  isort: skip
+from extension.models import text_settings  # noqa: F401  isort: skip
 
 __all__ = [
     "Appointment",

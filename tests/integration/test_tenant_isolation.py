@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from extension.auth import tokens
 from extension.models import AuditEntry, PerformanceAlert, Person, Tenant
+from extension.models.directory import Group, GroupMember, Queue, QueueMember
 from tests.integration.quality.conftest import add_interaction
 from tests.integration.sampling.world import FORM
 
@@ -81,6 +82,11 @@ def acme(app, client, db, two_tenants):
         session.add(PerformanceAlert(tenant_id="acme", key="threshold:agent:a1:aht_s", kind="threshold",
                                      subject_type="agent", subject_id="a1", metric="aht_s", value=700.0,
                                      message="AHT above 600 s", raised_at=datetime.now(UTC)))
+        session.add_all([Queue(tenant_id="acme", id="q-acme", name="Billing"),
+                         Group(tenant_id="acme", id="g-acme", name="Team 1")])
+        session.flush()
+        session.add_all([QueueMember(tenant_id="acme", queue_id="q-acme", person_id="a1"),
+                         GroupMember(tenant_id="acme", group_id="g-acme", person_id="a1")])
     return {"form": form, "evaluation": evaluation, "dispute": dispute, "calibration": calibration,
             "plan": plan["id"], "run": run["id"], "alert": "threshold:agent:a1:aht_s"}
 
@@ -160,6 +166,12 @@ def _cases(ids: dict) -> dict[tuple[str, str], tuple[str, dict | None] | None]:
         ("/api/v1/alert-settings", "GET"): None,
         ("/api/v1/alert-settings", "PUT"): None,
         ("/api/v1/interactions", "GET"): ("/api/v1/interactions?agent=acme-only", None),
+        # tenant-wide settings without ids: see test_phrase_lists_are_per_tenant below
+        ("/api/v1/phrase-lists", "GET"): None,
+        ("/api/v1/phrase-lists/<kind>", "PUT"): None,
+        ("/api/v1/phrase-lists/<kind>", "DELETE"): None,
+        ("/api/v1/queues", "GET"): ("/api/v1/queues?person_id=acme-only", None),
+        ("/api/v1/groups", "GET"): ("/api/v1/groups?person_id=acme-only", None),
     }
 
 
@@ -196,7 +208,7 @@ def test_every_route_with_another_tenants_ids_is_not_found(app, client, db, acme
 @pytest.mark.parametrize("url", ["/api/v1/forms", "/api/v1/evaluations", "/api/v1/disputes",
                                  "/api/v1/calibrations", "/api/v1/sampling-plans", "/api/v1/alerts",
                                  "/api/v1/inquiries", "/api/v1/workload/overdue", "/api/v1/interactions",
-                                 "/api/v1/metrics?dims=agent_id"])
+                                 "/api/v1/metrics?dims=agent_id", "/api/v1/queues", "/api/v1/groups"])
 def test_tenant_wide_lists_show_nothing_of_another_tenant(app, client, acme, url):
     response = client.get(url, headers=_headers(app, "adm", "globex"))
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -213,3 +225,18 @@ def test_the_acme_fixture_really_made_data_globex_cannot_see(app, client, acme):
                 f"/api/v1/sampling-plans/{acme['plan']}", f"/api/v1/sampling-runs/{acme['run']}",
                 "/api/v1/interactions/c1/analytics", f"/api/v1/alerts/{acme['alert']}"):
         assert client.get(url, headers=admin).status_code == 200, url
+
+
+def test_phrase_lists_are_per_tenant(app, client, db, acme):
+    """Globex's admin reads, replaces and reverts phrase lists: acme's own list is untouched."""
+    rules = {"rules": [{"key": "acme_disclosure", "wordings": ["this call may be recorded for training"]}]}
+    _ok(client.put("/api/v1/phrase-lists/required", json=rules, headers=_headers(app, "adm")))
+    globex, before = _headers(app, "adm", "globex"), _acme_audit(db)
+    seen = _ok(client.get("/api/v1/phrase-lists", headers=globex))["items"]
+    assert {i["kind"]: i["source"] for i in seen} == {"required": "default", "prohibited": "default"}
+    _ok(client.put("/api/v1/phrase-lists/required", headers=globex,
+                   json={"rules": [{"key": "theirs", "wordings": ["hello there"]}]}))
+    _ok(client.delete("/api/v1/phrase-lists/required", headers=globex))
+    mine = _ok(client.get("/api/v1/phrase-lists", headers=_headers(app, "adm")))["items"]
+    assert [r["key"] for r in mine[0]["rules"]] == ["acme_disclosure"] and mine[0]["version"] == 1
+    assert _acme_audit(db) == before

@@ -32,6 +32,7 @@ def test_user_end_becomes_the_talk_part_of_conversation_ended():
         "part": "user_end", "conversation_id": p.CONV, "agent_id": p.AGENT, "queue_id": p.QUEUE,
         "channel": "voice", "t_talk_ms": 312000, "t_hold_ms": 45000, "disconnect_type": "client",
         "ended_at": "2024-05-01T10:00:00+00:00", "customer_address": "tel:+15550100",
+        "communication_id": "s-1",
     }
 
 
@@ -119,7 +120,8 @@ def test_quality_evaluation_becomes_evaluation_changed():
         "evaluation_id": p.EVAL, "conversation_id": p.CONV, "agent_id": p.AGENT,
         "evaluator_id": p.EVALUATOR, "status": "finished", "previous_status": "inprogress",
         "form_id": p.FORM, "total_score": 86, "any_failed_kill": None,
-        "released_at": "2024-05-02T09:00:00+00:00",
+        "released_at": "2024-05-02T09:00:00+00:00", "version": None, "changed_at": None,
+        "agent_has_read": False,
     }
 
 
