@@ -164,8 +164,12 @@ def process_cpu(pid: int) -> float:
 
 @contextmanager
 def gunicorn(app_spec: str, *, env: dict[str, str], ready_path: str,
-             workers: int = 2, threads: int = 8, timeout: float = 30) -> Iterator[Server]:
-    """The Procfile's web command on a random loopback port."""
+             workers: int | None = None, threads: int | None = None,
+             timeout: float = 30) -> Iterator[Server]:
+    """The Procfile's web command on a random loopback port (BENCH_WEB_WORKERS / _THREADS try
+    other shapes; both servers of a run get the same one)."""
+    workers = workers or int(os.environ.get("BENCH_WEB_WORKERS", "2"))
+    threads = threads or int(os.environ.get("BENCH_WEB_THREADS", "8"))
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers",
            str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",

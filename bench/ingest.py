@@ -202,7 +202,7 @@ def half_rate_case(server: Server, *, app, database_url: str, opts: Options, bod
 def batch_case(server: Server, *, app, database_url: str, opts: Options) -> Case:
     secret = create_tenant(app, "bench-batch")
     baseline = Baseline(database_url, "bench-batch")
-    pool_size = max(60, int(40 * opts.seconds))  # room for 20,000 events/s, above target
+    pool_size = max(150, int(100 * opts.seconds))  # room for 50,000 events/s
     result = drive(server, tenant="bench-batch", secret=secret, bodies=_batch_bodies(),
                    pool_size=pool_size, opts=opts, connections=opts.batch_connections,
                    threads=1, label="batch", before_run=baseline)
