@@ -15,9 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from extension.domain.text.pii import redact
 from handlers import cloudevents as ce
 from handlers.errors import NotAnEvent, problem
-from handlers.events import NORMALIZED_TYPES, DomainEvent, FieldError, Mapped, to_utc
+from handlers.events import (
+    CONVERSATION_TRANSCRIPT,
+    NORMALIZED_TYPES,
+    DomainEvent,
+    FieldError,
+    Mapped,
+    to_utc,
+)
 from handlers.genesys import HEARTBEAT_TOPIC, map_notification
 from handlers.parse import Envelope
 
@@ -64,8 +72,19 @@ def normalize(
         subject=mapped.subject,
         occurred_at=mapped.occurred_at or unwrapped.envelope_time,
         source_topic=unwrapped.topic,
-        data=mapped.data,
+        data=_without_pii(mapped.type, mapped.data),
     )]
+
+
+def _without_pii(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Transcript text is redacted here, before the inbox: nothing stores a card number, a
+    national id, an email address or a phone number, not even the durable copy of the event."""
+    if event_type != CONVERSATION_TRANSCRIPT or not isinstance(data.get("phrases"), list):
+        return data
+    phrases = [{**phrase, "text": redact(phrase["text"]).text}
+               if isinstance(phrase, dict) and isinstance(phrase.get("text"), str) else phrase
+               for phrase in data["phrases"]]
+    return {**data, "phrases": phrases}
 
 
 def _unwrap(envelope: Envelope) -> _Unwrapped:

@@ -215,20 +215,28 @@ def _utterances(documents: list[Any]) -> list[dict[str, Any]]:
 
 
 def _store(tenant_id: str, conversation_id: str, documents: list[Any]) -> str:
-    from extension.services import text
+    """Store the transcript through the pipeline's own path, as a live transcript would be:
+    redacted, scored per party, and the conversation's coaching policies evaluated again (the
+    agent side of the sentiment may only be known now); then its text analytics."""
+    from extension.services import booking, text
+    from extension.services.interactions import BatchContext, apply_transcript
 
     phrases = [u for u in _utterances(documents) if u["party"] in text.PARTIES]
     with get_db().session() as session:
-        interaction = session.get(Interaction, (tenant_id, conversation_id))
-        if interaction is None:
-            interaction = Interaction(tenant_id=tenant_id, conversation_id=conversation_id, channel=VOICE)
-            session.add(interaction)
+        context = BatchContext(session=session, tenant_id=tenant_id)
+        interaction = context.interaction(conversation_id)
         if interaction.transcript:
             return "present"
-        interaction.transcript = text.store_phrases(None, phrases)
+        interaction.channel = interaction.channel or VOICE
+        apply_transcript(context, {"conversation_id": conversation_id, "phrases": phrases})
+        context.touched.add(conversation_id)
+        failed = context.finish()
+        if conversation_id in failed:
+            raise failed[conversation_id]
         session.flush()
         interaction_analytics.analyse_and_store(session, tenant_id, conversation_id, interaction.transcript,
-                                                interaction.channel or VOICE, actor="system:sta")
+                                                interaction.channel, actor="system:sta")
+    booking.dispatch_effects(tenant_id)  # flags the new sentiment raised, once committed
     return "stored"
 
 

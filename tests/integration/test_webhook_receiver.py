@@ -201,3 +201,19 @@ def test_stored_rows_keep_every_field_and_the_batch_order(client, db, tenant):
     assert rows[2].payload["data"]["phrases"][0]["text"] == tricky
     assert len({row.delivery_id for row in rows}) == 6
     assert rows[2].occurred_at is not None  # the transcript carries an eventTime
+
+
+def test_transcript_text_is_redacted_before_the_inbox_stores_it(client, db, tenant):
+    tenant_id, secret = tenant
+    said = "My card is 4111 1111 1111 1111, mail me at jo.smith@example.com or call 020 7946 0958"
+    body = dumps(transcript("c-pii", [("customer", said), ("agent", "Order 12345678 is on its way")]))
+    response = post(client, tenant_id, body, signed_headers(secret, body, msg_id="pii-1"))
+    assert response.status_code == 202
+    with db.session() as session:
+        row = session.scalars(select(InboxEvent).where(InboxEvent.delivery_id == "pii-1")).one()
+    texts = [phrase["text"] for phrase in row.payload["data"]["phrases"]]
+    stored = " ".join(texts)
+    for secret_part in ("4111", "jo.smith", "7946"):
+        assert secret_part not in stored
+    assert "[CARD]" in texts[0] and "[EMAIL]" in texts[0]
+    assert texts[1] == "Order 12345678 is on its way"  # an order number is not PII

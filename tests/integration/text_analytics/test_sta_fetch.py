@@ -233,3 +233,29 @@ def test_one_sweep_queues_a_bounded_number_of_tries_per_tenant(app, db, tenant, 
     acme = [a[1] for _, a, _ in queued if a[0] == "acme"]
     assert acme == [f"c{i:03d}" for i in range(count)]
     assert [a[1] for _, a, _ in queued if a[0] == "quiet"] == ["q1"]
+
+
+RUDE = {"conversationId": "c7", "communicationId": "s7", "mediaType": "call", "transcripts": [{
+    "transcriptId": "t7", "language": "en-us", "phrases": [
+        {"text": "This is useless, three days without broadband and nobody helps.", "startTimeMs": 1000,
+         "participantPurpose": "external"},
+        {"text": "Not my problem. That is a stupid question and I hate these calls.",
+         "startTimeMs": 5000, "participantPurpose": "internal"}]}]}
+
+
+def test_a_fetched_transcript_goes_through_the_pipeline_like_a_live_one(app, db, host):
+    """The agent's side of the sentiment is only known from the transcript: scoring it and
+    evaluating the conversation's policies again is what lets a late transcript coach."""
+    with db.session() as session:
+        session.add(Interaction(tenant_id="acme", conversation_id="c7", agent_id="a1", channel="voice",
+                                t_talk_ms=200_000, t_handle_ms=230_000, outcomes=[],
+                                ended_at=datetime.now(UTC) - timedelta(minutes=4)))
+    host.get(url_of("c7", "s7"), json={"url": S3})
+    host.get(S3, json=RUDE)
+    assert fetch(app, "c7", ("s7",)) == "stored"
+    with db.session() as session:
+        interaction = session.get(Interaction, ("acme", "c7"))
+        assert interaction.agent_sentiment is not None and interaction.agent_sentiment < 0
+        assert interaction.transcript_customer_sentiment is not None
+        assert interaction.transcript_customer_sentiment < 0
+        assert interaction.channel == "voice" and interaction.agent_id == "a1"
