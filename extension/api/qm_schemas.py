@@ -47,6 +47,9 @@ class CalibrationCreate(Schema):
 
 class CalibrationAnswerIn(Schema):
     option_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    option_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=None,
+                             allow_none=True, validate=validate.Length(max=100),
+                             metadata={"description": "Multiple-select questions: the picked options"})
     na = fields.Boolean(load_default=False)
     text = fields.String(load_default="", validate=validate.Length(max=4000))
 

@@ -1,8 +1,9 @@
 """Calibration: how far several evaluators scoring the same interactions agree, and who drifts.
 
 Input is one ``Rating`` per (evaluator, conversation): the form's total score (0-100, or None when
-nothing counted) and each question's answer as a code (an option id, ``"na"`` for N/A; an
-unanswered question is simply absent). Everything below is computed from those alone.
+nothing counted) and each question's answer as a code (an option id, ``"na"`` for N/A; for a
+multiple-select question the sorted picks joined by ``+``, or ``"none"``, so raters agree only on
+the same set; an unanswered question is simply absent). Everything below is computed from those alone.
 
 * **Per-question agreement**: for each (conversation, question) answered by two or more
   evaluators, the share of them giving the modal answer; a question's agreement is the mean of
@@ -36,6 +37,7 @@ import numpy as np
 __all__ = ["EvaluatorDeviation", "QuestionAgreement", "Rating", "Report", "krippendorff_alpha", "report"]
 
 NA = "na"
+NONE_PICKED = "none"  # a multiple-select answer with nothing picked (its picks are joined by "+")
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ def put_score(session: Session, principal: Principal, session_id: str, data: dic
                                 "message": "Not one of the session's interactions."}])
     _, form = _form(session, calibration.tenant_id, calibration.form_id, calibration.form_version)
     answers = Answers(questions={qid: Answer(option_id=a.get("option_id"), na=bool(a.get("na")),
-                                             text=a.get("text") or "")
+                                             text=a.get("text") or "", option_ids=_picks(a))
                                  for qid, a in data["answers"].items()},
                       na_groups=frozenset(data.get("na_groups") or ()))
     try:
@@ -184,7 +184,8 @@ def put_score(session: Session, principal: Principal, session_id: str, data: dic
         row = CalibrationScore(tenant_id=calibration.tenant_id, session_id=calibration.id,
                                evaluator_id=principal.person_id, conversation_id=data["conversation_id"])
         session.add(row)
-    row.answers = {qid: {"option_id": a.option_id, "na": a.na, "text": a.text}
+    row.answers = {qid: {"option_id": a.option_id, "na": a.na, "text": a.text,
+                         **({"option_ids": sorted(a.option_ids)} if a.option_ids is not None else {})}
                    for qid, a in answers.questions.items()}
     row.na_groups = sorted(answers.na_groups)
     row.total_score = scored.total_score
@@ -195,6 +196,11 @@ def put_score(session: Session, principal: Principal, session_id: str, data: dic
                  details={"conversation_id": row.conversation_id, "total_score": row.total_score,
                           "replaced": not created})
     return row, created
+
+
+def _picks(answer: dict) -> frozenset[str] | None:
+    picked = answer.get("option_ids")
+    return None if picked is None else frozenset(picked)
 
 
 def _field(path: str) -> str:
@@ -214,6 +220,9 @@ def _ratings(rows: list[CalibrationScore]) -> list[maths.Rating]:
                 codes[question] = maths.NA
             elif answer.get("option_id") is not None:
                 codes[question] = str(answer["option_id"])
+            elif answer.get("option_ids") is not None:
+                # nominal on the whole set of picks: raters agree when they picked the same options
+                codes[question] = "+".join(sorted(answer["option_ids"])) or maths.NONE_PICKED
         out.append(maths.Rating(row.evaluator_id, row.conversation_id, row.total_score, codes))
     return out
 

@@ -202,3 +202,42 @@ def test_roles_and_other_tenants(client, db, session_id, token_for, form_id):
 
     globex_form = make_form(db, "globex")
     assert create(client, token_for("mgr", "manager"), globex_form).status_code == 422
+
+
+def test_a_form_with_a_multiple_select_question_can_be_calibrated(client, db, facts, token_for):
+    from extension.services import quality_forms
+
+    checks = {"id": "checks", "text": "Which checks were done?", "type": "multiple_select",
+              "options": [{"id": "ident", "text": "Identity", "value": 2},
+                          {"id": "addr", "text": "Address", "value": 1},
+                          {"id": "consent", "text": "Consent", "value": 2}]}
+    with db.session() as session:
+        form = quality_forms.create_form(session, tenant_id="acme", actor="mgr", data={
+            "name": "Checks", "weight_mode": "OFF",
+            "groups": [{"id": "g1", "name": "Checks", "weight": 1, "questions": [checks]}]})
+        quality_forms.publish(session, tenant_id="acme", form_id=form.id, actor="mgr")
+        form_id = form.id
+    created = create(client, token_for("mgr", "manager"), form_id, evaluator_ids=["qa1", "qa2"],
+                     expert_id=None)
+    assert created.status_code == 201, created.get_json()
+    url = f"/api/v1/calibrations/{created.get_json()['id']}"
+    picks = {("qa1", "c0001"): ["ident", "consent"], ("qa2", "c0001"): ["consent", "ident"],
+             ("qa1", "c0002"): ["ident"], ("qa2", "c0002"): ["ident", "addr"]}
+    for (rater, conversation), chosen in picks.items():
+        response = client.put(f"{url}/scores", headers=token_for(rater, "qa_analyst"), json={
+            "conversation_id": conversation, "answers": {"checks": {"option_ids": chosen}}})
+        assert response.status_code in (200, 201), response.get_json()
+    wrong = client.put(f"{url}/scores", headers=token_for("qa1", "qa_analyst"), json={
+        "conversation_id": "c0001", "answers": {"checks": {"option_id": "ident"}}})
+    assert wrong.status_code == 422  # a multiple-select question takes option_ids
+    with db.session() as session:
+        stored = {(r.evaluator_id, r.conversation_id): r.total_score
+                  for r in session.query(CalibrationScore).all()}
+    assert stored == {("qa1", "c0001"): 80.0, ("qa2", "c0001"): 80.0,
+                      ("qa1", "c0002"): 40.0, ("qa2", "c0002"): 60.0}
+    closed = client.post(f"{url}/close", headers=token_for("mgr", "manager"))
+    assert closed.status_code == 200, closed.get_json()
+    report = client.get(f"{url}/report", headers=token_for("mgr", "manager")).get_json()
+    [question] = report["questions"]
+    # same set on c0001 (order does not matter), different sets on c0002
+    assert question["question_id"] == "checks" and question["agreement"] == pytest.approx(0.75)
