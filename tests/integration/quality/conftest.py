@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import re
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
+import responses
 from sqlalchemy import func, select
 
 from extension.auth import tokens
 from extension.models import AuditEntry, Person, Tenant
+from extension.services import hosts
 
 # acme: two teams; qa1/qa2 are the evaluation pool, qa3 a third analyst (second reviewer cases)
 PEOPLE = [
@@ -156,3 +161,31 @@ def released(client, db, assign, token_for):
     response = client.post(f"{url}/release", headers=qa)
     assert response.status_code == 200
     return response.get_json()
+
+
+SANDBOX_BASIC = "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode()
+
+
+@contextmanager
+def sandbox_host(sandbox):
+    """Requests to the test tenant's API and login hosts answered by the sandbox app (a test
+    client); yields the list of paths asked, in order."""
+    calls: list[str] = []
+
+    def forward(request):
+        path = request.path_url
+        headers = {"Authorization": request.headers.get("Authorization", "")}
+        if path.startswith("/oauth/token"):
+            headers["Authorization"] = SANDBOX_BASIC  # the test tenant's credentials are fakes
+        calls.append(path)
+        answer = sandbox.open(path, method=request.method, data=request.body, headers={
+            **headers, "Content-Type": request.headers.get("Content-Type", "")})
+        return answer.status_code, {"Content-Type": answer.content_type}, answer.get_data()
+
+    hosts.forget()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for base in ("https://api.mypurecloud.ie", "https://login.mypurecloud.ie"):
+            for method in ("GET", "POST"):
+                mock.add_callback(method, re.compile(re.escape(base) + "/.*"), callback=forward)
+        yield calls
+    hosts.forget()

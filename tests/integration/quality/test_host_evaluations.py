@@ -8,27 +8,23 @@ notification it published); the Genesys scoring sets are worked out by hand in t
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-import responses
 from sqlalchemy import select
 
 from extension.models import AuditEntry, InboxEvent, InteractionFact, KpiRollupDaily
 from extension.models.quality import Evaluation, QualityForm
 from extension.queue import get_dispatcher
-from extension.services import hosts
 from handlers import jobs
 from sandbox.app import create_app as create_sandbox
 from sandbox.quality import SALES_FORM_ID, SUPPORT_FORM_ID, SURVEY_FORM_ID, forms
 from tests.helpers import dumps, signed_headers
-from tests.integration.quality.conftest import add_interaction, snapshot
+from tests.integration.quality.conftest import SANDBOX_BASIC, add_interaction, sandbox_host, snapshot
 from tests.unit.quality import genesys_fixtures as fx
 
-SANDBOX_BASIC = "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode()
 EVALUATION_PATH = re.compile(r"^/api/v2/quality/conversations/[^/]+/evaluations/[^/?]+")
 
 
@@ -40,25 +36,8 @@ def sandbox():
 @pytest.fixture
 def host(people, sandbox):
     """Requests to the tenant's API and login hosts answered by the sandbox app; the paths."""
-    calls = []
-
-    def forward(request):
-        path = request.path_url
-        headers = {"Authorization": request.headers.get("Authorization", "")}
-        if path.startswith("/oauth/token"):
-            headers["Authorization"] = SANDBOX_BASIC  # the test tenant's credentials are fakes
-        calls.append(path)
-        answer = sandbox.open(path, method=request.method, data=request.body, headers={
-            **headers, "Content-Type": request.headers.get("Content-Type", "")})
-        return answer.status_code, {"Content-Type": answer.content_type}, answer.get_data()
-
-    hosts.forget()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for base in ("https://api.mypurecloud.ie", "https://login.mypurecloud.ie"):
-            for method in ("GET", "POST"):
-                mock.add_callback(method, re.compile(re.escape(base) + "/.*"), callback=forward)
+    with sandbox_host(sandbox) as calls:
         yield calls
-    hosts.forget()
 
 
 @pytest.fixture

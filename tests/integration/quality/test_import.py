@@ -3,8 +3,6 @@ reference's EvaluationFormResponse shape); the connector fetches it; an equivale
 
 from __future__ import annotations
 
-import base64
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -15,34 +13,15 @@ from extension.services import hosts
 from sandbox.app import create_app as create_sandbox
 from sandbox.quality import SUPPORT_FORM_ID, SURVEY_FORM_ID, forms
 from tests.contract.reference import check_model
-from tests.integration.quality.conftest import audit_actions, count, snapshot
-
-SANDBOX_BASIC = "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode()
+from tests.integration.quality.conftest import audit_actions, count, sandbox_host, snapshot
 
 
 @pytest.fixture
 def host(people):
     """Requests to the tenant's API and login hosts answered by the sandbox app."""
     sandbox = create_sandbox(seed=7, now=datetime(2025, 6, 11, 8, tzinfo=UTC)).test_client()
-    calls = []
-
-    def forward(request):
-        path = request.path_url
-        headers = {"Authorization": request.headers.get("Authorization", "")}
-        if path.startswith("/oauth/token"):
-            headers["Authorization"] = SANDBOX_BASIC  # the test tenant's credentials are fakes
-        calls.append(path)
-        answer = sandbox.open(path, method=request.method, data=request.body, headers={
-            **headers, "Content-Type": request.headers.get("Content-Type", "")})
-        return answer.status_code, {"Content-Type": answer.content_type}, answer.get_data()
-
-    hosts.forget()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for base in ("https://api.mypurecloud.ie", "https://login.mypurecloud.ie"):
-            for method in ("GET", "POST"):
-                mock.add_callback(method, re.compile(re.escape(base) + "/.*"), callback=forward)
+    with sandbox_host(sandbox) as calls:
         yield calls
-    hosts.forget()
 
 
 def test_the_sandbox_serves_the_reference_shape():
