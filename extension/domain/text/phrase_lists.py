@@ -43,6 +43,16 @@ IDENTITY_VERIFICATION = PhraseRule(
         "speaking to the account holder",
         "for security can i take your",
         "take your account number and postcode",
+        # general verification wordings added after the fresh set's two misses (README)
+        "talking to the right person",
+        "speaking to the right person",
+        "what's your postcode",
+        "security answer",
+        "answer to your security question",
+        "memorable word",
+        "memorable information",
+        "last four digits of",
+        "passcode on the account",
     ),
 )
 

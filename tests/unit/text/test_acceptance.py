@@ -61,18 +61,24 @@ def test_required_statements_f1_beats_the_floor_and_keywords():
     assert f1_binary(truth, fuzzy) >= 0.97
 
 
-def test_required_statements_on_the_fresh_set():
-    """heldout_compliance_fresh.txt was written after the first run exposed the matcher's misses and
-    before its redesign, so it is the unbiased figure; the floor is lower and honest about that."""
+@pytest.mark.parametrize(("name", "floor"), [
+    # written before the matcher's redesign; its two misses later added identity wordings, so
+    # it is no longer unbiased (0.900 before those wordings, 1.000 after)
+    ("heldout_compliance_fresh.txt", 0.95),
+    # written after those wordings and measured once, untuned: the unbiased figure (0.957,
+    # one false positive: "your date of birth is already on the booking")
+    ("heldout_compliance_fresh2.txt", 0.95),
+])
+def test_required_statements_on_the_fresh_sets(name, floor):
     truth, fuzzy, keywords = [], [], []
-    for transcript in transcripts("heldout_compliance_fresh.txt"):
+    for transcript in transcripts(name):
         for key, rule in STATEMENTS.items():
             truth.append(transcript.labels[key])
             fuzzy.append(bool(match_rule(transcript.utterances, rule)))
             keywords.append(keyword_present(transcript.utterances, keywords=KEYWORDS[key]))
-    REPORT.append(f"compliance statements F1, fresh set ({len(truth)} pairs): "
+    REPORT.append(f"compliance statements F1, {name} ({len(truth)} pairs): "
                   f"fuzzy {f1_binary(truth, fuzzy):.3f} | keywords {f1_binary(truth, keywords):.3f}")
-    assert f1_binary(truth, fuzzy) >= 0.85
+    assert f1_binary(truth, fuzzy) >= floor
 
 
 def test_escalation_f1_beats_the_floor():
