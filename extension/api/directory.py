@@ -11,7 +11,7 @@ from flask import Blueprint
 from marshmallow import Schema, fields
 
 from extension.api.plumbing import documented, offset_of, page, parse, respond
-from extension.api.schemas import PageQuery
+from extension.api.schemas import PageQuery, page_of
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import DIRECTORY_READ, Principal
 from extension.db import get_db
@@ -51,14 +51,10 @@ class GroupOut(_Entry):
     visibility = fields.String(allow_none=True, metadata={"description": "public | owners | members"})
 
 
-class QueuesPage(Schema):
-    items = fields.List(fields.Nested(QueueOut))
-    next_cursor = fields.String(allow_none=True)
+QueuesPage = page_of(QueueOut, "QueuesPage")
 
 
-class GroupsPage(Schema):
-    items = fields.List(fields.Nested(GroupOut))
-    next_cursor = fields.String(allow_none=True)
+GroupsPage = page_of(GroupOut, "GroupsPage")
 
 
 @bp.get("/queues")

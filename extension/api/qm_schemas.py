@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from extension.api.schemas import PageQuery
+from extension.api.schemas import PageQuery, page_of
 
 MAX_CONVERSATIONS = 50
 MAX_EVALUATORS = 30
@@ -81,9 +81,7 @@ class CalibrationSummary(Schema):
     closed_at = fields.DateTime(allow_none=True)
 
 
-class CalibrationsPage(Schema):
-    items = fields.List(fields.Nested(CalibrationSummary))
-    next_cursor = fields.String(allow_none=True)
+CalibrationsPage = page_of(CalibrationSummary, "CalibrationsPage")
 
 
 class CalibrationScoreOut(Schema):
@@ -163,9 +161,7 @@ class SamplingPlanOut(Schema):
     updated_at = fields.DateTime()
 
 
-class SamplingPlansPage(Schema):
-    items = fields.List(fields.Nested(SamplingPlanOut))
-    next_cursor = fields.String(allow_none=True)
+SamplingPlansPage = page_of(SamplingPlanOut, "SamplingPlansPage")
 
 
 class SeedField(fields.Field):
@@ -259,9 +255,7 @@ class SamplingRunCreated(SamplingRunOut):
     picks = fields.List(fields.Nested(SamplingPickOut))
 
 
-class SamplingRunsPage(Schema):
-    items = fields.List(fields.Nested(SamplingRunOut))
-    next_cursor = fields.String(allow_none=True)
+SamplingRunsPage = page_of(SamplingRunOut, "SamplingRunsPage")
 
 
 class SamplingRunDetail(SamplingRunOut):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from extension.api.schemas import PageQuery
+from extension.api.schemas import PageQuery, page_of
 from extension.models.quality import EVALUATION_STATES
 
 _NAME = validate.Length(min=1, max=200)
@@ -71,9 +71,7 @@ class FormOut(Schema):
     latest = fields.Nested(FormVersionOut, metadata={"description": "The newest version"})
 
 
-class FormsPage(Schema):
-    items = fields.List(fields.Nested(FormOut))
-    next_cursor = fields.String(allow_none=True)
+FormsPage = page_of(FormOut, "FormsPage")
 
 
 class FormVersions(Schema):
@@ -162,9 +160,7 @@ class EvaluationOut(Schema):
     retract_reason = fields.String(allow_none=True)
 
 
-class EvaluationsPage(Schema):
-    items = fields.List(fields.Nested(EvaluationOut))
-    next_cursor = fields.String(allow_none=True)
+EvaluationsPage = page_of(EvaluationOut, "EvaluationsPage")
 
 
 # ---- disputes ---------------------------------------------------------------------------------
@@ -221,9 +217,7 @@ class DisputeOut(Schema):
     resolved_at = fields.DateTime(allow_none=True)
 
 
-class DisputesPage(Schema):
-    items = fields.List(fields.Nested(DisputeOut))
-    next_cursor = fields.String(allow_none=True)
+DisputesPage = page_of(DisputeOut, "DisputesPage")
 
 
 # ---- workload ---------------------------------------------------------------------------------

@@ -46,6 +46,13 @@ class RangeQuery(Schema):
             raise ValidationError(f"The interval may span at most {MAX_DAYS} days.", field_name="to")
 
 
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """The schema of one page of a listing: ``items`` of ``item`` and ``next_cursor`` (null on the
+    last page), named ``name`` in the OpenAPI document."""
+    return Schema.from_dict({"items": fields.List(fields.Nested(item)),
+                             "next_cursor": fields.String(allow_none=True)}, name=name)
+
+
 class PageQuery(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     cursor = fields.String(metadata={"description": "Opaque; next_cursor of the previous page"})
@@ -112,9 +119,7 @@ class MetricRow(Schema):
     metrics = fields.Nested(Kpis)
 
 
-class MetricsPage(Schema):
-    items = fields.List(fields.Nested(MetricRow))
-    next_cursor = fields.String(allow_none=True)
+MetricsPage = page_of(MetricRow, "MetricsPage")
 
 
 class Quartile(Schema):
@@ -202,9 +207,7 @@ class InquiryRow(Schema):
     metrics = fields.Nested(Kpis)
 
 
-class InquiriesPage(Schema):
-    items = fields.List(fields.Nested(InquiryRow))
-    next_cursor = fields.String(allow_none=True)
+InquiriesPage = page_of(InquiryRow, "InquiriesPage")
 
 
 class AlertItem(Schema):
@@ -219,9 +222,7 @@ class AlertItem(Schema):
     raised_at = fields.DateTime()
 
 
-class AlertsPage(Schema):
-    items = fields.List(fields.Nested(AlertItem))
-    next_cursor = fields.String(allow_none=True)
+AlertsPage = page_of(AlertItem, "AlertsPage")
 
 
 class ForecastPoint(Schema):
@@ -288,9 +289,7 @@ class AlertInboxItem(AlertItem):
     deliveries = fields.List(fields.Nested(AlertDeliveryItem))
 
 
-class AlertInboxPage(Schema):
-    items = fields.List(fields.Nested(AlertInboxItem))
-    next_cursor = fields.String(allow_none=True)
+AlertInboxPage = page_of(AlertInboxItem, "AlertInboxPage")
 
 
 class AlertRule(Schema):
