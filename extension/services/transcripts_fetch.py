@@ -43,7 +43,8 @@ from extension.models import Interaction, Tenant
 from extension.models._types import utcnow
 from extension.models.text_settings import StaTranscriptFetch, TenantStaStatus
 from extension.queue import get_dispatcher, job
-from extension.services import audit, hosts, interaction_analytics
+from extension.services import audit, booking, hosts, interaction_analytics, text
+from extension.services.interactions import BatchContext, apply_transcript
 
 log = logging.getLogger("coachwire.transcripts")
 PAUSE = timedelta(hours=6)
@@ -218,9 +219,6 @@ def _store(tenant_id: str, conversation_id: str, documents: list[Any]) -> str:
     """Store the transcript through the pipeline's own path, as a live transcript would be:
     redacted, scored per party, and the conversation's coaching policies evaluated again (the
     agent side of the sentiment may only be known now); then its text analytics."""
-    from extension.services import booking, text
-    from extension.services.interactions import BatchContext, apply_transcript
-
     phrases = [u for u in _utterances(documents) if u["party"] in text.PARTIES]
     with get_db().session() as session:
         context = BatchContext(session=session, tenant_id=tenant_id)
