@@ -9,6 +9,7 @@ caller never stores half of it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,6 +21,12 @@ MAX_REPORTED_ERRORS = 50
 # The inbox delivery_id column holds 200 characters; a longer id would be truncated and collide.
 MAX_ID_LENGTH = 200
 EVENTBRIDGE_SOURCE_PREFIX = "aws.partner/genesys.com"
+# PostgreSQL cannot store U+0000 or an unpaired surrogate in text or jsonb. In valid UTF-8 JSON
+# they can only arrive as \u escapes, so the raw text is scanned for those first (a C-speed
+# search that almost never matches) and only then is the document walked for the exact field.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "contains U+0000 or an unpaired surrogate, which cannot be stored"
 
 Kind = Literal["genesys", "eventbridge", "cloudevents"]
 
@@ -41,7 +48,8 @@ class Envelope:
 
 def parse_body(body: bytes) -> list[Envelope]:
     """Envelopes for every event in `body`; BadJSON, NotAnEvent or TooManyEvents otherwise."""
-    document = _load_json(body)
+    text, document = _load_json(body)
+    _refuse_unstorable(text, document)
     if isinstance(document, dict) and "events" in document:
         return _parse_batch(document["events"])
     errors: list[dict[str, str]] = []
@@ -55,17 +63,46 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _load_json(body: bytes) -> Any:
+def _load_json(body: bytes) -> tuple[str, Any]:
     try:
         text = body.decode("utf-8")
         # NaN/Infinity are Python extensions, not JSON; storing them would break JSONB columns.
-        return json.loads(text, parse_constant=_reject_constant)
+        return text, json.loads(text, parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
         raise BadJSON("body is not valid UTF-8") from exc
     except RecursionError as exc:
         raise BadJSON("body is nested too deeply") from exc
     except ValueError as exc:
         raise BadJSON("body is not valid JSON") from exc
+
+
+def _refuse_unstorable(text: str, document: Any) -> None:
+    """NotAnEvent naming every field that holds text no database column can keep. Accepted, such
+    an event would fail the group commit it joins, other requests' rows with it."""
+    if not _SUSPECT_ESCAPE.search(text):
+        return
+    found: list[dict[str, str]] = []
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack and len(found) < MAX_REPORTED_ERRORS:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                found.append(problem(path, UNSTORABLE_MESSAGE))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                pointer = f"{path}/{_escape_pointer(key)}"
+                if _UNSTORABLE.search(key):
+                    found.append(problem(pointer, "this key " + UNSTORABLE_MESSAGE))
+                stack.append((pointer, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}/{i}", item) for i, item in enumerate(value))
+    if found:
+        raise NotAnEvent(sorted(found, key=lambda e: e["path"]), detail=UNSTORABLE_MESSAGE)
+
+
+def _escape_pointer(key: str) -> str:
+    """RFC 6901: `~` and `/` inside a key are written `~0` and `~1`."""
+    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _parse_batch(items: Any) -> list[Envelope]:

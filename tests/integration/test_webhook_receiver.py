@@ -217,3 +217,21 @@ def test_transcript_text_is_redacted_before_the_inbox_stores_it(client, db, tena
         assert secret_part not in stored
     assert "[CARD]" in texts[0] and "[EMAIL]" in texts[0]
     assert texts[1] == "Order 12345678 is on its way"  # an order number is not PII
+
+
+@pytest.mark.parametrize("poison", ["nul \u0000 byte", "lone \ud800 surrogate"])
+def test_text_that_no_database_can_store_is_422_and_stores_nothing(client, db, tenant, poison):
+    """PostgreSQL's jsonb refuses U+0000 and unpaired surrogates. Accepted, such an event would
+    fail the whole group commit it joined, other senders' requests with it; so it is refused
+    on its own, with the path of the field, and nothing is stored."""
+    tenant_id, secret = tenant
+    events = [sentiment("c-ok", 10), transcript("c-bad", [("customer", poison)])]
+    body = dumps({"events": events})
+    response = post(client, tenant_id, body, signed_headers(secret, body, msg_id="poison-1"))
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert any(error["path"].startswith("/events/1/") for error in response.json["errors"])
+    assert inbox_count(db) == 0
+    fine = dumps(sentiment("c-after", 10))
+    after = post(client, tenant_id, fine, signed_headers(secret, fine, msg_id="poison-2"))
+    assert after.status_code == 202

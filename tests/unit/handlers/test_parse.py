@@ -127,3 +127,23 @@ def test_problem_details_list_the_errors():
     assert problem["status"] == 422
     assert problem["errors"] == [{"path": "", "message": "missing topicName"},
                                  {"path": "", "message": "missing eventBody object"}]
+
+
+def test_text_a_database_cannot_store_is_refused_with_every_path():
+    body = notification(EVAL_TOPIC, evaluation_body())
+    body["eventBody"]["comment"] = "bad \u0000 byte"
+    body["eventBody"]["a/b~c"] = ["fine", "lone \udc00 low surrogate"]
+    body["eventBody"]["key \u0000"] = 1
+    with pytest.raises(NotAnEvent) as caught:
+        parse_body(encode(body))
+    paths = [error["path"] for error in caught.value.errors]
+    assert paths == ["/eventBody/a~1b~0c/1", "/eventBody/comment", "/eventBody/key \u0000"]
+
+
+def test_escapes_that_only_look_unstorable_are_accepted():
+    body = notification(EVAL_TOPIC, evaluation_body())
+    body["eventBody"]["comment"] = "a literal \\u0000, and an emoji \U0001F600"
+    raw = encode(body)
+    assert b"\\\\u0000" in raw and b"\\ud83d\\ude00" in raw  # escaped as the sender would
+    [envelope] = parse_body(raw)
+    assert envelope.payload["eventBody"]["comment"] == "a literal \\u0000, and an emoji \U0001F600"
