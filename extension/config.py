@@ -52,6 +52,7 @@ class Settings:
     batch_limit: int = 500
     embedded_worker_threads: int = 1
     group_commit: bool = True
+    inbox_notify_ms: int = 20
     install_token: str | None = None
     queue_namespace: str = ""
     sentiment_model: str = "auto"
@@ -92,6 +93,7 @@ def from_env(env: dict | None = None) -> Settings:
         smtp_starttls=env.get("SMTP_STARTTLS", "1") != "0",
         embedded_worker_threads=_int(env, "COACHWIRE_EMBEDDED_THREADS", 1),
         group_commit=env.get("COACHWIRE_GROUP_COMMIT", "1") != "0",
+        inbox_notify_ms=_int(env, "COACHWIRE_INBOX_NOTIFY_MS", 20),
         install_token=env.get("COACHWIRE_INSTALL_TOKEN") or None,
         queue_namespace=env.get("COACHWIRE_QUEUE_NAMESPACE", ""),
         sentiment_model=env.get("COACHWIRE_SENTIMENT", "auto"),
@@ -125,7 +127,8 @@ def check(settings: Settings) -> None:
 def testing(env: dict | None = None, **overrides) -> Settings:
     """The test configuration: honours DATABASE_URL/REDIS_URL so CI runs on real engines."""
     env = dict(os.environ if env is None else env)
-    # peer snapshots are not reused in tests unless a test asks: data changes between requests
-    base = from_env({"COACHWIRE_PEER_SNAPSHOT_SECONDS": "0",
+    # peer snapshots are not reused in tests unless a test asks: data changes between requests;
+    # drains are enqueued before each 202, so a test can run the jobs right after its request
+    base = from_env({"COACHWIRE_PEER_SNAPSHOT_SECONDS": "0", "COACHWIRE_INBOX_NOTIFY_MS": "0",
                      "COACHWIRE_STA_FETCH_DELAY_SECONDS": "0", **env, "COACHWIRE_ENV": "test"})
     return base.with_overrides(**overrides)

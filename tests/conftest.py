@@ -76,6 +76,7 @@ def app(settings):
     _clean(app)
     yield app
     _clean(app)
+    app.extensions["coachwire.inbox"].close()
     app.extensions["coachwire.queue"].shutdown()
     app.extensions["coachwire.db"].dispose()
 
