@@ -1,7 +1,7 @@
 """The ceiling for the ingest bench: a bare Flask app that reads the body and answers 204.
 
-Same path, same server (gunicorn gthread, 2 workers x 8 threads) as Coachwire's receiver, so the
-ratio between the two is what Coachwire's verify/parse/normalize/commit costs.
+Same path, same server (the Procfile's web command) as Coachwire's receiver, so the ratio
+between the two is what Coachwire's verify/parse/normalize/commit costs.
 """
 
 from __future__ import annotations

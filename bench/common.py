@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shlex
 import signal
 import socket
 import subprocess
@@ -162,17 +163,34 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def procfile_web_args() -> list[str]:
+    """The Procfile's web command without its bind address and app: the server shape (worker
+    class, workers, threads) both servers of a bench run with."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines()
+                if line.startswith("web:"))
+    words = shlex.split(line.removeprefix("web:"))
+    assert words[0] == "gunicorn", line
+    args, skip = [], False
+    for word in words[1:-1]:  # the last word is the app
+        if skip:
+            skip = False
+        elif word in ("--bind", "-b"):
+            skip = True
+        else:
+            args.append(word)
+    return args
+
+
 @contextmanager
 def gunicorn(app_spec: str, *, env: dict[str, str], ready_path: str,
-             workers: int | None = None, threads: int | None = None,
              timeout: float = 30) -> Iterator[Server]:
-    """The Procfile's web command on a random loopback port (BENCH_WEB_WORKERS / _THREADS try
-    other shapes; both servers of a run get the same one)."""
-    workers = workers or int(os.environ.get("BENCH_WEB_WORKERS", "2"))
-    threads = threads or int(os.environ.get("BENCH_WEB_THREADS", "8"))
+    """The Procfile's web command on a random loopback port. BENCH_WEB_ARGS replaces its shape
+    to try another one (e.g. "--worker-class gthread --workers 2 --threads 8"); both servers of
+    a run always get the same one."""
+    shape = shlex.split(os.environ["BENCH_WEB_ARGS"]) if os.environ.get("BENCH_WEB_ARGS") \
+        else procfile_web_args()
     port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers",
-           str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
+    cmd = [sys.executable, "-m", "gunicorn", *shape, "--bind", f"127.0.0.1:{port}",
            "--log-level", "warning", app_spec]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             start_new_session=True)
@@ -182,6 +200,10 @@ def gunicorn(app_spec: str, *, env: dict[str, str], ready_path: str,
         yield Server(base, proc.pid)
     finally:
         stop_process(proc)
+
+
+def server_shape() -> str:
+    return " ".join(shlex.split(os.environ.get("BENCH_WEB_ARGS", "")) or procfile_web_args())
 
 
 def stop_process(proc: subprocess.Popen, *, grace: float = 15) -> None:

@@ -1,6 +1,6 @@
 """Ingest bench: events/s and latency of POST /webhooks/<tenant>, against a bare Flask app.
 
-Both servers run the Procfile's web command (gunicorn gthread, 2 workers x 8 threads) on a random
+Both servers run the Procfile's web command (gunicorn, its worker class and counts) on a random
 loopback port, one after the other, in the same run, driven by wrk over pre-signed requests.
 
     python -m bench.ingest [--seconds 10] [--connections 32]
@@ -29,6 +29,7 @@ from bench.common import (
     inbox_counts,
     log,
     make_app,
+    server_shape,
     table,
 )
 from bench.loadgen import LoadResult
@@ -255,7 +256,8 @@ def report(cases: list[Case]) -> str:
                      f"{case.cpu_ms_per_event:.2f}", statuses, check))
     out = table(rows, ("case", "req/s", "events/s", "p50 ms", "p99 ms", "vs bare",
                        "server CPU ms/event", "statuses", "inbox check"))
-    notes = [f"- {c.name}: {c.result.method}" for c in cases]
+    notes = [f"- server shape (both): gunicorn {server_shape()}"]
+    notes += [f"- {c.name}: {c.result.method}" for c in cases]
     notes += [f"- {c.name}: {c.result.wrapped} requests reused a webhook-id (pool too small)"
               for c in cases[1:] if c.result.wrapped]
     half = next((c for c in cases if c.result.method.startswith("paced")), None)
