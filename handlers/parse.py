@@ -9,6 +9,7 @@ caller never stores half of it.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -63,11 +64,19 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(literal: str) -> float:
+    # json reads 1e400 as infinity, which no JSON column stores and no score means.
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError(f"{literal} does not fit a double")
+    return value
+
+
 def _load_json(body: bytes) -> tuple[str, Any]:
     try:
         text = body.decode("utf-8")
         # NaN/Infinity are Python extensions, not JSON; storing them would break JSONB columns.
-        return text, json.loads(text, parse_constant=_reject_constant)
+        return text, json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except UnicodeDecodeError as exc:
         raise BadJSON("body is not valid UTF-8") from exc
     except RecursionError as exc:
