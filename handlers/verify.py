@@ -83,7 +83,7 @@ def verify_standard_webhook(
     tolerance: timedelta = timedelta(minutes=5),
 ) -> str:
     """Check a Standard Webhooks signature; return the `webhook-id` (the delivery id)."""
-    lowered = _lower_keys(headers)
+    lowered = _lookup(headers)
     msg_id = _header(lowered, "webhook-id", _WEBHOOK_ID)
     timestamp = _header(lowered, "webhook-timestamp", _TIMESTAMP)
     _check_timestamp(int(timestamp), now=now or datetime.now(UTC), tolerance=tolerance)
@@ -96,7 +96,7 @@ def verify_standard_webhook(
 
 def verify_api_key(headers: Mapping[str, str], keys: Sequence[str]) -> None:
     """Accept `Authorization: Bearer <key>` or `x-api-key: <key>` matching any configured key."""
-    lowered = _lower_keys(headers)
+    lowered = _lookup(headers)
     presented = [k for k in (_bearer(lowered.get("authorization")), lowered.get("x-api-key")) if k]
     if not presented:
         raise Unauthorized("missing API key")
@@ -110,12 +110,16 @@ def verify_api_key(headers: Mapping[str, str], keys: Sequence[str]) -> None:
         raise Unauthorized("invalid API key")
 
 
-def _lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
-    # Werkzeug headers are case-insensitive, plain dicts (tests, other adapters) are not.
-    return {str(k).lower(): v for k, v in headers.items() if isinstance(v, str)}
+def _lookup(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """Something whose .get() takes lower-case names. Werkzeug's headers already ignore case
+    (and lowering all of them cost more than the HMAC); plain dicts (tests, other adapters)
+    are lowered once."""
+    if isinstance(headers, dict):
+        return {str(k).lower(): v for k, v in headers.items() if isinstance(v, str)}
+    return headers
 
 
-def _header(headers: dict[str, str], name: str, pattern: re.Pattern[str] | None) -> str:
+def _header(headers: Mapping[str, str], name: str, pattern: re.Pattern[str] | None) -> str:
     value = headers.get(name, "").strip()
     if not value:
         raise Unauthorized(f"missing {name} header")
