@@ -77,7 +77,7 @@ def test_the_procfile_web_command_stores_concurrent_webhooks_once_and_stops_clea
         with requests.Session() as session:
             for i in range(10):
                 body = dumps(sentiment(f"c-{n}-{i}", 10))
-                for delivery in (1, 2) if i == 0 else (1,):  # the first one is redelivered
+                for _delivery in (1, 2) if i == 0 else (1,):  # the first one is redelivered
                     response = session.post(f"{base}/webhooks/{tenant_id}", data=body, timeout=30,
                                             headers=signed_headers(secret, body, msg_id=f"m-{n}-{i}"))
                     with lock:

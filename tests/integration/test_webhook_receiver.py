@@ -241,7 +241,8 @@ def test_a_number_too_large_for_a_float_is_400_and_stores_nothing(client, db, te
     """json reads 1e400 as infinity: a score was silently clipped to +1 and a duration crashed
     the mapping (500). It is refused as invalid JSON, like NaN and Infinity."""
     tenant_id, secret = tenant
-    body = dumps(sentiment("c-big", 10)).replace(b'"sentimentOverallScore": 10', b'"sentimentOverallScore": 1e400')
+    body = dumps(sentiment("c-big", 10)).replace(b'"sentimentOverallScore": 10',
+                                                 b'"sentimentOverallScore": 1e400')
     assert b"1e400" in body
     response = post(client, tenant_id, body, signed_headers(secret, body, msg_id="big-1"))
     assert response.status_code == 400
