@@ -104,20 +104,22 @@ def test_a_lost_connection_is_replaced_and_the_group_still_stored(db, two_tenant
     writer = InboxWriter(db, on_committed=Recorder())
     try:
         assert writer.accept("acme", [event("before")]).accepted == 1
+        backend = writer._pg.info.backend_pid  # this writer's own session, not other tests'
         with db.engine.begin() as conn:
             killed = conn.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = :app AND datname = current_database()"),
-                {"app": PG_APPLICATION}).scalar()
-        assert killed == 1
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE pid = :pid AND application_name = :app"),
+                {"pid": backend, "app": PG_APPLICATION}).scalar()
+        assert killed is True
         result = writer.accept("acme", [event("after")])
         assert (result.accepted, result.duplicates) == (1, 0)
+        replaced = writer._pg.info.backend_pid
+        assert replaced != backend
     finally:
         writer.close()
     with db.session() as session:
         assert session.scalar(select(func.count(InboxEvent.id))) == 2
-        with db.engine.connect() as conn:
-            left = conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = :app "
-                "AND datname = current_database()"), {"app": PG_APPLICATION}).scalar()
+    with db.engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                            {"pid": replaced}).scalar()
     assert left == 0  # close() released the writer's connection
