@@ -188,6 +188,7 @@ class InboxWriter:
         self.group_commit = group_commit
         self._pending: stdqueue.SimpleQueue[_Request] = stdqueue.SimpleQueue()  # C, no Condition
         self._thread: threading.Thread | None = None
+        self._running = False
         self._start_lock = threading.Lock()
         self._stmts: dict[int, object] = {}
         self._conn = None
@@ -222,12 +223,21 @@ class InboxWriter:
         return request.wait(timeout=30)
 
     def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        # A flag the writer clears on its way out, not Thread.is_alive(): that costs a lock
+        # per request, and a patched one under gevent.
+        if self._running:
             return
         with self._start_lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, daemon=True, name="inbox-writer")
+            if not self._running:
+                self._running = True
+                self._thread = threading.Thread(target=self._run, daemon=True, name="inbox-writer")
                 self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._running = False
 
     def _loop(self) -> None:
         stopping = False

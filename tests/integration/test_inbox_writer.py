@@ -123,3 +123,13 @@ def test_a_lost_connection_is_replaced_and_the_group_still_stored(db, two_tenant
         left = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
                             {"pid": replaced}).scalar()
     assert left == 0  # close() released the writer's connection
+
+
+def test_a_closed_writer_starts_again_on_the_next_request(db, two_tenants):
+    writer = InboxWriter(db, on_committed=Recorder())
+    assert writer.accept("acme", [event("one")]).accepted == 1
+    writer.close()
+    assert writer.accept("acme", [event("two")]).accepted == 1
+    writer.close()
+    with db.session() as session:
+        assert session.scalar(select(func.count(InboxEvent.id))) == 2
