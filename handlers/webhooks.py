@@ -24,7 +24,8 @@ def receive(tenant_id: str):
     try:
         return _receive(tenant_id)
     except verify.InboundError as exc:
-        log.info("webhook rejected tenant=%s status=%s title=%s", tenant_id, exc.status, exc.title)
+        log.info("webhook rejected tenant=%s status=%s title=%s detail=%s webhook-id=%s", tenant_id,
+                 exc.status, exc.title, exc.detail, request.headers.get("webhook-id", "-")[:200])
         return problem_response(Problem(exc.status, exc.title, exc.detail,
                                         errors=getattr(exc, "errors", None)))
 
