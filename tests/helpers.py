@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook
+from werkzeug.serving import make_server
 
 
 def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None,
@@ -55,3 +59,17 @@ def transcript(conversation_id: str, lines: list[tuple[str, str]]) -> dict:
 
 def dumps(value) -> bytes:
     return json.dumps(value).encode()
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """`app` on a real threaded loopback server (WebSockets and outbound HTTP need one); yields
+    its base URL and stops it on the way out."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import requests
-from werkzeug.serving import make_server
+
+from tests.helpers import serving
 
 
 @pytest.fixture
@@ -14,12 +13,8 @@ def sandbox():
     from sandbox.app import create_app as create_sandbox
 
     app = create_sandbox(seed=11)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    yield base, app.extensions["sandbox"]
-    server.shutdown()
+    with serving(app) as base:
+        yield base, app.extensions["sandbox"]
 
 
 @pytest.fixture

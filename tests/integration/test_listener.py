@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from connectors.errors import Transient
 from extension.models import InboxEvent, Person
@@ -22,6 +21,7 @@ from handlers.listener_pool import ListenerPool, TenantAccess, genesys_notificat
 from handlers.listener_sink import InboxSink
 from sandbox.app import create_app as create_sandbox
 from sandbox.state import Config
+from tests.helpers import serving
 from tests.unit.handlers.payloads import coaching_body, evaluation_body, notification
 
 AGENT = "agent-7"
@@ -44,12 +44,8 @@ def wait_for(predicate, *, timeout: float = 5.0, what: str = "condition"):
 def host():
     """The sandbox host, threaded (WebSockets need a real server); yields (base_url, state)."""
     sandbox = create_sandbox(seed=7, config=Config(heartbeat_seconds=0.2))
-    server = make_server("127.0.0.1", 0, sandbox, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", sandbox.extensions["sandbox"]
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(sandbox) as base:
+        yield base, sandbox.extensions["sandbox"]
 
 
 @pytest.fixture

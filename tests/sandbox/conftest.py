@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import base64
-import threading
 from datetime import UTC, datetime
 
 import pytest
-from werkzeug.serving import make_server
 
 from sandbox.app import create_app
 from sandbox.state import Config
+from tests.helpers import serving
 
 # A Wednesday morning outside any DST change, so weeks and shifts are predictable.
 NOW = datetime(2025, 6, 11, 8, 0, tzinfo=UTC)
@@ -49,11 +48,5 @@ def api(client, auth):
 def live():
     """A real threaded server (WebSockets need one); yields (base_url, app)."""
     app = create_app(seed=7, config=Config(heartbeat_seconds=0.3))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serving(app) as base:
+        yield base, app

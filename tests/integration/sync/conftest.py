@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from extension.cli_sync import sync_cli
 from extension.models import InteractionFact, KpiRollupDaily
 from extension.models.sync import SyncCursor
+from tests.helpers import serving
 
 NOW = datetime(2025, 6, 11, 8, 0, tzinfo=UTC)  # the sandbox's clock
 UNTIL = "2025-06-11T08:00:00Z"
@@ -23,12 +22,8 @@ def sandbox():
     from sandbox.app import create_app as create_sandbox
 
     app = create_sandbox(seed=7, now=NOW)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield base, app
 
 
 def _create(app, base: str, tenant_id: str):

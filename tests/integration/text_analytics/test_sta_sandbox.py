@@ -6,12 +6,10 @@ stores it and analyses it with the tenant's phrase lists. Plus the sandbox's own
 from __future__ import annotations
 
 import random
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from extension.models import Interaction
 from extension.models.sampling import InteractionTextAnalytics
@@ -19,7 +17,7 @@ from extension.queue import get_dispatcher
 from extension.services import hosts, tenants
 from extension.services import phrase_lists as lists_service
 from handlers import jobs
-from tests.helpers import dumps, signed_headers
+from tests.helpers import dumps, serving, signed_headers
 
 
 @pytest.fixture
@@ -32,12 +30,8 @@ def sandbox():
     from sandbox.app import create_app as create_sandbox
 
     app = create_sandbox(seed=5)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield base, app
 
 
 @pytest.fixture
