@@ -20,6 +20,10 @@ def create_app(settings: config_module.Settings | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _init_extensions(app)
     _register_blueprints(app)
+    from handlers.webhooks import WebhookReceiver
+
+    # The webhook hot path is answered in front of Flask (why: handlers/webhooks.py).
+    app.wsgi_app = WebhookReceiver(app, app.wsgi_app)
     return app
 
 
@@ -74,11 +78,9 @@ def _register_blueprints(app: Flask) -> None:
     from extension.api.health import bp as health_bp
     from extension.api.install import bp as install_bp
     from extension.cli import register as register_cli
-    from handlers.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(install_bp)
-    app.register_blueprint(webhooks_bp)
     for api in (metrics, performance, alerts, forecasts, drilldown, forms, evaluations, disputes,
                 calibrations, workload, sampling_plans, interaction_analytics, phrase_lists, openapi):
         app.register_blueprint(api.bp)

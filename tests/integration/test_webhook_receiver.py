@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -247,3 +248,93 @@ def test_a_number_too_large_for_a_float_is_400_and_stores_nothing(client, db, te
     response = post(client, tenant_id, body, signed_headers(secret, body, msg_id="big-1"))
     assert response.status_code == 400
     assert inbox_count(db) == 0
+
+
+# The receiver answers in front of Flask (handlers/webhooks.py): the edges of that layer.
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_other_methods_get_405_problem_with_allow_header(client, db, tenant, method):
+    tenant_id, secret = tenant
+    body = dumps(user_end("c-1", "agent-1"))
+    response = client.open(f"/webhooks/{tenant_id}", method=method, data=body,
+                           headers=signed_headers(secret, body))
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Allow"] == "POST"
+    assert response.json["status"] == 405
+    assert inbox_count(db) == 0
+
+
+@pytest.mark.parametrize("path", ["/webhooks/", "/webhooks/acme/extra", "/webhooks"])
+def test_paths_beside_the_receiver_are_left_to_flask(client, db, tenant, path):
+    _, secret = tenant
+    body = dumps(user_end("c-1", "agent-1"))
+    response = client.post(path, data=body, headers=signed_headers(secret, body))
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert inbox_count(db) == 0
+
+
+def test_other_routes_still_reach_flask(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+
+
+def test_unexpected_error_is_a_500_problem_and_logged(app, client, db, tenant, monkeypatch, caplog):
+    tenant_id, secret = tenant
+
+    def broken(tenant_id, events):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(app.extensions["coachwire.inbox"], "accept", broken)
+    body = dumps(user_end("c-1", "agent-1"))
+    with caplog.at_level("ERROR", logger="coachwire.webhooks"):
+        response = post(client, tenant_id, body, signed_headers(secret, body))
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    assert "disk on fire" not in response.get_data(as_text=True)  # no internals in the answer
+    assert any("disk on fire" in (record.exc_text or "") for record in caplog.records)
+    assert inbox_count(db) == 0
+
+
+class _EndlessBody(io.RawIOBase):
+    """A chunked sender that never stops; counts what the server read."""
+
+    def __init__(self, start: bytes) -> None:
+        self.start, self.served = start, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.served > 64 * 1024 * 1024:  # the unbounded read the limit must prevent
+            raise AssertionError("the receiver read past any sane limit")
+        chunk = (self.start if self.served == 0 else b"x" * 65536)[:len(buffer)]
+        buffer[:len(chunk)] = chunk
+        self.served += len(chunk)
+        return len(chunk)
+
+
+def test_chunked_body_over_the_limit_is_413_and_the_read_is_bounded(app, client, db, tenant):
+    """A chunked body has no Content-Length to check first: the read itself must stop."""
+    tenant_id, secret = tenant
+    stream = _EndlessBody(b'{"events": [], "pad": "')
+    response = client.post(f"/webhooks/{tenant_id}",
+                           headers={**signed_headers(secret, b"{}"), "Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input": io.BufferedReader(stream),
+                                              "wsgi.input_terminated": True})
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+    assert stream.served <= app.config["MAX_CONTENT_LENGTH"] + 2 * 65536
+    assert inbox_count(db) == 0
+
+
+def test_chunked_body_within_the_limit_is_accepted(client, db, tenant):
+    tenant_id, secret = tenant
+    body = dumps(user_end("c-9", "agent-9"))
+    response = client.post(f"/webhooks/{tenant_id}", input_stream=io.BytesIO(body),
+                           headers={**signed_headers(secret, body), "Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 202
+    assert inbox_count(db) == 1
