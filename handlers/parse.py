@@ -72,11 +72,15 @@ def _finite_float(literal: str) -> float:
     return value
 
 
+# NaN/Infinity are Python extensions, not JSON; storing them would break JSONB columns. One
+# decoder for every request: json.loads with hooks builds a new decoder and scanner per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def _load_json(body: bytes) -> tuple[str, Any]:
     try:
         text = body.decode("utf-8")
-        # NaN/Infinity are Python extensions, not JSON; storing them would break JSONB columns.
-        return text, json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        return text, _DECODER.decode(text)
     except UnicodeDecodeError as exc:
         raise BadJSON("body is not valid UTF-8") from exc
     except RecursionError as exc:
