@@ -162,6 +162,16 @@ def bare_case(opts: Options) -> Case:
     return Case("bare Flask (204)", result)
 
 
+def bare_wsgi_case(opts: Options) -> Case:
+    """The same endpoint without Flask: the floor Coachwire's receiver is measured on."""
+    env = bench_env("", "")
+    with gunicorn("bench.bare_app:wsgi_app", env=env, ready_path="/healthz") as server:
+        result = drive(server, tenant="bare", secret="whsec_" + "QUJD" * 8, bodies=_single_bodies(),
+                       pool_size=3000, opts=opts, connections=opts.connections,
+                       threads=opts.threads, label="bare-wsgi")
+    return Case("bare WSGI (204), no Flask", result)
+
+
 def coachwire_cases(opts: Options, *, app, database_url: str, redis_url: str,
                     bare_rate: float) -> list[Case]:
     """Group commit on: max rate, p99 at half that rate, and 500-event batches."""
@@ -227,9 +237,9 @@ def run(opts: Options) -> list[Case]:
     if loadgen.ensure_wrk() is None:
         log("wrk is not installed and apt-get is unavailable: falling back to a Python client; "
             "its figures are lower bounds (the client shares the two cores with the server)")
-    cases = [bare_case(opts)]
-    bare_rate = cases[0].result.rate
-    log(f"bare: {bare_rate:.0f} req/s")
+    cases = [bare_case(opts), bare_wsgi_case(opts)]
+    bare_rate = max(case.result.rate for case in cases)
+    log(f"bare: {cases[0].result.rate:.0f} req/s (Flask), {cases[1].result.rate:.0f} req/s (WSGI)")
     with bench_database() as database_url, bench_redis() as redis_url:
         app = make_app(database_url, redis_url)
         try:
@@ -256,10 +266,16 @@ def report(cases: list[Case]) -> str:
                      f"{case.cpu_ms_per_event:.2f}", statuses, check))
     out = table(rows, ("case", "req/s", "events/s", "p50 ms", "p99 ms", "vs bare",
                        "server CPU ms/event", "statuses", "inbox check"))
-    notes = [f"- server shape (both): gunicorn {server_shape()}"]
+    by_name = {case.name: case for case in cases}
+    wsgi, top = by_name.get("bare WSGI (204), no Flask"), by_name.get("Coachwire, group commit")
+    notes = [f"- server shape (all): gunicorn {server_shape()}"]
+    if wsgi and top:
+        notes.append(f"- Coachwire's receiver answers in front of Flask: against the bare WSGI "
+                     f"endpoint (no framework saving in the ratio) it measures "
+                     f"{top.events_per_second / wsgi.events_per_second:.2f}x")
     notes += [f"- {c.name}: {c.result.method}" for c in cases]
     notes += [f"- {c.name}: {c.result.wrapped} requests reused a webhook-id (pool too small)"
-              for c in cases[1:] if c.result.wrapped]
+              for c in cases if c.result.wrapped and not c.name.startswith("bare")]
     half = next((c for c in cases if c.result.method.startswith("paced")), None)
     if half:
         notes.append(f"- half-rate run achieved {half.result.rate:,.0f} req/s; latency counted "
@@ -281,8 +297,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def summary(cases: list[Case]) -> dict:
-    bare, gc, half, batch, naive = cases
+    bare, wsgi, gc, half, batch, naive = cases
     return {
+        "bare_wsgi": {"events_s": wsgi.events_per_second, "cpu_ms": wsgi.cpu_ms_per_event,
+                      "p50_ms": wsgi.result.p50_ms, "p99_ms": wsgi.result.p99_ms},
         "bare": {"events_s": bare.events_per_second, "cpu_ms": bare.cpu_ms_per_event,
                  "p50_ms": bare.result.p50_ms,
                  "p99_ms": bare.result.p99_ms},

@@ -70,6 +70,9 @@ def summary_rows(results: dict[str, tuple[dict, str]]) -> list[tuple[str, str, s
             ("ingest: bare Flask (204)", f"{bare['events_s']:,.0f} events/s, "
              f"p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms, "
              f"{bare['cpu_ms']:.2f} CPU ms/event", "ceiling"),
+            ("ingest: bare WSGI (204), no Flask", f"{ingest['bare_wsgi']['events_s']:,.0f} "
+             f"events/s, {ingest['bare_wsgi']['cpu_ms']:.2f} CPU ms/event; Coachwire "
+             f"{cw['events_s'] / ingest['bare_wsgi']['events_s']:.2f}x of it", "reference"),
             ("ingest: Coachwire, group commit", f"{cw['events_s']:,.0f} events/s "
              f"({cw['ratio']:.2f}x bare), p50 {cw['p50_ms']:.1f} ms, p99 {cw['p99_ms']:.1f} ms, "
              f"{cw['cpu_ms']:.2f} CPU ms/event, lost {cw['lost']}", ">= 0.4x"),
