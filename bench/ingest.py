@@ -153,23 +153,20 @@ class Baseline:
 # ------------------------------------------------------------------ the cases
 
 
-def bare_case(opts: Options) -> Case:
-    env = bench_env("", "")
-    with gunicorn("bench.bare_app:app", env=env, ready_path="/healthz") as server:
-        result = drive(server, tenant="bare", secret="whsec_" + "QUJD" * 8, bodies=_single_bodies(),
-                       pool_size=3000, opts=opts, connections=opts.connections,
-                       threads=opts.threads, label="bare")
-    return Case("bare Flask (204)", result)
+BARE_FLASK, BARE_WSGI = "bare Flask (204)", "bare WSGI (204), no Flask"
+# name -> (app, label): the issue's Flask baseline, and the same endpoint without Flask (the
+# floor under Coachwire's receiver, which answers in front of Flask).
+BARE_APPS = {BARE_FLASK: ("bench.bare_app:app", "bare"),
+             BARE_WSGI: ("bench.bare_app:wsgi_app", "bare-wsgi")}
 
 
-def bare_wsgi_case(opts: Options) -> Case:
-    """The same endpoint without Flask: the floor Coachwire's receiver is measured on."""
-    env = bench_env("", "")
-    with gunicorn("bench.bare_app:wsgi_app", env=env, ready_path="/healthz") as server:
+def bare_case(opts: Options, name: str) -> Case:
+    app_spec, label = BARE_APPS[name]
+    with gunicorn(app_spec, env=bench_env("", ""), ready_path="/healthz") as server:
         result = drive(server, tenant="bare", secret="whsec_" + "QUJD" * 8, bodies=_single_bodies(),
                        pool_size=3000, opts=opts, connections=opts.connections,
-                       threads=opts.threads, label="bare-wsgi")
-    return Case("bare WSGI (204), no Flask", result)
+                       threads=opts.threads, label=label)
+    return Case(name, result)
 
 
 def coachwire_cases(opts: Options, *, app, database_url: str, redis_url: str,
@@ -237,7 +234,7 @@ def run(opts: Options) -> list[Case]:
     if loadgen.ensure_wrk() is None:
         log("wrk is not installed and apt-get is unavailable: falling back to a Python client; "
             "its figures are lower bounds (the client shares the two cores with the server)")
-    cases = [bare_case(opts), bare_wsgi_case(opts)]
+    cases = [bare_case(opts, BARE_FLASK), bare_case(opts, BARE_WSGI)]
     bare_rate = max(case.result.rate for case in cases)
     log(f"bare: {cases[0].result.rate:.0f} req/s (Flask), {cases[1].result.rate:.0f} req/s (WSGI)")
     with bench_database() as database_url, bench_redis() as redis_url:
@@ -267,7 +264,7 @@ def report(cases: list[Case]) -> str:
     out = table(rows, ("case", "req/s", "events/s", "p50 ms", "p99 ms", "vs bare",
                        "server CPU ms/event", "statuses", "inbox check"))
     by_name = {case.name: case for case in cases}
-    wsgi, top = by_name.get("bare WSGI (204), no Flask"), by_name.get("Coachwire, group commit")
+    wsgi, top = by_name.get(BARE_WSGI), by_name.get("Coachwire, group commit")
     notes = [f"- server shape (all): gunicorn {server_shape()}"]
     if wsgi and top:
         notes.append(f"- Coachwire's receiver answers in front of Flask: against the bare WSGI "
