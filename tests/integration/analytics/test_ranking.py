@@ -121,3 +121,25 @@ def test_labels_for_all_agents_match_the_domain(db, loaded, snapshot, records):
         assert got.keys() == expected.keys()
         for cell, labels in expected.items():
             assert got[cell] == labels, cell
+
+
+def test_a_build_read_in_small_chunks_pauses_between_them_and_ranks_the_same(db, loaded, snapshot,
+                                                                              monkeypatch):
+    """The build lets the web worker's other requests run (it pauses between chunks of rows,
+    cells and inquiries); reading the rows in chunks changes no figure."""
+    from extension.services import analytics_peers
+
+    pauses = []
+    monkeypatch.setattr(analytics_peers, "_CHUNK_ROWS", 3)
+    monkeypatch.setattr(analytics_peers, "_pause", lambda: pauses.append(1))
+    with db.session() as session:
+        chunked = analytics_peers.build(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
+    rows = sum(len(cell.block.rows) for cell in snapshot.cells.values())
+    assert len(pauses) >= rows // 3 + len(snapshot.cells) + len(snapshot.inquiries)
+    assert chunked.cells.keys() == snapshot.cells.keys()
+    assert chunked.labels_for_all() == snapshot.labels_for_all()
+    for agent in [*AGENTS, "nobody"]:
+        assert chunked.quartiles(agent) == snapshot.quartiles(agent)
+        assert chunked.top_bottom(agent) == snapshot.top_bottom(agent)
+        assert chunked.by_inquiry(agent) == snapshot.by_inquiry(agent)
+        assert chunked.focus(agent) == snapshot.focus(agent)
