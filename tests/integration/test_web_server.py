@@ -107,3 +107,14 @@ def test_the_procfile_web_command_stores_concurrent_webhooks_once_and_stops_clea
     assert proc.wait(20) == 0
     log_text = log_path.read_text()
     assert "Traceback" not in log_text and "Warning" not in log_text, log_text
+
+
+def test_the_wsgi_module_freezes_what_start_up_built(tmp_path):
+    """A full garbage collection must not walk the start-up heap in every worker (wsgi.py)."""
+    probe = "import gc, wsgi; print(gc.get_freeze_count())"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'freeze.db'}",
+           "COACHWIRE_ENV": "development"}
+    env.pop("REDIS_URL", None)
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()
+    assert int(out[-1]) > 50_000  # the app, its models and libraries (0 when not frozen)
