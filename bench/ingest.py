@@ -272,7 +272,7 @@ def report(cases: list[Case]) -> str:
                      f"{top.events_per_second / wsgi.events_per_second:.2f}x")
     notes += [f"- {c.name}: {c.result.method}" for c in cases]
     notes += [f"- {c.name}: {c.result.wrapped} requests reused a webhook-id (pool too small)"
-              for c in cases if c.result.wrapped and not c.name.startswith("bare")]
+              for c in cases if c.result.wrapped and c.name not in BARE_APPS]
     half = next((c for c in cases if c.result.method.startswith("paced")), None)
     if half:
         notes.append(f"- half-rate run achieved {half.result.rate:,.0f} req/s; latency counted "

@@ -30,13 +30,22 @@ def problem_response(problem: Problem, *, headers: dict | None = None) -> Respon
                     mimetype="application/problem+json")
 
 
+def from_http_exception(exc: HTTPException) -> Problem:
+    return Problem(exc.code or 500, exc.name, exc.description or "")
+
+
+def internal_error() -> Problem:
+    """What any unexpected failure answers: never the exception's text."""
+    return Problem(500, "Internal Server Error", "An unexpected error occurred.")
+
+
 def _http(exc: HTTPException) -> Response:
-    return problem_response(Problem(exc.code or 500, exc.name, exc.description or ""))
+    return problem_response(from_http_exception(exc))
 
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error")
-    return problem_response(Problem(500, "Internal Server Error", "An unexpected error occurred."))
+    return problem_response(internal_error())
 
 
 def init_app(app) -> None:

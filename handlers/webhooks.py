@@ -21,7 +21,7 @@ from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length, get_input_stream
 
-from extension.problems import Problem, problem_response
+from extension.problems import Problem, from_http_exception, internal_error, problem_response
 from extension.services import tenants
 from handlers import normalize, parse, verify
 
@@ -65,10 +65,10 @@ class WebhookReceiver:
         except Problem as exc:
             problem = exc
         except RequestEntityTooLarge as exc:
-            problem = Problem(413, exc.name, exc.description or "")
+            problem = from_http_exception(exc)
         except Exception:
             log.exception("webhook for tenant %s failed", tenant_id)
-            problem = Problem(500, "Internal Server Error", "An unexpected error occurred.")
+            problem = internal_error()
         else:
             # The one answer of the hot path, written directly: a Response object and its
             # header processing cost more than the rest of this function's HTTP handling.
