@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extension.domain.sampling import DEFAULT_PLAN, parse_plan, select
+from extension.sampling.domain.selection import DEFAULT_PLAN, parse_plan, select
 
 START, END = datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)
 CHANNELS = np.array(["voice", "chat", "email"])

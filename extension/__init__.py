@@ -72,12 +72,12 @@ def _register_blueprints(app: Flask) -> None:
         openapi,
         performance,
         phrase_lists,
-        sampling_plans,
         workload,
     )
     from extension.api.health import bp as health_bp
     from extension.api.install import bp as install_bp
     from extension.cli import register as register_cli
+    from extension.sampling import api as sampling_plans
 
     app.register_blueprint(health_bp)
     app.register_blueprint(install_bp)

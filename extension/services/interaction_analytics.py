@@ -23,9 +23,9 @@ from extension.domain.text.analysis import TextConfig, analyze_transcript
 from extension.domain.text.transcripts import normalise
 from extension.models import Interaction, InteractionFact
 from extension.models._types import utcnow
-from extension.models.sampling import InteractionTextAnalytics
 from extension.problems import Problem
 from extension.queue import job
+from extension.sampling.models import InteractionTextAnalytics
 from extension.services import audit, phrase_lists
 
 

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from extension.api import qm_schemas
-from extension.domain import sampling
 from extension.models import Appointment
 from extension.models.quality import Evaluation
-from extension.models.sampling import SamplingPick, SamplingPlanRow, SamplingRun
+from extension.sampling.domain import selection as sampling
+from extension.sampling.models import SamplingPick, SamplingPlanRow, SamplingRun
 from tests.integration.sampling.world import add_facts, audit_actions, count, fact
 
 PLAN = {

@@ -13,8 +13,8 @@ import responses
 from sqlalchemy import select
 
 from extension.models import AuditEntry, Interaction
-from extension.models.sampling import InteractionTextAnalytics
 from extension.models.text_settings import StaTranscriptFetch, TenantStaStatus
+from extension.sampling.models import InteractionTextAnalytics
 from extension.services import hosts, transcripts_fetch
 from extension.services import phrase_lists as lists_service
 

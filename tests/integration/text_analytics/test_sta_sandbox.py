@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from extension.models import Interaction
-from extension.models.sampling import InteractionTextAnalytics
 from extension.queue import get_dispatcher
+from extension.sampling.models import InteractionTextAnalytics
 from extension.services import hosts, tenants
 from extension.services import phrase_lists as lists_service
 from handlers import jobs

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from extension.api import qm_schemas
 from extension.models import AuditEntry, Interaction
-from extension.models.sampling import InteractionTextAnalytics
+from extension.sampling.models import InteractionTextAnalytics
 from extension.services import interaction_analytics
 from tests.integration.sampling.world import add_facts, audit_actions, count, fact
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from extension.domain.sampling import DEFAULT_PLAN
+from extension.sampling.domain.selection import DEFAULT_PLAN
 
 MONTH_START = datetime(2025, 6, 1, tzinfo=UTC)
 MONTH_END = datetime(2025, 7, 1, tzinfo=UTC)

@@ -5,8 +5,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from extension.domain.sampling import parse_plan, select
-from extension.domain.sampling_alloc import grouped_counts, systematic_positions
+from extension.sampling.domain.alloc import grouped_counts, systematic_positions
+from extension.sampling.domain.selection import parse_plan, select
 from tests.unit.sampling.builders import MONTH_END, MONTH_START, month, random_only
 
 SEEDS = 150

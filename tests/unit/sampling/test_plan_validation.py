@@ -2,7 +2,7 @@
 
 import pytest
 
-from extension.domain.sampling import DEFAULT_PLAN, InvalidPlan, parse_plan, select, validate_plan
+from extension.sampling.domain.selection import DEFAULT_PLAN, InvalidPlan, parse_plan, select, validate_plan
 from tests.unit.sampling.builders import MONTH_END, MONTH_START, plan, record
 
 

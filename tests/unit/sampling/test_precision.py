@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from extension.domain.sampling import margin_of_error, parse_plan, required_sample, select
-from extension.domain.sampling_stats import normal_quantile, t_quantile
+from extension.sampling.domain.selection import margin_of_error, parse_plan, required_sample, select
+from extension.sampling.domain.stats import normal_quantile, t_quantile
 from tests.unit.sampling.builders import MONTH_END, MONTH_START, plan, record
 
 T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 9: 2.262, 10: 2.228, 19: 2.093, 29: 2.045,

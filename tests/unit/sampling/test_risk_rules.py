@@ -5,9 +5,9 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from extension.domain.sampling import parse_plan, select
-from extension.domain.sampling_frame import to_frame
-from extension.domain.sampling_risk import inquiry_fences
+from extension.sampling.domain.frame import to_frame
+from extension.sampling.domain.risk import inquiry_fences
+from extension.sampling.domain.selection import parse_plan, select
 from tests.unit.sampling.builders import MONTH_END, MONTH_START, month, plan, record
 
 MINUTE = 60_000

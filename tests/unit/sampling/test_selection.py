@@ -5,7 +5,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from extension.domain.sampling import COMPONENTS, parse_plan, select
+from extension.sampling.domain.selection import COMPONENTS, parse_plan, select
 from tests.unit.sampling.builders import MONTH_END, MONTH_START, month, plan, random_only, record
 
 PLAN = parse_plan(plan())

@@ -28,11 +28,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from extension.domain import sampling
-from extension.domain.sampling_plan import InvalidPlan, parse_plan, validate_plan
 from extension.models import Appointment, Interaction, InteractionFact
-from extension.models.sampling import SamplingPick, SamplingPlanRow, SamplingRun
 from extension.problems import Problem
+from extension.sampling.domain import selection as sampling
+from extension.sampling.domain.plan import InvalidPlan, parse_plan, validate_plan
+from extension.sampling.models import SamplingPick, SamplingPlanRow, SamplingRun
 from extension.services import audit, interaction_analytics
 from extension.services.analytics import tenant_timezone
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sampling_frame import Frame
-from .sampling_plan import RiskRule
+from extension.sampling.domain.frame import Frame
+from extension.sampling.domain.plan import RiskRule
 
 __all__ = ["inquiry_fences", "pick_risk", "rule_masks"]
 

@@ -37,12 +37,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .sampling_alloc import group_rows, grouped_counts, systematic_positions
-from .sampling_frame import Frame, epoch_of, to_frame
-from .sampling_plan import DEFAULT_PLAN, InvalidPlan, Issue, SamplingPlan, parse_plan, validate_plan
-from .sampling_reasons import risk_reason_list, stratum_reasons
-from .sampling_risk import fired_bits, pick_risk, rule_masks
-from .sampling_stats import AgentPrecision, margin_of_error, precision_table, required_sample
+from extension.sampling.domain.alloc import group_rows, grouped_counts, systematic_positions
+from extension.sampling.domain.frame import Frame, epoch_of, to_frame
+from extension.sampling.domain.plan import (
+    DEFAULT_PLAN,
+    InvalidPlan,
+    Issue,
+    SamplingPlan,
+    parse_plan,
+    validate_plan,
+)
+from extension.sampling.domain.reasons import risk_reason_list, stratum_reasons
+from extension.sampling.domain.risk import fired_bits, pick_risk, rule_masks
+from extension.sampling.domain.stats import AgentPrecision, margin_of_error, precision_table, required_sample
 
 __all__ = [
     "DEFAULT_PLAN",

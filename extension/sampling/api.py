@@ -10,7 +10,7 @@ from extension.api.schemas import PageQuery
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import SAMPLING_READ, SAMPLING_WRITE
 from extension.db import get_db
-from extension.services import sampling_plans as service
+from extension.sampling import plans as service
 
 bp = Blueprint("api_sampling_plans", __name__, url_prefix="/api/v1")
 TAG = "sampling"

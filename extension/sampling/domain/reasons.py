@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .sampling_frame import Frame
-from .sampling_plan import RiskRule
+from extension.sampling.domain.frame import Frame
+from extension.sampling.domain.plan import RiskRule
 
 __all__ = ["risk_reason_list", "stratum_reasons"]
 
