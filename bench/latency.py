@@ -107,7 +107,7 @@ def trigger(base: str, secret: str, agent_id: str, rng: random.Random) -> float:
 def booked_rows(app) -> dict[str, str]:
     from sqlalchemy import select
 
-    from extension.models import Appointment
+    from extension.coaching.models import Appointment
 
     with app.extensions["coachwire.db"].session() as session:
         return dict(session.execute(select(Appointment.agent_id, Appointment.status)

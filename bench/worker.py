@@ -75,7 +75,7 @@ def fill(app, tenant_id: str, count: int, *, seed: int) -> int:
 def effect_counts(app, tenant_id: str) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from extension.models import Appointment, Flag, Recognition
+    from extension.coaching.models import Appointment, Flag, Recognition
 
     counts = {}
     with app.extensions["coachwire.db"].session() as session:

@@ -122,7 +122,7 @@ def enable(tenant_id):
 @click.argument("policy_file", type=click.File("r"))
 def set_policy(tenant_id, policy_file):
     """Replace the tenant's trigger policy with a validated JSON document."""
-    from extension.services import policies as policy_service
+    from extension.coaching import policies as policy_service
 
     try:
         document = json.load(policy_file)

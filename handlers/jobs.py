@@ -18,12 +18,13 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from extension.coaching import booking, transcripts_fetch
+from extension.coaching.interactions import BatchContext, release_transcript_fallbacks
 from extension.db import get_db
 from extension.models import InboxEvent
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
-from extension.services import audit, booking, interaction_analytics, transcripts_fetch
-from extension.services.interactions import BatchContext, release_transcript_fallbacks
+from extension.services import audit, interaction_analytics
 from handlers import routes
 from handlers.normalize import DomainEvent
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from extension.services import host_evaluations, interactions
+from extension.coaching import interactions
+from extension.services import host_evaluations
 from handlers.router import Router
 
 router = Router()

@@ -1,5 +1,6 @@
 """All tables, one module per concept; importing this package registers them on Base.metadata."""
 
+from extension.coaching.models import Appointment, Flag, Recognition, Task
 from extension.models.analytics import (
     InteractionFact,
     KpiRollupAgentDaily,
@@ -8,7 +9,6 @@ from extension.models.analytics import (
 )
 from extension.models.analytics_delivery import AlertDelivery, AlertSettings, OutcomeModel  # noqa: F401
 from extension.models.audit import AuditEntry
-from extension.models.coaching import Appointment, Flag, Recognition, Task
 from extension.models.inbox import InboxEvent
 from extension.models.interactions import Interaction
 from extension.models.people import Person

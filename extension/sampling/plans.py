@@ -28,7 +28,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from extension.models import Appointment, Interaction, InteractionFact
+from extension.coaching.models import Appointment
+from extension.models import Interaction, InteractionFact
 from extension.problems import Problem
 from extension.sampling.domain import selection as sampling
 from extension.sampling.domain.plan import InvalidPlan, parse_plan, validate_plan

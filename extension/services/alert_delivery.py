@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session
 from connectors.errors import ConnectorError, Invalid, Transient
 from connectors.mail import send_mail
 from connectors.webhooks import post_signed
+from extension.coaching import task_email as notify
 from extension.db import get_db
 from extension.domain import alerts as rules_domain
 from extension.models import AlertDelivery, AlertSettings, PerformanceAlert, Person
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
-from extension.services import audit, notify
+from extension.services import audit
 from extension.services.alert_settings import settings_for
 from extension.services.analytics import tenant_timezone
 from extension.services.analytics_forecast import weekly_by

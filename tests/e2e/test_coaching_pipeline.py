@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from extension.models import Appointment, AuditEntry, InboxEvent, InteractionFact, KpiRollupDaily
+from extension.coaching.models import Appointment
+from extension.models import AuditEntry, InboxEvent, InteractionFact, KpiRollupDaily
 from tests.e2e.conftest import sandbox_state
 from tests.helpers import dumps, signed_headers
 

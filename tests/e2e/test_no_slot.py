@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from extension import create_app
-from extension.models import Appointment, AuditEntry, Task
+from extension.coaching.models import Appointment, Task
+from extension.models import AuditEntry
 from tests.e2e.conftest import sandbox_state
 from tests.e2e.test_coaching_pipeline import deliver_batch, negative_calls
 from tests.smtp_sink import SmtpSink

@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from extension.models import Appointment, InboxEvent
+from extension.coaching.models import Appointment
+from extension.models import InboxEvent
 from tests.conftest import ROOT
 from tests.e2e.conftest import sandbox_state
 from tests.e2e.test_coaching_pipeline import deliver_batch, negative_calls

@@ -226,7 +226,7 @@ def test_reseal_moves_secrets_to_the_newest_key_so_the_old_one_can_be_retired(ap
 
 
 def test_events_replay_reprocesses_a_dead_lettered_event(app, client, db, run_jobs, monkeypatch):
-    from extension.services import interactions
+    from extension.coaching import interactions
     from handlers import jobs
 
     secret = create(app)

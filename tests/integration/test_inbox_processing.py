@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from extension.models import Flag, InboxEvent, Interaction
+from extension.coaching import automation as coaching
+from extension.coaching import interactions
+from extension.coaching.models import Flag
+from extension.models import InboxEvent, Interaction
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher
-from extension.services import coaching, interactions
 from handlers import jobs, normalize, parse
 from handlers.inbox import event_row
 from tests.helpers import dumps, notification, sentiment, signed_headers, transcript, user_end

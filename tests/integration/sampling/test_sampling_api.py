@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from extension.api import qm_schemas
-from extension.models import Appointment
+from extension.coaching.models import Appointment
 from extension.models.quality import Evaluation
 from extension.sampling.domain import selection as sampling
 from extension.sampling.models import SamplingPick, SamplingPlanRow, SamplingRun

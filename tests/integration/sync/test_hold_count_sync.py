@@ -37,7 +37,7 @@ def test_sync_stores_each_conversations_hold_count_and_a_rerun_keeps_it(cli, db,
 
 def _live_end(app, db, tenant_id: str, fact: dict) -> None:
     """What a user.end event gives the live pipeline (timings, no hold count), merged and finished."""
-    from extension.services.interactions import BatchContext, apply_ended
+    from extension.coaching.interactions import BatchContext, apply_ended
 
     data = {"conversation_id": fact["conversation_id"], "agent_id": fact["agent_id"],
             "queue_id": fact["queue_id"], "channel": fact["channel"], "t_talk_ms": fact["t_talk_ms"],

@@ -12,10 +12,11 @@ import pytest
 import responses
 from sqlalchemy import select
 
+from extension.coaching import transcripts_fetch
 from extension.models import AuditEntry, Interaction
 from extension.models.text_settings import StaTranscriptFetch, TenantStaStatus
 from extension.sampling.models import InteractionTextAnalytics
-from extension.services import hosts, transcripts_fetch
+from extension.services import hosts
 from extension.services import phrase_lists as lists_service
 
 API = "https://api.mypurecloud.ie"

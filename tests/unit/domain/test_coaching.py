@@ -4,14 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from extension.domain.coaching import (
-    Appt,
-    Decision,
-    Flag,
-    decide_appointment,
-    recognition_balance,
-)
-from extension.domain.policies import DEFAULT_POLICY
+from extension.coaching.domain.pattern import Appt, Decision, Flag, decide_appointment, recognition_balance
+from extension.coaching.domain.policies import DEFAULT_POLICY
 
 SETTINGS = DEFAULT_POLICY["coaching"]
 NOW = datetime(2025, 10, 22, 12, 0, tzinfo=UTC)  # Wednesday

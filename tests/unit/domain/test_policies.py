@@ -2,7 +2,7 @@
 
 import pytest
 
-from extension.domain.policies import (
+from extension.coaching.domain.policies import (
     DEFAULT_POLICY,
     Outcome,
     coaching_settings,

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from extension.domain.policies import DEFAULT_POLICY, validate_policy
+from extension.coaching.domain.policies import DEFAULT_POLICY, validate_policy
 
 
 def policy_with(when, *, action="flag", rule_id="r1", **extra):

@@ -3,14 +3,14 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from extension.domain.scheduling import (
+from extension.coaching.domain.scheduling import (
     NoSlot,
     SlotChoice,
     SlotRequest,
     choose_from_host_slots,
     choose_from_staffing,
 )
-from extension.domain.staffing import Interval
+from extension.coaching.domain.staffing import Interval
 
 TZ = "Europe/London"  # BST (UTC+1) until Sunday 2025-10-26 01:00 UTC, then GMT
 QUARTER = timedelta(minutes=15)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from extension.domain.staffing import (
+from extension.coaching.domain.staffing import (
     Interval,
     erlang_c,
     required_agents,

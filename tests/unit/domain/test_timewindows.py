@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from extension.domain.timewindows import (
+from extension.coaching.domain.timewindows import (
     business_days,
     ceil_quarter,
     covers,

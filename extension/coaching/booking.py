@@ -15,12 +15,15 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from connectors.errors import ConnectorError, Forbidden, Invalid, NotFound, Transient
+from extension.coaching import task_email as notify
+from extension.coaching import wfm_data
+from extension.coaching.domain import policies, scheduling
+from extension.coaching.models import Appointment, Recognition, Task
 from extension.db import get_db
-from extension.domain import policies, scheduling
-from extension.models import Appointment, Person, Recognition, Task, Tenant
+from extension.models import Person, Tenant
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
-from extension.services import audit, hosts, notify, wfm_data
+from extension.services import audit, hosts
 
 log = logging.getLogger("coachwire.booking")
 ACTOR = "system:booking"

@@ -37,14 +37,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.errors import Forbidden, NotFound, Transient
+from extension.coaching import booking
+from extension.coaching.interactions import BatchContext, apply_transcript
 from extension.db import get_db
 from extension.domain.text.transcripts import from_genesys
 from extension.models import Interaction, Tenant
 from extension.models._types import utcnow
 from extension.models.text_settings import StaTranscriptFetch, TenantStaStatus
 from extension.queue import get_dispatcher, job
-from extension.services import audit, booking, hosts, interaction_analytics, text
-from extension.services.interactions import BatchContext, apply_transcript
+from extension.services import audit, hosts, interaction_analytics, text
 
 log = logging.getLogger("coachwire.transcripts")
 PAUSE = timedelta(hours=6)

@@ -16,7 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .policy_schema import (
+from extension.coaching.domain.policy_schema import (
     DEFAULT_COACHING,
     DEFAULT_POLICY,
     FACT_RANGES,

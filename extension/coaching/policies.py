@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extension.domain import policies
+from extension.coaching.domain import policies
 from extension.services import audit
 
 

@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .staffing import Interval, on_queue_spans
-from .timewindows import (
+from extension.coaching.domain.staffing import Interval, on_queue_spans
+from extension.coaching.domain.timewindows import (
     QUARTER,
     Span,
     business_days,

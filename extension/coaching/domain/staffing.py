@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .timewindows import Span, covers, merge, subtract
+from extension.coaching.domain.timewindows import Span, covers, merge, subtract
 
 __all__ = [
     "ON_QUEUE",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .timewindows import iso_week
+from extension.coaching.domain.timewindows import iso_week
 
 __all__ = ["Appt", "Decision", "Flag", "decide_appointment", "recognition_balance"]
 

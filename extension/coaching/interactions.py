@@ -76,7 +76,7 @@ class BatchContext:
 
     def finish(self) -> dict[str, Exception]:
         """Score, evaluate and decide; returns {conversation_id: error} for failed evaluations."""
-        from extension.services import coaching
+        from extension.coaching import automation as coaching
 
         _score_transcripts(self)
         live = [cid for cid in sorted(self.touched)
@@ -94,7 +94,7 @@ class BatchContext:
         return failed
 
     def _evaluate_one_by_one(self, conversation_ids: list[str]) -> dict[str, Exception]:
-        from extension.services import coaching
+        from extension.coaching import automation as coaching
 
         failed = {}
         for conversation_id in conversation_ids:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from extension.domain import staffing
+from extension.coaching.domain import staffing
 
 INTERVAL_MINUTES = 15
 

@@ -10,8 +10,8 @@ from flask import current_app
 
 from connectors.errors import ConnectorError, Transient
 from connectors.mail import SmtpSettings, send_mail
+from extension.coaching.models import Task
 from extension.db import get_db
-from extension.models import Task
 from extension.queue import get_dispatcher, job
 from extension.services import audit
 
