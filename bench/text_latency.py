@@ -14,8 +14,8 @@ import os
 import time
 from pathlib import Path
 
-from extension.domain.sentiment import VaderModel
-from extension.domain.text.ml_extra import learned_model_available
+from extension.text.domain.ml_extra import learned_model_available
+from extension.text.domain.sentiment import VaderModel
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "text" / "train_utterances.tsv"
 BATCH_SIZES = (1, 16, 64, 256)
@@ -48,7 +48,7 @@ def main() -> None:
     vader = VaderModel()
     models = [("vader", vader)]
     if learned_model_available():
-        from extension.domain.text.learned import EmbeddingSentimentModel
+        from extension.text.domain.learned import EmbeddingSentimentModel
 
         learned = EmbeddingSentimentModel(threads=args.threads)
         started = time.perf_counter()

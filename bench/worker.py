@@ -108,14 +108,14 @@ def drain(app, database_url: str, tenant_id: str) -> DrainResult:
 
 def warm_up(app) -> None:
     """Load the sentiment model once, as a long-running worker process already has."""
-    from extension.services import text
+    from extension.text import scoring as text
 
     with app.app_context():
         text.party_scores([{"party": "agent", "text": "warm up"}])
 
 
 def sentiment_model_name(app) -> str:
-    from extension.services import text
+    from extension.text import scoring as text
 
     with app.app_context():
         return type(text._model()).__name__

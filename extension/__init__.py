@@ -67,17 +67,16 @@ def _register_blueprints(app: Flask) -> None:
         evaluations,
         forecasts,
         forms,
-        interaction_analytics,
         metrics,
         openapi,
         performance,
-        phrase_lists,
         workload,
     )
     from extension.api.health import bp as health_bp
     from extension.api.install import bp as install_bp
     from extension.cli import register as register_cli
     from extension.sampling import api as sampling_plans
+    from extension.text.api import interaction_analytics, phrase_lists
 
     app.register_blueprint(health_bp)
     app.register_blueprint(install_bp)

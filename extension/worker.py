@@ -57,7 +57,7 @@ def start_scheduler(app) -> threading.Event:
 def warm_up(app) -> None:
     """Load the sentiment model before taking jobs: the learned model needs seconds to load,
     which would otherwise land on the first event's latency."""
-    from extension.services import text
+    from extension.text import scoring as text
 
     with app.app_context():
         text.party_scores([{"party": "agent", "text": "Thanks for calling."}])

@@ -24,7 +24,8 @@ from extension.db import get_db
 from extension.models import InboxEvent
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
-from extension.services import audit, interaction_analytics
+from extension.services import audit
+from extension.text import interaction_analytics
 from handlers import routes
 from handlers.normalize import DomainEvent
 

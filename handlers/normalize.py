@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from extension.domain.text.pii import redact
+from extension.text.domain.pii import redact
 from handlers import cloudevents as ce
 from handlers.errors import NotAnEvent, problem
 from handlers.events import (

@@ -4,7 +4,7 @@
 
 Reads tests/data/text/train_utterances.tsv (never the held-out set), embeds it with the packaged
 all-MiniLM-L6-v2, picks the regularisation C by stratified 5-fold cross-validation on the training
-set, fits a multinomial logistic regression and writes extension/domain/text/sentiment_head.json
+set, fits a multinomial logistic regression and writes extension/text/domain/sentiment_head.json
 with the training file's sha256, so a reviewer can tell which data produced the weights.
 ``--check`` only reports the cross-validated macro-F1 per C.
 """
@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from extension.domain.text.learned import HEAD_PATH, LABELS, encode, load_encoder
+from extension.text.domain.learned import HEAD_PATH, LABELS, encode, load_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ROOT / "tests" / "data" / "text" / "train_utterances.tsv"

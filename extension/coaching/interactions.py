@@ -168,7 +168,7 @@ def release_transcript_fallbacks(session: Session, *, grace: timedelta, limit: i
 
 
 def _score_transcripts(context: BatchContext) -> None:
-    from extension.services import text
+    from extension.text import scoring as text
 
     pending = [context.interactions[cid] for cid in sorted(context.needs_sentiment)]
     for interaction, scores in zip(pending, text.party_scores_many(
@@ -199,7 +199,7 @@ def apply_sentiment(context: BatchContext, data: dict) -> None:
 
 
 def apply_transcript(context: BatchContext, data: dict) -> None:
-    from extension.services import text
+    from extension.text import scoring as text
 
     interaction = context.interaction(data["conversation_id"])
     interaction.transcript = text.store_phrases(interaction.transcript, data.get("phrases") or [])

@@ -40,12 +40,14 @@ from connectors.errors import Forbidden, NotFound, Transient
 from extension.coaching import booking
 from extension.coaching.interactions import BatchContext, apply_transcript
 from extension.db import get_db
-from extension.domain.text.transcripts import from_genesys
 from extension.models import Interaction, Tenant
 from extension.models._types import utcnow
-from extension.models.text_settings import StaTranscriptFetch, TenantStaStatus
 from extension.queue import get_dispatcher, job
-from extension.services import audit, hosts, interaction_analytics, text
+from extension.services import audit, hosts
+from extension.text import interaction_analytics
+from extension.text import scoring as text
+from extension.text.domain.transcripts import from_genesys
+from extension.text.models import StaTranscriptFetch, TenantStaStatus
 
 log = logging.getLogger("coachwire.transcripts")
 PAUSE = timedelta(hours=6)

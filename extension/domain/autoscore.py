@@ -19,7 +19,7 @@ Rule shapes (``metric`` picks one):
   from them has no count and the question stays with the evaluator, see :func:`undecided`).
   A value above every band leaves the question undecided.
 * a flag: ``{"metric": "fcr" | "transferred", "yes": "<option>", "no": "<option>"}``.
-* a compliance statement said by the agent, detected with :mod:`extension.domain.text.phrases`:
+* a compliance statement said by the agent, detected with :mod:`extension.text.domain.phrases`:
   ``{"metric": "compliance_statement", "phrases": ["this call may be recorded"],
   "yes": "<option>", "no": "<option>", "threshold": 0.85}``.
 """
@@ -30,8 +30,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from extension.domain.text.phrases import PhraseRule, match_rule
-from extension.domain.text.spans import Utterance
+from extension.text.domain.phrases import PhraseRule, match_rule
+from extension.text.domain.spans import Utterance
 
 if TYPE_CHECKING:  # pragma: no cover
     from .forms import Form

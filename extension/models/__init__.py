@@ -18,7 +18,7 @@ from extension.models.tenants import Tenant
 from extension.models import calibration, quality, sync  # noqa: F401  isort: skip
 from extension.sampling import models as sampling  # noqa: F401  isort: skip
 from extension.models import directory  # noqa: F401  isort: skip
-from extension.models import text_settings  # noqa: F401  isort: skip
+from extension.text import models as text_settings  # noqa: F401  isort: skip
 
 __all__ = [
     "Appointment",

@@ -34,8 +34,9 @@ from extension.problems import Problem
 from extension.sampling.domain import selection as sampling
 from extension.sampling.domain.plan import InvalidPlan, parse_plan, validate_plan
 from extension.sampling.models import SamplingPick, SamplingPlanRow, SamplingRun
-from extension.services import audit, interaction_analytics
+from extension.services import audit
 from extension.services.analytics import tenant_timezone
+from extension.text import interaction_analytics
 
 ACTIVE_COACHING = ("pending", "booking", "booked", "manual")
 

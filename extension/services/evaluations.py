@@ -29,13 +29,13 @@ from extension.domain.autoscore import InteractionData, prefill, undecided
 from extension.domain.forms import Form
 from extension.domain.genesys_forms import to_scoring_set
 from extension.domain.scoring import Answer, Answers, ScoringSet, answer_issues, score
-from extension.domain.text.spans import as_utterances
 from extension.models import Interaction, InteractionFact
 from extension.models._types import utcnow
 from extension.models.quality import Dispute, Evaluation
 from extension.problems import Problem
 from extension.services import analytics, audit, workload
 from extension.services.quality_forms import form_version, new_id, published_form
+from extension.text.domain.spans import as_utterances
 
 # allowed moves: action -> (from states, to state)
 TRANSITIONS = {

@@ -73,7 +73,7 @@ def acme(app, client, db, two_tenants):
     plan = _ok(client.post("/api/v1/sampling-plans", headers=mgr, json={"name": "Monthly", "document": PLAN}))
     run = _ok(client.post(f"/api/v1/sampling-plans/{plan['id']}/runs", headers=mgr,
                           json={"from": "2026-11-01", "to": "2026-11-30", "seed": 7}))
-    from extension.services import interaction_analytics
+    from extension.text import interaction_analytics
 
     with app.app_context(), db.session() as session:
         interaction_analytics.analyse_and_store(session, "acme", "c1", [

@@ -45,7 +45,7 @@ def _rows() -> list[dict]:
 
 @pytest.fixture
 def october(world, db, app):
-    from extension.services import interaction_analytics
+    from extension.text import interaction_analytics
 
     add_facts(db, "acme", _rows())
     add_facts(db, "globex", [fact(n, agent="a1", day=date(2026, 10, 3)) for n in range(1, 5)])

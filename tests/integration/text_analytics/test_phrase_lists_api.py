@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from extension.domain.text import phrase_lists as lists
-from extension.services import interaction_analytics
-from extension.services import phrase_lists as service
+from extension.text import interaction_analytics
+from extension.text import phrase_lists as service
+from extension.text.domain import phrase_lists as lists
 from tests.integration.sampling.world import audit_actions
 
 TRAINING = "this call may be recorded for training"

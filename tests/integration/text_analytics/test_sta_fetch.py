@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from extension.coaching import transcripts_fetch
 from extension.models import AuditEntry, Interaction
-from extension.models.text_settings import StaTranscriptFetch, TenantStaStatus
 from extension.sampling.models import InteractionTextAnalytics
 from extension.services import hosts
-from extension.services import phrase_lists as lists_service
+from extension.text import phrase_lists as lists_service
+from extension.text.models import StaTranscriptFetch, TenantStaStatus
 
 API = "https://api.mypurecloud.ie"
 LOGIN = "https://login.mypurecloud.ie"

@@ -15,7 +15,7 @@ from extension.models import Interaction
 from extension.queue import get_dispatcher
 from extension.sampling.models import InteractionTextAnalytics
 from extension.services import hosts, tenants
-from extension.services import phrase_lists as lists_service
+from extension.text import phrase_lists as lists_service
 from handlers import jobs
 from tests.helpers import dumps, serving, signed_headers
 
@@ -90,7 +90,7 @@ def test_an_ended_voice_call_gets_its_sta_transcript_analysed(app, client, db, r
 
 
 def test_a_transcript_not_ready_yet_is_fetched_by_the_sweep_once_due(app, client, db, run_jobs, sandbox, sbx):
-    from extension.models.text_settings import StaTranscriptFetch
+    from extension.text.models import StaTranscriptFetch
 
     base, sandbox_app = sandbox
     messages = conversation(sandbox_app)
@@ -140,7 +140,7 @@ def test_the_sandbox_serves_the_reference_shapes_and_refuses_a_token_on_the_docu
     url = answer.json()["url"]
     assert requests.get(url, headers=bearer, timeout=5).status_code == 400
     document = requests.get(url, timeout=5).json()
-    from extension.domain.text.transcripts import from_genesys
+    from extension.text.domain.transcripts import from_genesys
 
     utterances = from_genesys(document)
     assert [u["party"] for u in utterances][:2] == ["agent", "customer"] and utterances[0]["offset_ms"] == 0

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from extension.api import qm_schemas
 from extension.models import AuditEntry, Interaction
 from extension.sampling.models import InteractionTextAnalytics
-from extension.services import interaction_analytics
+from extension.text import interaction_analytics
 from tests.integration.sampling.world import add_facts, audit_actions, count, fact
 
 CARD, EMAIL, PHONE = "4111 1111 1111 1111", "jane.doe@example.com", "+44 20 7946 0958"

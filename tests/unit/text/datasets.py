@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extension.domain.text.spans import Utterance
+from extension.text.domain.spans import Utterance
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "text"
 PARTY = {"A": "agent", "C": "customer"}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from extension.domain.text.escalation import has_escalation
-from extension.domain.text.phrase_lists import IDENTITY_VERIFICATION, RECORDING_DISCLOSURE
-from extension.domain.text.phrases import keyword_present, match_rule
-from extension.domain.text.pii import find_pii
-from extension.domain.text.utterance_sentiment import classify, coaching_flag
+from extension.text.domain.escalation import has_escalation
+from extension.text.domain.phrase_lists import IDENTITY_VERIFICATION, RECORDING_DISCLOSURE
+from extension.text.domain.phrases import keyword_present, match_rule
+from extension.text.domain.pii import find_pii
+from extension.text.domain.utterance_sentiment import classify, coaching_flag
 from tests.unit.text.datasets import labelled_utterances, pii_snippets, transcripts
 from tests.unit.text.metrics import REPORT, accuracy, f1_binary, macro_f1
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from extension.domain.text.escalation import find_escalations
-from extension.domain.text.spans import Utterance
+from extension.text.domain.escalation import find_escalations
+from extension.text.domain.spans import Utterance
 
 
 def escalations(text, party="customer"):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from extension.domain.text.phrase_lists import IDENTITY_VERIFICATION, PROHIBITED, RECORDING_DISCLOSURE
-from extension.domain.text.phrases import PhraseRule, match_rule, prohibited_phrases, required_statements
-from extension.domain.text.spans import Utterance
+from extension.text.domain.phrase_lists import IDENTITY_VERIFICATION, PROHIBITED, RECORDING_DISCLOSURE
+from extension.text.domain.phrases import PhraseRule, match_rule, prohibited_phrases, required_statements
+from extension.text.domain.spans import Utterance
 
 
 def said(text, party="agent"):

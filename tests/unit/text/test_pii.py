@@ -2,7 +2,7 @@
 
 import pytest
 
-from extension.domain.text.pii import find_pii, luhn_ok, redact
+from extension.text.domain.pii import find_pii, luhn_ok, redact
 
 
 def kinds(text):
@@ -80,7 +80,7 @@ def test_redaction_replaces_values_and_spans_index_the_redacted_text():
 def test_the_quick_skip_changes_no_finding(monkeypatch):
     """find_pii skips text with no digit, "@" or "dot": over every held-out snippet, utterance and
     transcript line, the skip must find exactly what the six full scans find."""
-    from extension.domain.text import pii
+    from extension.text.domain import pii
     from tests.unit.text import datasets
 
     texts = [s.text for s in datasets.pii_snippets()]

@@ -2,9 +2,9 @@
 
 import pytest
 
-from extension.domain.text.analysis import analyze_transcript
-from extension.domain.text.spans import Utterance
-from extension.domain.text.utterance_sentiment import coaching_flag, label_from_score, utterance_sentiment
+from extension.text.domain.analysis import analyze_transcript
+from extension.text.domain.spans import Utterance
+from extension.text.domain.utterance_sentiment import coaching_flag, label_from_score, utterance_sentiment
 
 
 class Lookup:

@@ -1,8 +1,8 @@
 """Silence / over-talk ratios and key phrases."""
 
-from extension.domain.text.keyphrases import key_phrases
-from extension.domain.text.spans import Utterance, as_utterances
-from extension.domain.text.timing import timing_ratios
+from extension.text.domain.keyphrases import key_phrases
+from extension.text.domain.spans import Utterance, as_utterances
+from extension.text.domain.timing import timing_ratios
 
 
 def test_silence_and_overtalk_are_shares_of_the_conversation_span():

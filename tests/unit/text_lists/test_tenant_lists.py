@@ -3,9 +3,9 @@ list round-trips, inactive rules are kept but not matched, and a tenant's wordin
 
 from __future__ import annotations
 
-from extension.domain.sentiment import VaderModel
-from extension.domain.text import phrase_lists as lists
-from extension.domain.text.analysis import TextConfig, analyze_transcript
+from extension.text.domain import phrase_lists as lists
+from extension.text.domain.analysis import TextConfig, analyze_transcript
+from extension.text.domain.sentiment import VaderModel
 
 CALL = [{"party": "agent", "text": "Hello. This call may be recorded for training purposes."},
         {"party": "customer", "text": "Fine."},

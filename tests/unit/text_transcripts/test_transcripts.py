@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extension.domain.text.transcripts import from_email, from_genesys, from_messages, normalise
+from extension.text.domain.transcripts import from_email, from_genesys, from_messages, normalise
 
 GENESYS = {
     "conversationId": "conv-1", "communicationId": "comm-1", "mediaType": "call",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from extension.domain.sentiment import SentimentModel, party_sentiment
-from extension.domain.text.spans import PARTIES, Utterance
+from extension.text.domain.sentiment import SentimentModel, party_sentiment
+from extension.text.domain.spans import PARTIES, Utterance
 
 NEUTRAL_BAND = 0.05
 # The guide's trigger: flag when the customer is very negative and the agent negative too.

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from extension.domain.text.spans import Span
+from extension.text.domain.spans import Span
 
 # A maximal run of digits with single separators, optionally led by +country and (area): card and
 # phone candidates are whole runs, so a 22-digit tracking number is never read as a card or phone

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extension.domain.text import phrase_lists as lists
-from extension.domain.text.analysis import TextConfig
-from extension.models.text_settings import TenantPhraseList
 from extension.problems import Problem
 from extension.services import audit
+from extension.text.domain import phrase_lists as lists
+from extension.text.domain.analysis import TextConfig
+from extension.text.models import TenantPhraseList
 
 _cache: dict[str, tuple[tuple, TextConfig]] = {}
 _lock = threading.Lock()

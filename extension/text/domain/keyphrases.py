@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from extension.domain.text.spans import Span, Utterance
+from extension.text.domain.spans import Span, Utterance
 
 _PLACEHOLDER = re.compile(r"\[(?:CARD|SSN|NINO|EMAIL|PHONE)\]")
 

@@ -12,8 +12,8 @@ from extension.api.plumbing import documented, parse_body, respond
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import PHRASE_LISTS_READ, PHRASE_LISTS_WRITE
 from extension.db import get_db
-from extension.domain.text import phrase_lists as lists
-from extension.services import phrase_lists as service
+from extension.text import phrase_lists as service
+from extension.text.domain import phrase_lists as lists
 
 bp = Blueprint("api_phrase_lists", __name__, url_prefix="/api/v1")
 TAG = "quality"

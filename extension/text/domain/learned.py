@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extension.domain.text.ml_extra import HEAD_PATH, learned_model_available
+from extension.text.domain.ml_extra import HEAD_PATH, learned_model_available
 
 __all__ = ["HEAD_PATH", "LABELS", "EmbeddingSentimentModel", "LogisticHead", "learned_model_available"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from extension.domain.text.spans import PARTIES, Utterance
+from extension.text.domain.spans import PARTIES, Utterance
 
 
 def timing_ratios(utterances: Sequence[Utterance]) -> dict[str, float | None]:

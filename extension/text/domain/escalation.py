@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from extension.domain.text.spans import Span, Utterance
+from extension.text.domain.spans import Span, Utterance
 
 _BOSS = r"(?:manager|supervisor|team ?leader|someone (?:more )?senior|somebody senior|your boss|head office)"
 _ACCOUNT = (r"(?:account|contract|subscription|service|membership|policy|broadband|plan|line|direct debit"

@@ -49,7 +49,7 @@ def store_phrases(existing: list | None, incoming: list[dict]) -> list[dict]:
 
 @lru_cache(maxsize=2)
 def _build(choice: str):
-    from extension.domain.sentiment import VaderModel, get_default_model
+    from extension.text.domain.sentiment import VaderModel, get_default_model
 
     return VaderModel() if choice == "vader" else get_default_model()
 

@@ -10,15 +10,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from extension.domain.sentiment import SentimentModel
-from extension.domain.text import phrase_lists
-from extension.domain.text.escalation import EscalationRules, find_escalations
-from extension.domain.text.keyphrases import key_phrases
-from extension.domain.text.phrases import PhraseRule, prohibited_phrases, required_statements
-from extension.domain.text.pii import redact
-from extension.domain.text.spans import Span, Utterance, as_utterances
-from extension.domain.text.timing import timing_ratios
-from extension.domain.text.utterance_sentiment import (
+from extension.text.domain import phrase_lists
+from extension.text.domain.escalation import EscalationRules, find_escalations
+from extension.text.domain.keyphrases import key_phrases
+from extension.text.domain.phrases import PhraseRule, prohibited_phrases, required_statements
+from extension.text.domain.pii import redact
+from extension.text.domain.sentiment import SentimentModel
+from extension.text.domain.spans import Span, Utterance, as_utterances
+from extension.text.domain.timing import timing_ratios
+from extension.text.domain.utterance_sentiment import (
     AGENT_FLAG_BELOW,
     CUSTOMER_FLAG_BELOW,
     coaching_flag,

@@ -28,7 +28,7 @@ def _since(value: str | None) -> datetime | None:
 def analyse(tenant_id, since):
     """Run the text analytics over TENANT's stored transcripts and store the results (redacted)."""
     from extension.models import Tenant
-    from extension.services import interaction_analytics
+    from extension.text import interaction_analytics
 
     moment = _since(since)
     with get_db().session() as session:

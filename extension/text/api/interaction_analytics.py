@@ -9,7 +9,7 @@ from extension.api.plumbing import documented, respond
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import ANALYTICS_READ
 from extension.db import get_db
-from extension.services import interaction_analytics as service
+from extension.text import interaction_analytics as service
 
 bp = Blueprint("api_interaction_analytics", __name__, url_prefix="/api/v1")
 

@@ -19,18 +19,19 @@ from sqlalchemy.orm import Session
 from extension.auth import scope
 from extension.auth.permissions import Principal
 from extension.db import get_db
-from extension.domain.text.analysis import TextConfig, analyze_transcript
-from extension.domain.text.transcripts import normalise
 from extension.models import Interaction, InteractionFact
 from extension.models._types import utcnow
 from extension.problems import Problem
 from extension.queue import job
 from extension.sampling.models import InteractionTextAnalytics
-from extension.services import audit, phrase_lists
+from extension.services import audit
+from extension.text import phrase_lists
+from extension.text.domain.analysis import TextConfig, analyze_transcript
+from extension.text.domain.transcripts import normalise
 
 
 def _model():
-    from extension.services import text
+    from extension.text import scoring as text
 
     return text._model()  # the product's sentiment choice (COACHWIRE_SENTIMENT)
 

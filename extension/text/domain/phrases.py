@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from extension.domain.text.spans import Span, Token, Utterance, tokenize
+from extension.text.domain.spans import Span, Token, Utterance, tokenize
 
 _SENTENCE = re.compile(r"[^.!?…]*(?:[.!?…]+|$)")
 _TRUNCATED = re.compile(r"(?:-|—|–|\.\.\.|…)\s*$")

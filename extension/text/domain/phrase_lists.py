@@ -5,7 +5,7 @@ order, with other words allowed in between; greetings and purposes around them m
 A statement cut off before its core is complete, or in a sentence that trails off, does not count.
 """
 
-from extension.domain.text.phrases import PhraseRule
+from extension.text.domain.phrases import PhraseRule
 
 RECORDING_DISCLOSURE = PhraseRule(
     name="recording_disclosure",

