@@ -58,23 +58,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from extension.api import (
-        alerts,
-        calibrations,
-        directory,
-        disputes,
-        drilldown,
-        evaluations,
-        forecasts,
-        forms,
-        metrics,
-        openapi,
-        performance,
-        workload,
-    )
+    from extension.api import alerts, directory, drilldown, forecasts, metrics, openapi, performance
     from extension.api.health import bp as health_bp
     from extension.api.install import bp as install_bp
     from extension.cli import register as register_cli
+    from extension.quality.api import calibrations, disputes, evaluations, forms, workload
     from extension.sampling import api as sampling_plans
     from extension.text.api import interaction_analytics, phrase_lists
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from extension.coaching import interactions
-from extension.services import host_evaluations
+from extension.quality import host_evaluations
 from handlers.router import Router
 
 router = Router()

@@ -15,7 +15,8 @@ from extension.models.people import Person
 from extension.models.tenants import Tenant
 
 # modules filled by the quality and sync work; imported so their tables register
-from extension.models import calibration, quality, sync  # noqa: F401  isort: skip
+from extension.quality.models import calibration, evaluations as quality  # noqa: F401  isort: skip
+from extension.models import sync  # noqa: F401  isort: skip
 from extension.sampling import models as sampling  # noqa: F401  isort: skip
 from extension.models import directory  # noqa: F401  isort: skip
 from extension.text import models as text_settings  # noqa: F401  isort: skip

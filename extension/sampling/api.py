@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api import qm_schemas as qm
 from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
 from extension.api.schemas import PageQuery
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import SAMPLING_READ, SAMPLING_WRITE
 from extension.db import get_db
+from extension.quality.api import calibration_schemas as qm
 from extension.sampling import plans as service
 
 bp = Blueprint("api_sampling_plans", __name__, url_prefix="/api/v1")

@@ -225,7 +225,7 @@ def run_plan(session: Session, *, tenant_id: str, plan_id: str, start: date, end
         raise Problem(422, "Unprocessable Content", "Assigning needs a form.",
                       errors=[{"field": "form_id", "message": "Required when assign is true."}])
     if form_id:
-        from extension.services.quality_forms import form_version
+        from extension.quality.forms import form_version
 
         try:
             form_version(session, tenant_id, form_id)
@@ -295,7 +295,7 @@ def _draw(session: Session, *, tenant_id: str, plan_row: SamplingPlanRow, plan, 
 def _assign(session: Session, run: SamplingRun, *, form_id: str, actor: str) -> dict[str, Any]:
     """Evaluations for the run's picks that have none yet; stops at the first refusal (e.g. no
     evaluator headroom left today) so a later re-run continues where this one stopped."""
-    from extension.services import evaluations
+    from extension.quality import evaluations
 
     pending = list(session.scalars(select(SamplingPick).where(
         SamplingPick.run_id == run.id, SamplingPick.evaluation_id.is_(None)).order_by(SamplingPick.position)))

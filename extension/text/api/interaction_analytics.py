@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api import qm_schemas as qm
 from extension.api.plumbing import documented, respond
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import ANALYTICS_READ
 from extension.db import get_db
+from extension.quality.api import calibration_schemas as qm
 from extension.text import interaction_analytics as service
 
 bp = Blueprint("api_interaction_analytics", __name__, url_prefix="/api/v1")

@@ -9,9 +9,9 @@ import krippendorff
 import numpy as np
 import pytest
 
-from extension.api import qm_schemas
 from extension.models import PerformanceAlert
-from extension.models.calibration import CalibrationScore, CalibrationSession
+from extension.quality.api import calibration_schemas as qm_schemas
+from extension.quality.models.calibration import CalibrationScore, CalibrationSession
 from tests.integration.sampling.world import add_facts, audit_actions, count, fact
 
 DAY = date(2026, 10, 5)
@@ -149,8 +149,8 @@ def test_scoring_is_blind_until_closed_then_the_report_has_agreement_deviation_a
 
 
 def test_a_re_raised_drift_alert_updates_the_same_row(client, db, session_id, token_for, app):
-    from extension.domain.calibration import EvaluatorDeviation
-    from extension.services import calibration as service
+    from extension.quality import calibration as service
+    from extension.quality.domain.calibration import EvaluatorDeviation
 
     deviation = EvaluatorDeviation("qa3", "expert", 2, 40.0, 6, 0.5, True)
     with db.session() as session:
@@ -205,7 +205,7 @@ def test_roles_and_other_tenants(client, db, session_id, token_for, form_id):
 
 
 def test_a_form_with_a_multiple_select_question_can_be_calibrated(client, db, facts, token_for):
-    from extension.services import quality_forms
+    from extension.quality import forms as quality_forms
 
     checks = {"id": "checks", "text": "Which checks were done?", "type": "multiple_select",
               "options": [{"id": "ident", "text": "Identity", "value": 2},

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from extension.models.quality import Evaluation, EvaluatorCap
-from extension.services import evaluations
+from extension.quality import evaluations
+from extension.quality.models.evaluations import Evaluation, EvaluatorCap
 from tests.integration.quality.conftest import count
 
 

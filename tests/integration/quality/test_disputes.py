@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from extension.models import AuditEntry, InteractionFact
-from extension.models.quality import Dispute, Evaluation
+from extension.quality.models.evaluations import Dispute, Evaluation
 from tests.integration.quality.conftest import ALL_YES, RECORDED, add_interaction, audit_actions, snapshot
 
 TABLES = (Dispute, Evaluation, AuditEntry, InteractionFact)

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from extension.models import AuditEntry, InteractionFact, KpiRollupDaily
-from extension.models.quality import Evaluation
 from extension.problems import Problem
+from extension.quality.models.evaluations import Evaluation
 from tests.integration.quality.conftest import (
     ALL_YES,
     RECORDED,
@@ -54,7 +54,7 @@ def test_assign_is_idempotent_per_conversation_and_form(client, db, assign, publ
 
 
 def test_the_service_assign_is_idempotent_and_picks_headroom(app, db, published_form, people):
-    from extension.services import evaluations
+    from extension.quality import evaluations
 
     with db.session() as session:
         one = evaluations.assign(session, tenant_id="acme", conversation_id="c9", agent_id="a1",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from extension.models import AuditEntry
-from extension.models.quality import QualityForm, QualityFormVersion
+from extension.quality.models.evaluations import QualityForm, QualityFormVersion
 from tests.integration.quality.conftest import audit_actions, count, form_body, snapshot, yes_no
 
 

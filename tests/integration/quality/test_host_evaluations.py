@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from extension.models import AuditEntry, InboxEvent, InteractionFact, KpiRollupDaily
-from extension.models.quality import Evaluation, QualityForm
+from extension.quality.models.evaluations import Evaluation, QualityForm
 from extension.queue import get_dispatcher
 from handlers import jobs
 from sandbox.app import create_app as create_sandbox

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from extension.models import AuditEntry, InteractionFact
-from extension.models.quality import Evaluation
+from extension.quality.models.evaluations import Evaluation
 from tests.integration.quality.conftest import add_interaction, snapshot, yes_no
 
 CHECKS = {"id": "checks", "text": "Which checks were done?", "type": "multiple_select",

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from extension.models import AuditEntry
-from extension.models.quality import Evaluation, EvaluatorCap, QualitySettings
+from extension.quality.models.evaluations import Evaluation, EvaluatorCap, QualitySettings
 from tests.integration.quality.conftest import audit_actions, count, snapshot
 
 TABLES = (Evaluation, EvaluatorCap, QualitySettings, AuditEntry)

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from extension.api import qm_schemas
 from extension.coaching.models import Appointment
-from extension.models.quality import Evaluation
+from extension.quality.api import calibration_schemas as qm_schemas
+from extension.quality.models.evaluations import Evaluation
 from extension.sampling.domain import selection as sampling
 from extension.sampling.models import SamplingPick, SamplingPlanRow, SamplingRun
 from tests.integration.sampling.world import add_facts, audit_actions, count, fact
@@ -273,7 +273,7 @@ def test_roles_and_other_tenants(client, db, plan_id, token_for):
 
 def test_an_assignment_stopped_by_evaluator_caps_resumes_on_the_next_request(client, db, plan_id, form_id,
                                                                              token_for):
-    from extension.models.quality import EvaluatorCap
+    from extension.quality.models.evaluations import EvaluatorCap
 
     with db.session() as session:
         session.add_all(EvaluatorCap(tenant_id="acme", evaluator_id=q, daily_cap=2)

@@ -78,7 +78,7 @@ FORM = {
 
 
 def make_form(db, tenant_id: str = "acme", *, publish: bool = True) -> str:
-    from extension.services import quality_forms
+    from extension.quality import forms as quality_forms
 
     with db.session() as session:
         form = quality_forms.create_form(session, tenant_id=tenant_id, actor="mgr", data=dict(FORM))

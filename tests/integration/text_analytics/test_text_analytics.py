@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from extension.api import qm_schemas
 from extension.models import AuditEntry, Interaction
+from extension.quality.api import calibration_schemas as qm_schemas
 from extension.sampling.models import InteractionTextAnalytics
 from extension.text import interaction_analytics
 from tests.integration.sampling.world import add_facts, audit_actions, count, fact

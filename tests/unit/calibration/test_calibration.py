@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from extension.domain.calibration import Rating, krippendorff_alpha, report
+from extension.quality.domain.calibration import Rating, krippendorff_alpha, report
 
 
 def r(evaluator, conversation, total, **answers):

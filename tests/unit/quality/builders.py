@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from extension.domain.forms import parse_form
-from extension.domain.scoring import Answer, Answers
+from extension.quality.domain.forms import parse_form
+from extension.quality.domain.scoring import Answer, Answers
 
 
 def yes_no(qid: str, **extra) -> dict:

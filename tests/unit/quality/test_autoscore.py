@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extension.domain.autoscore import InteractionData, prefill
-from extension.domain.forms import next_version, parse_form, validate_form
+from extension.quality.domain.autoscore import InteractionData, prefill
+from extension.quality.domain.forms import next_version, parse_form, validate_form
 from extension.text.domain.spans import Utterance
 from tests.unit.quality.builders import free_text, group, yes_no
 

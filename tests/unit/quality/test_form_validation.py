@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from extension.domain.forms import (
+from extension.quality.domain.forms import (
     Condition,
     InvalidForm,
     QuestionType,

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from extension.domain.forms import Condition, InvalidForm, QuestionType, WeightMode
-from extension.domain.genesys_forms import (
+from extension.quality.domain.forms import Condition, InvalidForm, QuestionType, WeightMode
+from extension.quality.domain.genesys_forms import (
     answers_from_genesys,
     genesys_form_doc,
     import_form,
     to_scoring_set,
 )
-from extension.domain.scoring import score
+from extension.quality.domain.scoring import score
 from tests.unit.quality import genesys_fixtures as fx
 
 REFERENCE = Path(__file__).resolve().parents[3].parent / "shared/reference/genesys-cloud-api.json"

@@ -16,7 +16,7 @@ import responses
 from connectors.errors import NotFound
 from connectors.genesys import GenesysClient
 from connectors.ratelimit import BucketSpec, InMemoryTokenBucket
-from extension.services.host_evaluations import _newer, lifecycle_status
+from extension.quality.host_evaluations import _newer, lifecycle_status
 
 API = "https://api.mypurecloud.ie"
 LOGIN = "https://login.mypurecloud.ie"

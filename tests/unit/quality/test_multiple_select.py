@@ -3,7 +3,7 @@ Genesys ``multipleSelectQuestion`` import and scoring-set round trip.
 
 A multiple-select question is answered with a set of option ids. Its score is the sum of the
 selected options' values, clamped to 0..maximum; its maximum is the sum of the positive option
-values (assumption (A) rule 1b in ``extension.domain.scoring``).
+values (assumption (A) rule 1b in ``extension.quality.domain.scoring``).
 """
 
 import copy
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from extension.domain.forms import QuestionType, validate_form
-from extension.domain.genesys_forms import (
+from extension.quality.domain.forms import QuestionType, validate_form
+from extension.quality.domain.genesys_forms import (
     answers_from_genesys,
     genesys_form_doc,
     import_form,
     to_scoring_set,
 )
-from extension.domain.scoring import Answer, Answers, InvalidAnswers, OptionPick, score
+from extension.quality.domain.scoring import Answer, Answers, InvalidAnswers, OptionPick, score
 from tests.unit.quality import genesys_fixtures as fx
 from tests.unit.quality.builders import form, form_doc, group, when, yes_no
 from tests.unit.quality.test_genesys_forms import assert_same

@@ -2,7 +2,7 @@
 
 import pytest
 
-from extension.domain.scoring import Answer, Answers, InvalidAnswers, score
+from extension.quality.domain.scoring import Answer, Answers, InvalidAnswers, score
 from tests.unit.quality.builders import answers, choice, form, free_text, group, when, yes_no
 
 

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from extension.domain.forms import parse_form, validate_form
-from extension.domain.scoring import Answer, Answers, score
+from extension.quality.domain.forms import parse_form, validate_form
+from extension.quality.domain.scoring import Answer, Answers, score
 
 SEED, CASES = 20240611, 400
 

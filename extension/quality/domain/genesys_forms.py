@@ -16,7 +16,7 @@ Mapping choices
   answer's value. A sub-question without exactly one ``Selected`` answer, or whose
   ``Unselected`` answer is worth anything but 0, is an import issue (we score an unpicked
   option 0). How the per-option scores add up to the question's score is assumption (A) rule 1b
-  in ``extension.domain.scoring``.
+  in ``extension.quality.domain.scoring``.
 * Multiple-select answers live in ``multipleSelectQuestionOptionScores`` (one
   ``EvaluationQuestionScore`` per option, ``answerId`` = the sub-question's Selected or
   Unselected answer). Reading them needs the form (which answer id means "selected"), so
@@ -37,8 +37,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .forms import Form, InvalidForm, Issue, parse_form
-from .scoring import Answer, Answers, GroupScore, OptionPick, QuestionScore, ScoringSet
+from extension.quality.domain.forms import Form, InvalidForm, Issue, parse_form
+from extension.quality.domain.scoring import (
+    Answer,
+    Answers,
+    GroupScore,
+    OptionPick,
+    QuestionScore,
+    ScoringSet,
+)
 
 __all__ = ["answers_from_genesys", "genesys_form_doc", "import_form", "select_answer_ids",
            "to_scoring_set"]

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extension.auth.permissions import Principal
-from extension.domain import calibration as maths
 from extension.domain.alerts import alert_key
-from extension.domain.scoring import Answer, Answers, InvalidAnswers, score
 from extension.models import Interaction, InteractionFact, PerformanceAlert, Person
 from extension.models._types import utcnow
-from extension.models.calibration import CalibrationScore, CalibrationSession
 from extension.problems import Problem
+from extension.quality.domain import calibration as maths
+from extension.quality.domain.scoring import Answer, Answers, InvalidAnswers, score
+from extension.quality.models.calibration import CalibrationScore, CalibrationSession
 from extension.services import audit
 
 ALERT_METRIC = "calibration_deviation"
@@ -32,7 +32,7 @@ def _unprocessable(errors: list[dict]) -> Problem:
 
 
 def _form(session: Session, tenant_id: str, form_id: str, version: int | None):
-    from extension.services.quality_forms import form_version
+    from extension.quality.forms import form_version
 
     return form_version(session, tenant_id, form_id, version)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api import quality_schemas as qs
 from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import EVALUATIONS_READ, FORMS_WRITE
 from extension.db import get_db
-from extension.services import quality_forms
+from extension.quality import forms as quality_forms
+from extension.quality.api import schemas as qs
 
 bp = Blueprint("api_forms", __name__, url_prefix="/api/v1")
 TAG = "quality"

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from extension.models import Person
 from extension.models._types import utcnow
-from extension.models.quality import OPEN_STATES, Evaluation, EvaluatorCap, QualitySettings
 from extension.problems import Problem
+from extension.quality.models.evaluations import OPEN_STATES, Evaluation, EvaluatorCap, QualitySettings
 from extension.services import audit
 from extension.services.analytics import tenant_timezone
 

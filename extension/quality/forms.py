@@ -1,7 +1,7 @@
 """Evaluation forms: drafts, publishing, versioning, Genesys import.
 
 A form row holds the selectors (interaction type, department, customer segment) and points at
-its versions. A version's document is a domain form document (``extension.domain.forms``) whose
+its versions. A version's document is a domain form document (``extension.quality.domain.forms``) whose
 ``id`` is the form id and ``version`` its number. The newest version is either a draft (edited in
 place) or published; editing a published form makes a new draft version (``next_version``),
 which becomes current when published. Published versions never change, so an evaluation keeps
@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError, NotFound
-from extension.domain.forms import Form, next_version, parse_form, validate_form
-from extension.domain.genesys_forms import genesys_form_doc
 from extension.models import Tenant
 from extension.models._types import utcnow
-from extension.models.quality import QualityForm, QualityFormVersion
 from extension.problems import Problem
+from extension.quality.domain.forms import Form, next_version, parse_form, validate_form
+from extension.quality.domain.genesys_forms import genesys_form_doc
+from extension.quality.models.evaluations import QualityForm, QualityFormVersion
 from extension.services import audit
 from extension.services.hosts import genesys_for
 

@@ -6,7 +6,7 @@ Answers are stored per question as ``{option_id, na, text, source, auto?, overri
 (a multiple-select question stores ``option_ids``, the sorted list of picked option ids):
 ``source`` is ``auto`` while the pre-filled value stands, ``evaluator`` once a person answered;
 ``auto`` keeps the pre-filled value and its evidence, so an override keeps both values. Every
-save rescoring with :func:`extension.domain.scoring.score` against the evaluation's own form
+save rescoring with :func:`extension.quality.domain.scoring.score` against the evaluation's own form
 version; the result is stored as an ``EvaluationScoringSet``. Releasing writes the total into
 the analytics fact's ``qa_score`` (through ``analytics.upsert_facts``, which moves the rollups).
 
@@ -25,16 +25,17 @@ from sqlalchemy.orm import Session
 
 from extension.auth import scope
 from extension.auth.permissions import Principal
-from extension.domain.autoscore import InteractionData, prefill, undecided
-from extension.domain.forms import Form
-from extension.domain.genesys_forms import to_scoring_set
-from extension.domain.scoring import Answer, Answers, ScoringSet, answer_issues, score
 from extension.models import Interaction, InteractionFact
 from extension.models._types import utcnow
-from extension.models.quality import Dispute, Evaluation
 from extension.problems import Problem
-from extension.services import analytics, audit, workload
-from extension.services.quality_forms import form_version, new_id, published_form
+from extension.quality import workload
+from extension.quality.domain.autoscore import InteractionData, prefill, undecided
+from extension.quality.domain.forms import Form
+from extension.quality.domain.genesys_forms import to_scoring_set
+from extension.quality.domain.scoring import Answer, Answers, ScoringSet, answer_issues, score
+from extension.quality.forms import form_version, new_id, published_form
+from extension.quality.models.evaluations import Dispute, Evaluation
+from extension.services import analytics, audit
 from extension.text.domain.spans import as_utterances
 
 # allowed moves: action -> (from states, to state)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api import quality_schemas as qs
 from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import (
@@ -19,7 +18,8 @@ from extension.auth.permissions import (
     EVALUATIONS_WRITE,
 )
 from extension.db import get_db
-from extension.services import evaluations
+from extension.quality import evaluations
+from extension.quality.api import schemas as qs
 
 bp = Blueprint("api_evaluations", __name__, url_prefix="/api/v1")
 TAG = "quality"

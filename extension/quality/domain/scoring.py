@@ -67,7 +67,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .forms import Condition, Form, Group, Issue, Question, WeightMode, multi_select_score
+from extension.quality.domain.forms import (
+    Condition,
+    Form,
+    Group,
+    Issue,
+    Question,
+    WeightMode,
+    multi_select_score,
+)
 
 __all__ = ["Answer", "Answers", "GroupScore", "InvalidAnswers", "OptionPick", "QuestionScore",
            "ScoringSet", "Tally", "answer_issues", "score"]

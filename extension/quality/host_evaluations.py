@@ -37,14 +37,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.errors import NotFound
-from extension.domain.forms import Form
-from extension.domain.genesys_forms import answers_from_genesys, to_scoring_set
-from extension.domain.scoring import Answers, InvalidAnswers, score
 from extension.models import Tenant
 from extension.models._types import utcnow
-from extension.models.quality import Evaluation, QualityForm, QualityFormVersion
 from extension.problems import Problem
-from extension.services import audit, evaluations, quality_forms, workload
+from extension.quality import evaluations, workload
+from extension.quality import forms as quality_forms
+from extension.quality.domain.forms import Form
+from extension.quality.domain.genesys_forms import answers_from_genesys, to_scoring_set
+from extension.quality.domain.scoring import Answers, InvalidAnswers, score
+from extension.quality.models.evaluations import Evaluation, QualityForm, QualityFormVersion
+from extension.services import audit
 from extension.services.hosts import genesys_for
 
 ACTOR = "system:genesys"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api import quality_schemas as qs
 from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import DISPUTES_CREATE, DISPUTES_RESOLVE, EVALUATIONS_READ
 from extension.db import get_db
-from extension.services import disputes
+from extension.quality import disputes
+from extension.quality.api import schemas as qs
 
 bp = Blueprint("api_disputes", __name__, url_prefix="/api/v1")
 TAG = "quality"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api import quality_schemas as qs
-from extension.api.evaluations import out as evaluation_out
 from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
 from extension.auth import scope
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import EVALUATIONS_ASSIGN, SETTINGS_WRITE, WORKLOAD_READ
 from extension.db import get_db
-from extension.services import workload
+from extension.quality import workload
+from extension.quality.api import schemas as qs
+from extension.quality.api.evaluations import out as evaluation_out
 
 bp = Blueprint("api_workload", __name__, url_prefix="/api/v1")
 TAG = "quality"

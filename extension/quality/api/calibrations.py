@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api import qm_schemas as qm
 from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import CALIBRATIONS_READ, CALIBRATIONS_WRITE
 from extension.db import get_db
-from extension.services import calibration as service
+from extension.quality import calibration as service
+from extension.quality.api import calibration_schemas as qm
 
 bp = Blueprint("api_calibrations", __name__, url_prefix="/api/v1")
 TAG = "calibration"

@@ -1,7 +1,7 @@
 """Marshmallow schemas of the quality-management API: forms, evaluations, disputes, workload.
 
 Request bodies reject unknown fields (422 naming them). Form documents are checked by the
-domain (``extension.domain.forms.validate_form``), whose JSON Pointers name the offending part.
+domain (``extension.quality.domain.forms.validate_form``), whose JSON Pointers name the offending part.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from extension.api.schemas import PageQuery, page_of
-from extension.models.quality import EVALUATION_STATES
+from extension.quality.models.evaluations import EVALUATION_STATES
 
 _NAME = validate.Length(min=1, max=200)
 _SELECTOR = {"allow_none": True, "validate": validate.Length(max=200)}
@@ -28,7 +28,7 @@ class FormBody(Schema):
     groups = fields.List(fields.Dict(), required=True, metadata={
         "description": "Question groups as in the form document; problems are reported at JSON "
                        "Pointers such as /groups/0/questions/1/options. A question may carry an "
-                       "'auto' rule (see extension.domain.autoscore)."})
+                       "'auto' rule (see extension.quality.domain.autoscore)."})
 
 
 class FormImportBody(Schema):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .autoscore import auto_problems
+from extension.quality.domain.autoscore import auto_problems
 
 __all__ = ["semantic_problems"]
 

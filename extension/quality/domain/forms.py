@@ -16,8 +16,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .autoscore import AUTO_SCHEMA, AutoRule, parse_auto
-from .form_checks import semantic_problems
+from extension.quality.domain.autoscore import AUTO_SCHEMA, AutoRule, parse_auto
+from extension.quality.domain.form_checks import semantic_problems
 
 __all__ = [
     "Condition",
@@ -138,7 +138,7 @@ class Form:
 
 # ---------------------------------------------------------------- multiple select
 # The one place that decides what a multiple-select question is worth (assumption (A) in
-# ``extension.domain.scoring``, rule 1b): the sum of the selected options' values, never less
+# ``extension.quality.domain.scoring``, rule 1b): the sum of the selected options' values, never less
 # than 0 and never more than the maximum, which is the sum of the positive option values.
 
 

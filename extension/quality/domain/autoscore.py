@@ -34,7 +34,7 @@ from extension.text.domain.phrases import PhraseRule, match_rule
 from extension.text.domain.spans import Utterance
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .forms import Form
+    from extension.quality.domain.forms import Form
 
 __all__ = ["AUTO_SCHEMA", "AutoAnswer", "AutoRule", "Band", "InteractionData", "auto_problems",
            "parse_auto", "prefill", "undecided"]

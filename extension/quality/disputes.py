@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from extension.auth import scope
 from extension.auth.permissions import Principal
 from extension.models._types import utcnow
-from extension.models.quality import Dispute, Evaluation
 from extension.problems import Problem
-from extension.services import audit, evaluations, workload
-from extension.services.quality_forms import new_id
+from extension.quality import evaluations, workload
+from extension.quality.forms import new_id
+from extension.quality.models.evaluations import Dispute, Evaluation
+from extension.services import audit
 
 DISPUTABLE = ("released", "acknowledged")
 
