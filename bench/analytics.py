@@ -32,8 +32,9 @@ WHERE tenant_id = :t AND local_day BETWEEN :start AND :end GROUP BY inquiry, cha
 
 
 def load(app, *, agents: int, days: int, rows: int, batch: int) -> float:
+    from extension.analytics import demo as analytics_demo
+    from extension.analytics import facts as analytics
     from extension.models import Person
-    from extension.services import analytics, analytics_demo
 
     db = app.extensions["coachwire.db"]
     with db.session() as session:
@@ -94,7 +95,7 @@ def http_views(app, *, repeat: int, agent_count: int) -> dict[str, list[float]]:
 
 def quartiles_week(app) -> float:
     """Every agent's label in every inquiry x channel cell for one week, from the rollups."""
-    from extension.services import analytics_peers
+    from extension.analytics import peers as analytics_peers
 
     week = _week_slice()
 
@@ -108,7 +109,7 @@ def quartiles_week(app) -> float:
 
 
 def _week_slice():
-    from extension.services.analytics_query import Slice
+    from extension.analytics.query import Slice
 
     end = END.date() - timedelta(days=1)
     return Slice(tenant_id="bench", start=end - timedelta(days=6), end=end)
@@ -134,7 +135,8 @@ def naive(app, *, repeat: int) -> dict[str, float]:
 
 def incremental_rate(app, *, agents: int, rows: int, batch: int) -> float:
     """upsert_facts of new interactions on top of what is loaded: the live path's rate."""
-    from extension.services import analytics, analytics_demo
+    from extension.analytics import demo as analytics_demo
+    from extension.analytics import facts as analytics
 
     db = app.extensions["coachwire.db"]
     records = analytics_demo.interactions(agents=agents, days=7, seed=99, end=END + timedelta(days=7),
@@ -168,8 +170,8 @@ def main() -> None:
             from bench import bulk
 
             with app.extensions["coachwire.db"].session() as session:
+                from extension.analytics import demo as analytics_demo
                 from extension.models import Person
-                from extension.services import analytics_demo
 
                 session.add_all(Person(tenant_id="bench", **p) for p in analytics_demo.people(args.agents))
             bulk.load(app.extensions["coachwire.db"].engine, rows=args.rows, agents=args.agents,

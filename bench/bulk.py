@@ -2,7 +2,7 @@
 
 ``upsert_facts`` (the product's incremental path) runs at a few thousand interactions/s, so
 ten million rows would take an hour; the bench measures that rate separately. Here the facts
-are generated with numpy (the same distributions as extension.services.analytics_demo: skill
+are generated with numpy (the same distributions as extension.analytics.demo: skill
 per agent, improving and declining agents, hour-of-day and weekday seasonality, inquiry and
 channel mix), written with COPY, and the daily rollups built with one INSERT ... SELECT that
 restates analytics_sums.contribution in SQL. ``check_rollups`` compares the two paths.
@@ -151,7 +151,7 @@ def check_rollups(app) -> int:
     row; for small loads only (the Python path holds every rollup key in memory)."""
     import math
 
-    from extension.services import analytics
+    from extension.analytics import facts as analytics
 
     db = app.extensions["coachwire.db"]
     queries = [text("SELECT * FROM kpi_rollups_daily WHERE tenant_id = 'bench' "

@@ -46,7 +46,7 @@ def _init_extensions(app: Flask) -> None:
 
     Database().init_app(app)
     app.extensions["coachwire.box"] = SecretBox(app.config["SETTINGS"].data_keys)
-    from extension.services.analytics_peers import PeerCache
+    from extension.analytics.peers import PeerCache
 
     app.extensions["coachwire.peers"] = PeerCache(app.config["SETTINGS"].peer_snapshot_seconds,
                                                   session_factory=app.extensions["coachwire.db"].session)
@@ -58,7 +58,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from extension.api import alerts, directory, drilldown, forecasts, metrics, openapi, performance
+    from extension.analytics.api import alerts, drilldown, forecasts, metrics, performance
+    from extension.api import directory, openapi
     from extension.api.health import bp as health_bp
     from extension.api.install import bp as install_bp
     from extension.cli import register as register_cli

@@ -180,9 +180,9 @@ def migrate():
 
 
 def register(app) -> None:
-    from extension.cli_analytics import analytics_cli, demo_data_command, tokens_cli
+    from extension.analytics.cli import analytics_cli, demo_data_command, tokens_cli
+    from extension.analytics.sync_cli import sync_cli
     from extension.cli_listener import listener_command
-    from extension.cli_sync import sync_cli
     from extension.text.cli import quality_cli
 
     for command in (tenants_cli, events_cli, sync_cli, worker, migrate, listener_command,

@@ -19,7 +19,8 @@ def periodic_jobs(settings):
     """(function, seconds): inbox and effect sweeps often; alert deliveries stuck past their
     lease with the sweeps; alert rules, control charts and first-contact settling hourly; the
     directory (people, groups, queues) every six hours."""
-    from extension.services import alert_delivery, directory, fcr
+    from extension.analytics import alert_delivery, fcr
+    from extension.services import directory
     from handlers.jobs import sweep
 
     return [(sweep, settings.sweep_seconds), (alert_delivery.sweep, settings.sweep_seconds),

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from extension.domain.fcr import customer_address
+from extension.analytics.domain.fcr import customer_address
 from handlers import events as ev
 from handlers.events import FieldError, Mapped, to_iso, to_utc
 from handlers.payload import lower, number, obj, text, whole

@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Blueprint
 from marshmallow import Schema, fields
 
+from extension.analytics.api.schemas import PageQuery, page_of
 from extension.api.plumbing import documented, offset_of, page, parse, respond
-from extension.api.schemas import PageQuery, page_of
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import DIRECTORY_READ, Principal
 from extension.db import get_db

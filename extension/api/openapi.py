@@ -12,7 +12,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, jsonify
 
-from extension.api.schemas import CsvList, ProblemDetails
+from extension.analytics.api.schemas import CsvList, ProblemDetails
 
 bp = Blueprint("api_openapi", __name__, url_prefix="/api/v1")
 PREFIX = "/api/v1"

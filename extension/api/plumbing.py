@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from flask import Response, request
 from marshmallow import Schema, ValidationError
 
+from extension.analytics.facts import tenant_timezone
+from extension.analytics.query import Slice
 from extension.auth import scope
 from extension.auth.permissions import Principal
 from extension.problems import Problem
-from extension.services.analytics import tenant_timezone
-from extension.services.analytics_query import Slice
 
 DEFAULT_DAYS = 30
 

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
+from extension.analytics.models.interactions import Interaction
 from extension.coaching.domain import pattern as coaching_rules
 from extension.coaching.domain import policies
 from extension.coaching.models import Appointment, Flag, Recognition
-from extension.models import Interaction
 from extension.models._types import utcnow
 from extension.services import audit
 

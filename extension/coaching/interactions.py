@@ -16,7 +16,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extension.models import Interaction, Tenant
+from extension.analytics.models.interactions import Interaction
+from extension.models import Tenant
 
 log = logging.getLogger("coachwire.interactions")
 ENDED_FIELDS = ("agent_id", "queue_id", "channel", "wrapup_code", "t_talk_ms", "t_hold_ms",
@@ -115,7 +116,8 @@ FACT_FROM_INTERACTION = ("agent_id", "queue_id", "channel", "ended_at", "t_talk_
 def _record_facts(context: BatchContext, *, skip) -> None:
     """Feed the analytics facts and rollups from what this batch learned. Fields only other
     sources know (CSAT, QA, predictions, the inquiry from sync) are kept, not blanked."""
-    from extension.services import analytics, analytics_model
+    from extension.analytics import facts as analytics
+    from extension.analytics import outcome as analytics_model
 
     touched = [context.interactions[cid] for cid in sorted(context.touched) if cid not in skip]
     ready = [i for i in touched if i in context.session and i.agent_id and i.ended_at]

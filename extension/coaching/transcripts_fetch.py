@@ -37,10 +37,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.errors import Forbidden, NotFound, Transient
+from extension.analytics.models.interactions import Interaction
 from extension.coaching import booking
 from extension.coaching.interactions import BatchContext, apply_transcript
 from extension.db import get_db
-from extension.models import Interaction, Tenant
+from extension.models import Tenant
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
 from extension.services import audit, hosts

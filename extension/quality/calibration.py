@@ -14,9 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from extension.analytics.domain.alerts import alert_key
+from extension.analytics.models.facts import InteractionFact, PerformanceAlert
+from extension.analytics.models.interactions import Interaction
 from extension.auth.permissions import Principal
-from extension.domain.alerts import alert_key
-from extension.models import Interaction, InteractionFact, PerformanceAlert, Person
+from extension.models import Person
 from extension.models._types import utcnow
 from extension.problems import Problem
 from extension.quality.domain import calibration as maths

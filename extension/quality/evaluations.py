@@ -23,9 +23,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from extension.analytics import facts as analytics
+from extension.analytics.models.facts import InteractionFact
+from extension.analytics.models.interactions import Interaction
 from extension.auth import scope
 from extension.auth.permissions import Principal
-from extension.models import Interaction, InteractionFact
 from extension.models._types import utcnow
 from extension.problems import Problem
 from extension.quality import workload
@@ -35,7 +37,7 @@ from extension.quality.domain.genesys_forms import to_scoring_set
 from extension.quality.domain.scoring import Answer, Answers, ScoringSet, answer_issues, score
 from extension.quality.forms import form_version, new_id, published_form
 from extension.quality.models.evaluations import Dispute, Evaluation
-from extension.services import analytics, audit
+from extension.services import audit
 from extension.text.domain.spans import as_utterances
 
 # allowed moves: action -> (from states, to state)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from extension.analytics.api.schemas import PageQuery
 from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
-from extension.api.schemas import PageQuery
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import SAMPLING_READ, SAMPLING_WRITE
 from extension.db import get_db

@@ -128,8 +128,8 @@ def set_status(session: Session, tenant: Tenant, status: str, *, actor: str = "s
 
 def _sealed_elsewhere():
     """Per-tenant rows outside ``tenants`` that hold sealed secrets: (model, column)."""
-    from extension.models import AlertSettings
-    from extension.models.sync import AnalyticsSettings
+    from extension.analytics.models.delivery import AlertSettings
+    from extension.analytics.models.sync import AnalyticsSettings
 
     return ((AnalyticsSettings, "customer_secret_enc"), (AlertSettings, "webhook_secret_enc"))
 

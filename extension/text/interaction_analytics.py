@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from extension.analytics.models.facts import InteractionFact
+from extension.analytics.models.interactions import Interaction
 from extension.auth import scope
 from extension.auth.permissions import Principal
 from extension.db import get_db
-from extension.models import Interaction, InteractionFact
 from extension.models._types import utcnow
 from extension.problems import Problem
 from extension.queue import job

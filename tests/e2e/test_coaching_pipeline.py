@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
 from extension.coaching.models import Appointment
-from extension.models import AuditEntry, InboxEvent, InteractionFact, KpiRollupDaily
+from extension.models import AuditEntry, InboxEvent
 from tests.e2e.conftest import sandbox_state
 from tests.helpers import dumps, signed_headers
 

@@ -12,7 +12,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from extension import create_app
-from extension.models import AuditEntry, InboxEvent, Interaction, Tenant
+from extension.analytics.models.interactions import Interaction
+from extension.models import AuditEntry, InboxEvent, Tenant
 from extension.services import audit, tenants
 from tests.helpers import dumps, sentiment, signed_headers
 
@@ -193,8 +194,8 @@ def test_reseal_moves_secrets_to_the_newest_key_so_the_old_one_can_be_retired(ap
         with pytest.raises(ValueError):  # before the reseal the new key alone opens nothing
             only_new.extensions["coachwire.box"].open(sealed)
 
-        from extension.models import AlertSettings
-        from extension.services import fcr
+        from extension.analytics import fcr
+        from extension.analytics.models.delivery import AlertSettings
 
         with rotated.app_context(), db.session() as session:  # the FCR customer-key secret
             customer_key = fcr.key_for(session, "acme", "+15550100", create=True)

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from extension.analytics.models.interactions import Interaction
 from extension.coaching import automation as coaching
 from extension.coaching import interactions
 from extension.coaching.models import Flag
-from extension.models import InboxEvent, Interaction
+from extension.models import InboxEvent
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher
 from handlers import jobs, normalize, parse

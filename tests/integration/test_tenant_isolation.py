@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from extension.analytics.models.facts import PerformanceAlert
 from extension.auth import tokens
-from extension.models import AuditEntry, PerformanceAlert, Person, Tenant
+from extension.models import AuditEntry, Person, Tenant
 from extension.models.directory import Group, GroupMember, Queue, QueueMember
 from tests.integration.quality.conftest import add_interaction
 from tests.integration.sampling.world import FORM

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from extension.analytics.sync import map_conversation
 from extension.quality.domain.autoscore import InteractionData, prefill, undecided
 from extension.quality.domain.forms import parse_form, validate_form
-from extension.services.sync import map_conversation
 from tests.unit.quality.builders import group, yes_no
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from extension.api.schemas import PageQuery, page_of
+from extension.analytics.api.schemas import PageQuery, page_of
 
 MAX_CONVERSATIONS = 50
 MAX_EVALUATORS = 30

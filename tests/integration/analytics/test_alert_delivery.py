@@ -12,11 +12,13 @@ import responses
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
-from extension.api import schemas
-from extension.cli_analytics import analytics_cli
-from extension.domain.alerts import Alert, alert_key
-from extension.models import AlertDelivery, AlertSettings, AuditEntry, PerformanceAlert, Person
-from extension.services import alert_delivery
+from extension.analytics import alert_delivery
+from extension.analytics.api import schemas
+from extension.analytics.cli import analytics_cli
+from extension.analytics.domain.alerts import Alert, alert_key
+from extension.analytics.models.delivery import AlertDelivery, AlertSettings
+from extension.analytics.models.facts import PerformanceAlert
+from extension.models import AuditEntry, Person
 from tests.integration.analytics.conftest import _people
 from tests.smtp_sink import SmtpSink
 

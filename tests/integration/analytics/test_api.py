@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from extension.api import schemas
+from extension.analytics.api import schemas
 from extension.auth import tokens
 from tests.integration.analytics.conftest import RANGE
 
@@ -91,7 +91,7 @@ def test_inquiries_and_forecasts_answer(client, loaded, token_for):
 
 
 def test_alerts_are_listed_in_scope(client, loaded, db, token_for):
-    from extension.models import PerformanceAlert
+    from extension.analytics.models.facts import PerformanceAlert
 
     with db.session() as session:
         for subject in ("a01", "a02"):

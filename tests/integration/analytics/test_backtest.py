@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from extension.cli_analytics import analytics_cli, demo_data_command
-from extension.services import analytics_forecast
+from extension.analytics import forecast as analytics_forecast
+from extension.analytics.cli import analytics_cli, demo_data_command
 
 
 def _runner(app):

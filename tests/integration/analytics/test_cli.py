@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from extension.cli_analytics import analytics_cli, demo_data_command, tokens_cli
-from extension.services.analytics_query import Slice, kpi_rows
+from extension.analytics.cli import analytics_cli, demo_data_command, tokens_cli
+from extension.analytics.query import Slice, kpi_rows
 
 
 def _runner(app):

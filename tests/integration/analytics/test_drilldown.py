@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from extension.api import schemas
+from extension.analytics.api import schemas
 from tests.integration.analytics.conftest import RANGE
 
 URL = "/api/v1/interactions"

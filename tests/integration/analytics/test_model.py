@@ -9,12 +9,15 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from extension.cli_analytics import analytics_cli
-from extension.domain import outcome_model
-from extension.domain.kpis import aes_parts
-from extension.models import AuditEntry, InteractionFact, KpiRollupDaily, OutcomeModel
-from extension.services import analytics, analytics_demo
-from extension.services.analytics_query import Slice, total
+from extension.analytics import demo as analytics_demo
+from extension.analytics import facts as analytics
+from extension.analytics.cli import analytics_cli
+from extension.analytics.domain import outcome_model
+from extension.analytics.domain.kpis import aes_parts
+from extension.analytics.models.delivery import OutcomeModel
+from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
+from extension.analytics.query import Slice, total
+from extension.models import AuditEntry
 
 END = datetime(2025, 4, 1, tzinfo=UTC)
 
@@ -149,7 +152,7 @@ def test_live_conversations_get_predictions_once_both_models_exist(app, client, 
         models = {m.target: m.params for m in session.scalars(select(OutcomeModel))}
     live = fact("live-2")
     record = {c.name: getattr(live, c.name) for c in InteractionFact.__table__.columns}
-    from extension.services.analytics_model import DIGITS
+    from extension.analytics.outcome import DIGITS
 
     for column, target in (("p_satisfaction", "satisfaction"), ("p_resolution", "resolution")):
         want = round(outcome_model.predict(models[target], [record])[0], DIGITS)

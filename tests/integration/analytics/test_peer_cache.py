@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from extension.services.analytics_peers import PeerCache
+from extension.analytics.peers import PeerCache
 from tests.integration.analytics.conftest import FIRST_DAY, LAST_DAY, RANGE
 
 
@@ -46,7 +46,7 @@ def test_a_cached_answer_equals_a_fresh_one(client, loaded, token_for, cache, ap
 
 def test_an_expired_snapshot_is_rebuilt(db, loaded, monkeypatch):
     cache, clock = PeerCache(ttl_seconds=60), [1000.0]
-    monkeypatch.setattr("extension.services.analytics_peers.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("extension.analytics.peers.time.monotonic", lambda: clock[0])
     with db.session() as session:
         one = cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
         clock[0] += 59
@@ -78,7 +78,7 @@ def test_an_expired_snapshot_is_served_while_its_successor_is_summed(db, loaded,
     """Stale-while-revalidate: after expiry the old figures answer at once, one background
     build replaces them, and the request after that sees the new snapshot."""
     cache, clock = PeerCache(ttl_seconds=60, session_factory=db.session), [1000.0]
-    monkeypatch.setattr("extension.services.analytics_peers.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("extension.analytics.peers.time.monotonic", lambda: clock[0])
 
     def get():  # one short session per request, as the web does
         with db.session() as session:

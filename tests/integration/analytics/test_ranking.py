@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from extension.domain import kpi_ranking
-from extension.services import analytics_ranking as ranking
-from extension.services.analytics_query import Slice
+from extension.analytics import ranking
+from extension.analytics.domain import kpi_ranking
+from extension.analytics.query import Slice
 from tests.integration.analytics.conftest import FIRST_DAY, LAST_DAY
 
 AGENTS = ["a00", "a01", "a13", "a36", "a38"]  # a36 clones a00 (ties); a38 has one interaction
@@ -66,7 +66,7 @@ def test_focus_metric_and_team_comparison_match_the_domain(db, loaded, cells, re
 
 @pytest.fixture
 def snapshot(db, loaded):
-    from extension.services import analytics_peers
+    from extension.analytics import peers as analytics_peers
 
     with db.session() as session:
         return analytics_peers.build(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
@@ -112,7 +112,7 @@ def test_the_snapshots_team_comparison_equals_the_live_one(db, loaded, snapshot,
 
 
 def test_labels_for_all_agents_match_the_domain(db, loaded, snapshot, records):
-    from extension.services import analytics_peers
+    from extension.analytics import peers as analytics_peers
 
     expected = kpi_ranking.quartile_labels_by(records, metric="aes")
     with db.session() as session:
@@ -127,7 +127,7 @@ def test_a_build_read_in_small_chunks_pauses_between_them_and_ranks_the_same(db,
                                                                               monkeypatch):
     """The build lets the web worker's other requests run (it pauses between chunks of rows,
     cells and inquiries); reading the rows in chunks changes no figure."""
-    from extension.services import analytics_peers
+    from extension.analytics import peers as analytics_peers
 
     pauses = []
     monkeypatch.setattr(analytics_peers, "_CHUNK_ROWS", 3)

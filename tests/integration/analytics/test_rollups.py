@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from extension.domain.kpis import kpis_by
-from extension.services import analytics
-from extension.services.analytics_query import Slice, kpi_rows
+from extension.analytics import facts as analytics
+from extension.analytics.domain.kpis import kpis_by
+from extension.analytics.query import Slice, kpi_rows
 from tests.integration.analytics.conftest import FIRST_DAY, LAST_DAY
 
 TZ = "Europe/London"
@@ -84,7 +84,7 @@ def test_rebuild_and_erasure_keep_rollups_equal_to_the_facts(db, loaded, records
 
 def test_an_interval_counts_whole_tenant_local_days(db, loaded, records):
     """31 March 2025 in London (BST) runs from 30 March 23:00 UTC to 31 March 23:00 UTC."""
-    from extension.domain.kpis import period_start
+    from extension.analytics.domain.kpis import period_start
 
     day = date(2025, 3, 31)
     expected = [r for r in records if period_start(r["ended_at"], period="day", tz=TZ) == day]
@@ -100,8 +100,8 @@ def _per_agent_tables(db, tenant_id: str) -> tuple[dict, dict]:
     """(per-agent table rows, the cell table summed per agent-day), both keyed (agent, day)."""
     from sqlalchemy import func, select
 
-    from extension.models import KpiRollupAgentDaily, KpiRollupDaily
-    from extension.services.analytics_sums import SUM_COLUMNS
+    from extension.analytics.models.facts import KpiRollupAgentDaily, KpiRollupDaily
+    from extension.analytics.sums import SUM_COLUMNS
 
     with db.session() as session:
         coarse = {(r.agent_id, r.day): tuple(getattr(r, c) for c in SUM_COLUMNS) for r in session.scalars(

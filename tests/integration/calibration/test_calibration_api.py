@@ -9,7 +9,7 @@ import krippendorff
 import numpy as np
 import pytest
 
-from extension.models import PerformanceAlert
+from extension.analytics.models.facts import PerformanceAlert
 from extension.quality.api import calibration_schemas as qm_schemas
 from extension.quality.models.calibration import CalibrationScore, CalibrationSession
 from tests.integration.sampling.world import add_facts, audit_actions, count, fact

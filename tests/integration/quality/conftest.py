@@ -119,8 +119,8 @@ def published_form(client, people, token_for):
 def add_interaction(db, conversation_id: str, *, agent_id: str = "a1", handle_ms: int | None = 200_000,
                     transcript: list[dict] | None = None, fact: bool = True, tenant_id: str = "acme") -> None:
     """A conversation as the pipeline (interactions) and analytics (facts) would have stored it."""
-    from extension.models import Interaction
-    from extension.services import analytics
+    from extension.analytics import facts as analytics
+    from extension.analytics.models.interactions import Interaction
 
     ended = datetime(2026, 11, 20, 12, tzinfo=UTC)
     with db.session() as session:

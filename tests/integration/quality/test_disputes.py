@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from extension.models import AuditEntry, InteractionFact
+from extension.analytics.models.facts import InteractionFact
+from extension.models import AuditEntry
 from extension.quality.models.evaluations import Dispute, Evaluation
 from tests.integration.quality.conftest import ALL_YES, RECORDED, add_interaction, audit_actions, snapshot
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from extension.models import AuditEntry, InteractionFact, KpiRollupDaily
+from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
+from extension.models import AuditEntry
 from extension.problems import Problem
 from extension.quality.models.evaluations import Evaluation
 from tests.integration.quality.conftest import (

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from extension.models import AuditEntry, InboxEvent, InteractionFact, KpiRollupDaily
+from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
+from extension.models import AuditEntry, InboxEvent
 from extension.quality.models.evaluations import Evaluation, QualityForm
 from extension.queue import get_dispatcher
 from handlers import jobs

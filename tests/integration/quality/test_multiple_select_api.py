@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from extension.models import AuditEntry, InteractionFact
+from extension.analytics.models.facts import InteractionFact
+from extension.models import AuditEntry
 from extension.quality.models.evaluations import Evaluation
 from tests.integration.quality.conftest import add_interaction, snapshot, yes_no
 

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from extension import config as config_module
+from extension.analytics.models.facts import InteractionFact
 from extension.auth import tokens
-from extension.models import AuditEntry, InteractionFact, Person, Tenant
+from extension.models import AuditEntry, Person, Tenant
 from tests.conftest import QUEUE_NAMESPACE
 
 AGENTS = ("a1", "a2", "a3", "a4")

@@ -8,9 +8,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from extension.cli_sync import sync_cli
-from extension.models import InteractionFact, KpiRollupDaily
-from extension.models.sync import SyncCursor
+from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
+from extension.analytics.models.sync import SyncCursor
+from extension.analytics.sync_cli import sync_cli
 from tests.helpers import serving
 
 NOW = datetime(2025, 6, 11, 8, 0, tzinfo=UTC)  # the sandbox's clock

@@ -112,7 +112,7 @@ def test_without_a_token_nothing_is_listed(client, synced):
 
 
 def test_per_queue_kpis_carry_the_synced_queue_name(app, client, cli, synced):
-    from extension.api import schemas
+    from extension.analytics.api import schemas
 
     tenant_id, world, admin = synced
     assert cli("--since", "2d", "--until", UNTIL, "--tenant", tenant_id, "--mode", "query",

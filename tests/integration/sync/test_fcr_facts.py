@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from extension.models import InteractionFact, KpiRollupDaily
-from extension.services import analytics, fcr
+from extension.analytics import facts as analytics
+from extension.analytics import fcr
+from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
 
 TZ = "Europe/London"
 START = datetime(2025, 3, 20, tzinfo=UTC)  # the spring DST change (30 March) is inside

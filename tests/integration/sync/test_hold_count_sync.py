@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from extension.models import Interaction
+from extension.analytics.models.interactions import Interaction
 from extension.quality.evaluations import interaction_data
 from tests.integration.sync.conftest import NOW, UNTIL, facts
 from tests.integration.sync.test_sync_cli import _expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from extension.services.sync import chunks, map_conversation, merge
+from extension.analytics.sync import chunks, map_conversation, merge
 
 
 def seg(kind, start, end, **extra):

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from extension.models import InteractionFact, Person
-from extension.services import analytics
+from extension.analytics import facts as analytics
+from extension.analytics.models.facts import InteractionFact
+from extension.models import Person
 from sandbox.analytics import day_conversations, history
 from tests.integration.sync.conftest import NOW, UNTIL, control, cursor, facts, rollups
 
@@ -263,7 +264,7 @@ def test_an_earlier_range_is_not_taken_for_synced(cli, db, sandbox, host_tenant)
 
 
 def test_ctrl_c_keeps_what_was_stored_and_the_next_run_resumes(cli, db, sandbox, host_tenant, monkeypatch):
-    from extension.services import sync
+    from extension.analytics import sync
 
     tenant_id = host_tenant[0]
     real, calls = sync._store_page, []

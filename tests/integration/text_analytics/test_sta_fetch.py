@@ -12,8 +12,9 @@ import pytest
 import responses
 from sqlalchemy import select
 
+from extension.analytics.models.interactions import Interaction
 from extension.coaching import transcripts_fetch
-from extension.models import AuditEntry, Interaction
+from extension.models import AuditEntry
 from extension.sampling.models import InteractionTextAnalytics
 from extension.services import hosts
 from extension.text import phrase_lists as lists_service

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from extension.models import Interaction
+from extension.analytics.models.interactions import Interaction
 from extension.queue import get_dispatcher
 from extension.sampling.models import InteractionTextAnalytics
 from extension.services import hosts, tenants

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from extension.models import AuditEntry, Interaction
+from extension.analytics.models.interactions import Interaction
+from extension.models import AuditEntry
 from extension.quality.api import calibration_schemas as qm_schemas
 from extension.sampling.models import InteractionTextAnalytics
 from extension.text import interaction_analytics

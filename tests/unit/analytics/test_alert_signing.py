@@ -7,7 +7,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from connectors.webhooks import signed_headers
-from extension.services.alert_delivery import idempotency_key
+from extension.analytics.alert_delivery import idempotency_key
 from extension.services.tenants import new_webhook_secret
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from extension.domain.alerts import (
+from extension.analytics.domain.alerts import (
     Alert,
     ThresholdRule,
     alert_key,

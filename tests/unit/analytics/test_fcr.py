@@ -1,4 +1,4 @@
-"""The FCR rule and the customer key (extension.domain.fcr), pure."""
+"""The FCR rule and the customer key (extension.analytics.domain.fcr), pure."""
 
 import itertools
 import random
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from extension.domain import fcr
+from extension.analytics.domain import fcr
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)

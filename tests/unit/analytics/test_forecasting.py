@@ -6,7 +6,13 @@ from statistics import mean
 
 import pytest
 
-from extension.domain.forecasting import Forecast, ForecastPoint, backtest, forecast, likely_to_decline
+from extension.analytics.domain.forecasting import (
+    Forecast,
+    ForecastPoint,
+    backtest,
+    forecast,
+    likely_to_decline,
+)
 
 MONDAY = date(2024, 1, 1)
 

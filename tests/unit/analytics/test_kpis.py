@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from extension.domain.kpis import (
+from extension.analytics.domain.kpis import (
     aes,
     aes_parts,
     in_period,

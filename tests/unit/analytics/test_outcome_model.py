@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from extension.domain import outcome_model
-from extension.services import analytics_demo
+from extension.analytics import demo as analytics_demo
+from extension.analytics.domain import outcome_model
 
 FITTED = datetime(2025, 4, 1, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from extension.domain.kpi_ranking import (
+from extension.analytics.domain.kpi_ranking import (
     GOOD,
     GREAT,
     NEEDS_WORK,

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from extension.domain.fcr import normalize_address
+from extension.analytics.domain.fcr import normalize_address
 from handlers.normalize import normalize_all
 from handlers.parse import parse_body
 from tests.unit.handlers import payloads as p

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from extension.domain import forecasting
-from extension.models import KpiRollupDaily
-from extension.services.analytics_query import Slice, kpi_rows
+from extension.analytics.domain import forecasting
+from extension.analytics.models.facts import KpiRollupDaily
+from extension.analytics.query import Slice, kpi_rows
 
 
 def weekly_series(session: Session, where: Slice, *, metric: str) -> list[tuple]:

@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .kpis import aes, group_records, kpi_summary, lower_is_better
+from extension.analytics.domain.kpis import aes, group_records, kpi_summary, lower_is_better
 
 __all__ = [
     "FOCUS_METRICS",

@@ -2,7 +2,7 @@
 
 The labels, focus metric and team comparison call the domain functions on per-agent KPI
 summaries; only the inquiry impact is restated over sums, because the domain version takes
-records. Its definition is :func:`extension.domain.kpi_ranking.top_bottom_inquiries` and the
+records. Its definition is :func:`extension.analytics.domain.kpi_ranking.top_bottom_inquiries` and the
 integration tests check both agree on generated data.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from extension.domain import kpi_ranking
-from extension.domain.kpis import lower_is_better
-from extension.services.analytics_query import Slice, sums_by
-from extension.services.analytics_sums import add, aes_from_sums, summary_from_sums, zero
+from extension.analytics.domain import kpi_ranking
+from extension.analytics.domain.kpis import lower_is_better
+from extension.analytics.query import Slice, sums_by
+from extension.analytics.sums import add, aes_from_sums, summary_from_sums, zero
 
 _TIE_DIGITS = 9
 Cells = dict[tuple, dict[Any, dict]]  # (inquiry, channel) -> agent -> sums

@@ -50,7 +50,7 @@ class InteractionFact(Base):
     t_handle_ms: Mapped[int | None] = mapped_column(BigInteger)
     transferred: Mapped[bool | None]
     fcr: Mapped[bool | None]
-    # HMAC of the customer's address (extension.domain.fcr.customer_key), never the address
+    # HMAC of the customer's address (extension.analytics.domain.fcr.customer_key), never the address
     customer_key: Mapped[str | None] = mapped_column(String(64))
     csat: Mapped[float | None] = mapped_column(Float)
     nps: Mapped[int | None] = mapped_column(Integer)
@@ -120,7 +120,7 @@ class KpiRollupAgentDaily(RollupSums, Base):
     """The same sums per (tenant, local day, agent) only: the agent series and the team view
     (its members by day) read a few rows per agent-day here instead of one per queue x inquiry x
     channel cell. Maintained with ``kpi_rollups_daily`` from the same deltas, in the same
-    transaction (extension.services.analytics.apply_deltas)."""
+    transaction (extension.analytics.facts.apply_deltas)."""
 
     __tablename__ = "kpi_rollups_agent_daily"
 

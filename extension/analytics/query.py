@@ -4,7 +4,7 @@ Every query is a ``SUM`` over the daily rollups filtered on the tenant first (th
 filter below), grouped by the requested dimensions and the stored bucket column: over
 ``kpi_rollups_agent_daily`` when nothing but the agent is asked for (agent series, team view),
 else over ``kpi_rollups_daily``. The
-rows it returns equal :func:`extension.domain.kpis.kpis_by` over the same raw records.
+rows it returns equal :func:`extension.analytics.domain.kpis.kpis_by` over the same raw records.
 """
 
 from __future__ import annotations
@@ -17,16 +17,9 @@ from typing import Any
 from sqlalchemy import BigInteger, Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from extension.domain.kpis import PERIODS, period_label
-from extension.models import KpiRollupAgentDaily, KpiRollupDaily
-from extension.services.analytics_sums import (
-    DIMENSIONS,
-    INT_COLUMNS,
-    SUM_COLUMNS,
-    clean,
-    summary_from_sums,
-    zero,
-)
+from extension.analytics.domain.kpis import PERIODS, period_label
+from extension.analytics.models.facts import KpiRollupAgentDaily, KpiRollupDaily
+from extension.analytics.sums import DIMENSIONS, INT_COLUMNS, SUM_COLUMNS, clean, summary_from_sums, zero
 
 _rollups = KpiRollupDaily.__table__
 _agent_rollups = KpiRollupAgentDaily.__table__
@@ -113,7 +106,7 @@ def sums_by(session: Session, where: Slice, *, dims: tuple[str, ...] = (), perio
 
 def kpi_rows(session: Session, where: Slice, *, dims: tuple[str, ...] = (), period: str | None = None,
              limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
-    """Rows shaped like :func:`extension.domain.kpis.kpis_by`: dims, period, period_start, KPIs."""
+    """Rows shaped like :func:`extension.analytics.domain.kpis.kpis_by`: dims, period, period_start, KPIs."""
     return [kpi_row(key, sums, dims=dims, period=period)
             for key, sums in sums_by(session, where, dims=dims, period=period, limit=limit, offset=offset)]
 

@@ -1,6 +1,6 @@
 """Fit a tenant's outcome model on its facts, store it as JSON, and write predictions to facts.
 
-Predictions go through :func:`extension.services.analytics.upsert_facts`, the one fact write
+Predictions go through :func:`extension.analytics.facts.upsert_facts`, the one fact write
 path, so each changed fact moves its rollup cell by the difference (scored, scored_handle_ms,
 expected) and the AES stays an exact ratio of sums. Unchanged predictions change nothing.
 """
@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extension.domain import outcome_model
-from extension.models import InteractionFact, OutcomeModel
+from extension.analytics import facts as analytics
+from extension.analytics.domain import outcome_model
+from extension.analytics.models.delivery import OutcomeModel
+from extension.analytics.models.facts import InteractionFact
 from extension.models._types import utcnow
-from extension.services import analytics, audit
+from extension.services import audit
 
 ACTOR = "system:analytics-model"
 BATCH = 2000

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from extension.api import schemas
+from extension.analytics import performance
+from extension.analytics.api import schemas
+from extension.analytics.query import Slice
 from extension.api.plumbing import documented, local_range, offset_of, page, parse, respond
 from extension.auth import scope
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import ANALYTICS_READ
 from extension.db import get_db
-from extension.services import analytics_performance as performance
-from extension.services.analytics_query import Slice
 
 bp = Blueprint("api_performance", __name__, url_prefix="/api/v1")
 

@@ -16,15 +16,15 @@ from datetime import date, timedelta
 from flask import Blueprint
 from sqlalchemy import select, tuple_
 
-from extension.api import schemas
+from extension.analytics.api import schemas
+from extension.analytics.models.facts import InteractionFact
+from extension.analytics.sums import bucket_starts
 from extension.api.plumbing import documented, local_range, parse, respond
 from extension.auth import scope
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import ANALYTICS_READ
 from extension.db import get_db
-from extension.models import InteractionFact
 from extension.problems import Problem
-from extension.services.analytics_sums import bucket_starts
 
 bp = Blueprint("api_drilldown", __name__, url_prefix="/api/v1")
 _facts = InteractionFact.__table__

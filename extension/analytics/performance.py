@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extension.domain.kpis import period_label
+from extension.analytics import peers as analytics_peers
+from extension.analytics.domain.kpis import period_label
+from extension.analytics.peers import PeerSnapshot
+from extension.analytics.query import Slice, sums_by, total
+from extension.analytics.sums import METRIC_FUNCTIONS, add, summary_from_sums, zero
 from extension.models import Person
-from extension.services import analytics_peers
-from extension.services.analytics_peers import PeerSnapshot
-from extension.services.analytics_query import Slice, sums_by, total
-from extension.services.analytics_sums import METRIC_FUNCTIONS, add, summary_from_sums, zero
 
 
 def agent_performance(session: Session, where: Slice, *, agent: Person,

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from connectors.webhooks import url_problem
+from extension.analytics.domain import alerts as rules_domain
+from extension.analytics.domain.kpis import METRICS
+from extension.analytics.facts import tenant_timezone
+from extension.analytics.models.delivery import AlertSettings
 from extension.crypto import SecretBox
-from extension.domain import alerts as rules_domain
-from extension.domain.kpis import METRICS
-from extension.models import AlertSettings
 from extension.services import audit
-from extension.services.analytics import tenant_timezone
 from extension.services.tenants import new_webhook_secret
 
 

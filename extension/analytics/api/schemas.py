@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from extension.domain.kpis import METRICS, PERIODS
-from extension.services.analytics_sums import DIMENSIONS
+from extension.analytics.domain.kpis import METRICS, PERIODS
+from extension.analytics.sums import DIMENSIONS
 
 MAX_DAYS = 400  # a little over a year: the longest interval one request may aggregate
 TEAM_KPIS = ("aes", "aht_s", "hold_s", "acw_s", "transfer_rate", "fcr_rate", "csat", "qa")

@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 
-from extension.api import schemas
+from extension.analytics.api import schemas
+from extension.analytics.facts import tenant_timezone
+from extension.analytics.forecast import forecast_for
+from extension.analytics.query import Slice
 from extension.api.plumbing import documented, parse, respond
 from extension.auth import scope
 from extension.auth.guard import current_principal, require
 from extension.auth.permissions import FORECASTS_READ
 from extension.db import get_db
-from extension.services.analytics import tenant_timezone
-from extension.services.analytics_forecast import forecast_for
-from extension.services.analytics_query import Slice
 
 bp = Blueprint("api_forecasts", __name__, url_prefix="/api/v1")
 

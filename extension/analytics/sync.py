@@ -33,11 +33,15 @@ from sqlalchemy.orm import Session
 
 from connectors.errors import NotFound
 from connectors.genesys.analytics import DetailsExport, JobFailed
-from extension.domain import fcr as fcr_rule
-from extension.models import InteractionFact, Tenant
+from extension.analytics import facts as analytics
+from extension.analytics import fcr
+from extension.analytics import outcome as analytics_model
+from extension.analytics.domain import fcr as fcr_rule
+from extension.analytics.models.facts import InteractionFact
+from extension.analytics.models.sync import SyncCursor
+from extension.models import Tenant
 from extension.models._types import utcnow
-from extension.models.sync import SyncCursor
-from extension.services import analytics, analytics_model, fcr, hosts
+from extension.services import hosts
 
 STREAM = "conversations"
 QUERY_CHUNK = timedelta(days=1)

@@ -39,7 +39,7 @@ def _moment(text: str, param: str) -> datetime:
 
 def parse_range(since: str, until: str | None) -> tuple[datetime, datetime]:
     """--since SPAN|ISO and --until ISO (default now) as a UTC range; spans count back from until."""
-    from extension.services import sync
+    from extension.analytics import sync
 
     end = _moment(until, "--until") if until else sync.default_until()
     match = _SPAN.match(since.strip())
@@ -133,7 +133,7 @@ def _host_errors(what: str):
 
 def _sync_one(tenant: Tenant, start, end, *, mode, restart, page_size, poll_seconds) -> None:
     from connectors.errors import ConnectorError
-    from extension.services import fcr, sync
+    from extension.analytics import fcr, sync
 
     db = get_db()
     with db.session() as session:
@@ -163,7 +163,7 @@ def _sync_one(tenant: Tenant, start, end, *, mode, restart, page_size, poll_seco
 
 
 def _stopped(tenant: Tenant, why: str) -> None:
-    from extension.services import sync
+    from extension.analytics import sync
 
     with get_db().session() as session:
         cursor = sync.cursor_of(session, tenant.id)
@@ -189,7 +189,7 @@ def _directory_one(tenant: Tenant) -> None:
 
 
 def _reconcile_one(tenant: Tenant, start, end) -> None:
-    from extension.services import sync
+    from extension.analytics import sync
 
     with _host_errors(f"{tenant.id}: reconciliation stopped"), get_db().session() as session:
         report = sync.reconcile(session, tenant, start=start, end=end)
@@ -263,7 +263,7 @@ def sync_directory(tenant_ids):
               help="Set the tenant's FCR window (days) and judge every contact again")
 def fcr_command(tenant_ids, window_days):
     """Settle first-contact results whose window has passed (run it periodically)."""
-    from extension.services import fcr
+    from extension.analytics import fcr
 
     with get_db().session() as session:
         tenants = _tenants(session, tenant_ids)

@@ -11,7 +11,7 @@ metric from each inquiry's per-agent KPI arrays.
 Each web process keeps the snapshots of recent intervals for ``peer_snapshot_seconds``
 (``COACHWIRE_PEER_SNAPSHOT_SECONDS``, default 300; 0 = build per request): peer comparisons
 may be that old, and the response says as of when. The agent's own KPIs and the team
-comparison are always live. The results equal :mod:`extension.services.analytics_ranking`
+comparison are always live. The results equal :mod:`extension.analytics.ranking`
 (and so the domain functions over raw records); the integration tests check both.
 """
 
@@ -29,16 +29,10 @@ import numpy as np
 from sqlalchemy import BigInteger, Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from extension.domain import kpi_ranking
-from extension.domain.kpis import lower_is_better
-from extension.models import KpiRollupDaily
-from extension.services.analytics_sums import (
-    FLOAT_COLUMNS,
-    INT_COLUMNS,
-    add,
-    aes_from_sums,
-    summary_from_sums,
-)
+from extension.analytics.domain import kpi_ranking
+from extension.analytics.domain.kpis import lower_is_better
+from extension.analytics.models.facts import KpiRollupDaily
+from extension.analytics.sums import FLOAT_COLUMNS, INT_COLUMNS, add, aes_from_sums, summary_from_sums
 
 log = logging.getLogger("coachwire.analytics")
 _TIE_DIGITS = 9  # as analytics_ranking: database float sums differ in the last bit

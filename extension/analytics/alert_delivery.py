@@ -27,17 +27,19 @@ from sqlalchemy.orm import Session
 from connectors.errors import ConnectorError, Invalid, Transient
 from connectors.mail import send_mail
 from connectors.webhooks import post_signed
+from extension.analytics.alert_settings import settings_for
+from extension.analytics.domain import alerts as rules_domain
+from extension.analytics.facts import tenant_timezone
+from extension.analytics.forecast import weekly_by
+from extension.analytics.models.delivery import AlertDelivery, AlertSettings
+from extension.analytics.models.facts import PerformanceAlert
+from extension.analytics.query import Slice, kpi_rows
 from extension.coaching import task_email as notify
 from extension.db import get_db
-from extension.domain import alerts as rules_domain
-from extension.models import AlertDelivery, AlertSettings, PerformanceAlert, Person
+from extension.models import Person
 from extension.models._types import utcnow
 from extension.queue import get_dispatcher, job
 from extension.services import audit
-from extension.services.alert_settings import settings_for
-from extension.services.analytics import tenant_timezone
-from extension.services.analytics_forecast import weekly_by
-from extension.services.analytics_query import Slice, kpi_rows
 
 log = logging.getLogger("coachwire.alerts")
 ACTOR = "system:alerts"

@@ -11,7 +11,7 @@ same brand-new conversation at once make one of them fail on the primary key and
 (and then see the row). SQLite serialises writers (BEGIN IMMEDIATE), so the same holds there.
 
 First-contact resolution: a fact with a ``customer_key`` gets its ``fcr`` from the domain rule
-(extension.domain.fcr) over its customer's contacts, never from the record; storing a contact
+(extension.analytics.domain.fcr) over its customer's contacts, never from the record; storing a contact
 also re-judges the customer's other contacts, and every fact whose value moves is written with
 its rollup delta in the same statements (services.fcr). Facts without a key keep the ``fcr``
 their record gives (demo data, hosts that report resolution themselves).
@@ -27,11 +27,12 @@ from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from extension.domain.kpis import period_start
-from extension.models import InteractionFact, KpiRollupAgentDaily, KpiRollupDaily, Tenant
+from extension.analytics import fcr as fcr_service
+from extension.analytics.domain.kpis import period_start
+from extension.analytics.models.facts import InteractionFact, KpiRollupAgentDaily, KpiRollupDaily
+from extension.analytics.sums import DIMENSIONS, SUM_COLUMNS, add, bucket_starts, contribution, zero
+from extension.models import Tenant
 from extension.models._types import utcnow
-from extension.services import fcr as fcr_service
-from extension.services.analytics_sums import DIMENSIONS, SUM_COLUMNS, add, bucket_starts, contribution, zero
 
 FACT_FIELDS = (
     "agent_id", "team_id", "queue_id", "inquiry", "channel", "ended_at", "t_talk_ms", "t_hold_ms",

@@ -3,7 +3,7 @@
 Each interaction contributes a vector of counts and sums (see :func:`contribution`); a daily
 rollup row holds the vector sum of its interactions, and any interval or grouping is again a
 vector sum. :func:`summary_from_sums` turns a vector back into exactly the figures that
-:func:`extension.domain.kpis.kpi_summary` computes from the records themselves (integer sums are
+:func:`extension.analytics.domain.kpis.kpi_summary` computes from the records themselves (integer sums are
 exact; float sums agree to rounding), which the integration tests check on generated data.
 """
 
@@ -71,7 +71,7 @@ def clean(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def aes_from_sums(sums: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`extension.domain.kpis.aes` from sums (same value, same AHT fallback rule)."""
+    """:func:`extension.analytics.domain.kpis.aes` from sums (same value, same AHT fallback rule)."""
     result = {"value": None, "fallback": None, "volume": sums["volume"], "scored": sums["scored"]}
     if sums["scored"]:
         if sums["expected"] > 0:
@@ -101,7 +101,7 @@ def _nps(sums: Mapping[str, Any]) -> float | None:
     return 100.0 * (sums["nps_promoters"] - sums["nps_detractors"]) / answers if answers else None
 
 
-# one function per KPI of extension.domain.kpis.kpi_summary, in its key order
+# one function per KPI of extension.analytics.domain.kpis.kpi_summary, in its key order
 METRIC_FUNCTIONS = {
     "volume": lambda sums: sums["volume"],
     "aht_s": _mean_s("timed", "handle_ms"), "talk_s": _mean_s("talk_n", "talk_ms"),
@@ -116,7 +116,7 @@ METRIC_FUNCTIONS = {
 
 
 def summary_from_sums(sums: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`extension.domain.kpis.kpi_summary`, same keys in the same order, from sums."""
+    """:func:`extension.analytics.domain.kpis.kpi_summary`, same keys in the same order, from sums."""
     summary = {name: fn(sums) for name, fn in METRIC_FUNCTIONS.items() if not name.startswith("aes")}
     score = aes_from_sums(sums)
     summary["aes"], summary["aes_fallback"] = score["value"], score["fallback"]

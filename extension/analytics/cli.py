@@ -36,7 +36,7 @@ def issue_token(tenant_id, person_id, role, ttl_minutes):
 @click.argument("tenant_id")
 def rebuild_rollups(tenant_id):
     """Recompute a tenant's daily rollups from its facts (after a time-zone change, or to repair)."""
-    from extension.services import analytics
+    from extension.analytics import facts as analytics
 
     with get_db().session() as session:
         count = analytics.rebuild_rollups(session, tenant_id=tenant_id)
@@ -61,7 +61,7 @@ def fit_model(tenant_id, apply):
     all data; stored as plain JSON parameters in outcome_models (no pickle). With --apply the
     predictions are written to every fact through the fact upsert, so rollups stay exact.
     """
-    from extension.services import analytics_model
+    from extension.analytics import outcome as analytics_model
 
     with get_db().session() as session:
         try:
@@ -84,7 +84,7 @@ def fit_model(tenant_id, apply):
 @click.argument("tenant_id")
 def apply_model(tenant_id):
     """Write the stored outcome model's predictions to every fact of the tenant."""
-    from extension.services import analytics_model
+    from extension.analytics import outcome as analytics_model
 
     with get_db().session() as session:
         try:
@@ -104,7 +104,7 @@ def model_report(tenant_id):
     """Print the stored outcome model: n, held-out Brier score against the base-rate predictor,
     the calibration table (deciles of predicted probability: mean predicted vs observed share)
     and the coefficients (per standardised unit for numbers; per category for one-hots)."""
-    from extension.services import analytics_model
+    from extension.analytics import outcome as analytics_model
 
     with get_db().session() as session:
         try:
@@ -135,8 +135,8 @@ def backtest(tenant_id, weeks, min_train):
     """MAPE of the weekly forecasts (AES, AHT, CSAT, QA per agent and team) against the naive
     last-value forecast: rolling origins over complete weeks, pooled over every (series,
     origin, 1..WEEKS step). Exits 1 when the forecasts do not beat the baseline everywhere."""
+    from extension.analytics import forecast as analytics_forecast
     from extension.models import Tenant
-    from extension.services import analytics_forecast
 
     with get_db().session() as session:
         if session.get(Tenant, tenant_id) is None:
@@ -162,7 +162,7 @@ def backtest(tenant_id, weeks, min_train):
 def raise_alerts(tenant_id, as_of):
     """Evaluate the tenant's alert rules and AES control charts; deliver new raises (panel,
     email to the supervisor, signed webhook). Raises within the cool-down are not delivered."""
-    from extension.services import alert_delivery
+    from extension.analytics import alert_delivery
 
     with get_db().session() as session:
         try:
@@ -186,7 +186,7 @@ def raise_alerts(tenant_id, as_of):
               help="Day after the last generated day (UTC; default today), for repeatable data")
 def demo_data_command(tenant_id, agents, days, seed, batch, end):
     """Generate people and interaction facts (with rollups) for a demo tenant; re-runs are no-ops."""
-    from extension.services import analytics_demo
+    from extension.analytics import demo as analytics_demo
 
     with get_db().session() as session:
         _upsert_people(session, tenant_id, analytics_demo.people(agents))
@@ -209,7 +209,7 @@ def _upsert_people(session, tenant_id: str, rows: list[dict]) -> None:
 
 
 def _store(tenant_id: str, chunk: list[dict]) -> int:
-    from extension.services import analytics
+    from extension.analytics import facts as analytics
 
     with get_db().session() as session:
         counts = analytics.upsert_facts(session, tenant_id=tenant_id, records=chunk)

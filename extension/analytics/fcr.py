@@ -1,6 +1,6 @@
 """First-contact resolution maintained on the facts, in any arrival order (live or sync).
 
-The rule is extension.domain.fcr; this module keeps stored facts consistent with it:
+The rule is extension.analytics.domain.fcr; this module keeps stored facts consistent with it:
 
 * ``judge_groups`` (called by analytics.upsert_facts for every batch) loads every stored contact
   of the customers the batch touches, judges each (customer, inquiry) group again with the batch
@@ -12,7 +12,7 @@ The rule is extension.domain.fcr; this module keeps stored facts consistent with
   store contacts of the same customer, so neither judges without seeing the other's contact.
 
 Customer keys are HMACs under a per-tenant random secret, sealed with the data keys in
-``analytics_settings`` (extension.domain.fcr.customer_key).
+``analytics_settings`` (extension.analytics.domain.fcr.customer_key).
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ from sqlalchemy import distinct, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from extension.domain import fcr as rule
-from extension.models import InboxEvent, InteractionFact, Tenant
+from extension.analytics.domain import fcr as rule
+from extension.analytics.models.facts import InteractionFact
+from extension.analytics.models.sync import AnalyticsSettings
+from extension.models import InboxEvent, Tenant
 from extension.models._types import utcnow
-from extension.models.sync import AnalyticsSettings
 from extension.queue import job
 
 _facts = InteractionFact.__table__
@@ -199,7 +200,7 @@ def _load_groups(session: Session, tenant_id: str, keys: list[str], *, low: date
 
 def rejudge(session: Session, *, tenant_id: str, keys: Iterable[str], now: datetime | None = None) -> int:
     """Judge these customers' contacts again and store what moved. Returns facts changed."""
-    from extension.services import analytics
+    from extension.analytics import facts as analytics
 
     rows: dict[str, dict[str, Any]] = {}
     stored: dict[str, dict[str, Any]] = {}
