@@ -34,7 +34,7 @@ WHERE tenant_id = :t AND local_day BETWEEN :start AND :end GROUP BY inquiry, cha
 def load(app, *, agents: int, days: int, rows: int, batch: int) -> float:
     from extension.analytics import demo as analytics_demo
     from extension.analytics import facts as analytics
-    from extension.models import Person
+    from extension.platform.models.people import Person
 
     db = app.extensions["coachwire.db"]
     with db.session() as session:
@@ -67,7 +67,7 @@ def timed(fn, *, repeat: int) -> list[float]:
 
 
 def http_views(app, *, repeat: int, agent_count: int) -> dict[str, list[float]]:
-    from extension.auth import tokens
+    from extension.platform.auth import tokens
 
     client = app.test_client()
     token = tokens.issue(app.config["SECRET_KEY"], tenant_id="bench", person_id="m000", role="manager")
@@ -171,7 +171,7 @@ def main() -> None:
 
             with app.extensions["coachwire.db"].session() as session:
                 from extension.analytics import demo as analytics_demo
-                from extension.models import Person
+                from extension.platform.models.people import Person
 
                 session.add_all(Person(tenant_id="bench", **p) for p in analytics_demo.people(args.agents))
             bulk.load(app.extensions["coachwire.db"].engine, rows=args.rows, agents=args.agents,

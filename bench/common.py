@@ -49,7 +49,7 @@ def bench_database() -> Iterator[str]:
     """A fresh database migrated to head; dropped (WITH FORCE) on the way out, whatever happens."""
     import psycopg
 
-    from extension.migrate import upgrade
+    from extension.platform.migrate import upgrade
 
     name = f"coachwire_bench_{uuid.uuid4().hex[:8]}"
     admin = _admin_url(BASE_DB_URL)
@@ -97,8 +97,8 @@ def bench_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]
 
 
 def make_app(database_url: str, redis_url: str, **overrides):
-    from extension import config as config_module
     from extension import create_app
+    from extension.platform import config as config_module
 
     settings = config_module.from_env(bench_env(database_url, redis_url))
     return create_app(settings.with_overrides(**overrides) if overrides else settings)
@@ -106,7 +106,7 @@ def make_app(database_url: str, redis_url: str, **overrides):
 
 def create_tenant(app, tenant_id: str) -> str:
     """A tenant whose host calls would go to a closed loopback port; returns its whsec secret."""
-    from extension.services import tenants
+    from extension.platform import tenants
 
     with app.extensions["coachwire.db"].session() as session:
         _, secret = tenants.create(session, app.extensions["coachwire.box"], name=tenant_id,

@@ -64,8 +64,8 @@ def start_sandbox() -> tuple[subprocess.Popen, str]:
 
 
 def create_tenant(app, sandbox: str) -> str:
-    from extension.models import Tenant
-    from extension.services import people, tenants
+    from extension.platform import people, tenants
+    from extension.platform.models.tenants import Tenant
 
     with app.app_context(), app.extensions["coachwire.db"].session() as session:
         tenant, secret = tenants.create(

@@ -56,7 +56,7 @@ def fill(app, tenant_id: str, count: int, *, seed: int) -> int:
     """count received rows, normalized like the receiver does, inserted 1,000 per statement."""
     from sqlalchemy.dialects.postgresql import insert
 
-    from extension.models import InboxEvent
+    from extension.platform.models.inbox import InboxEvent
     from handlers import normalize, parse
     from handlers.inbox import event_row
 
@@ -126,7 +126,7 @@ def sentiment_model_name(app) -> str:
 
 def one_event(tenant_id: str) -> int:
     """The per-event job design drain_inbox replaced: claim and process one row."""
-    from extension.db import get_db
+    from extension.platform.db import get_db
     from handlers.jobs import process_batch
 
     with get_db().session() as session:
@@ -140,7 +140,7 @@ def noop() -> None:
 def rq_burst(app, redis_url: str, func_path: str, args: tuple, jobs: int) -> float:
     """Enqueue `jobs` jobs, then time an rq SimpleWorker in burst mode until the queue is empty.
 
-    Same shape as extension/worker.py's AppWorker (JSON serializer, app context per job), with
+    Same shape as extension/platform/worker.py's AppWorker (JSON serializer, app context per job), with
     logging at WARNING so the per-job INFO lines are not counted against RQ.
     """
     from redis import Redis

@@ -1,13 +1,18 @@
-"""Coachwire: the Flask application factory. It only wires; it does no I/O."""
+"""Coachwire: the Flask application factory. It only wires (each capability's ``init_app``);
+it does no I/O."""
 
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
 from flask import Flask
 from flask.sessions import SessionInterface
 
-from extension import config as config_module
+from extension.platform import config as config_module
+
+# One package per capability, lowest first; each registers its blueprints, CLI, periodic jobs.
+CAPABILITIES = ("platform", "text", "analytics", "quality", "coaching", "sampling")
 
 
 def create_app(settings: config_module.Settings | None = None) -> Flask:
@@ -18,13 +23,18 @@ def create_app(settings: config_module.Settings | None = None) -> Flask:
                       TESTING=settings.testing)
     app.session_interface = NoCookieSessions()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    _init_extensions(app)
-    _register_blueprints(app)
-    from handlers.webhooks import WebhookReceiver
+    for name in CAPABILITIES:
+        import_module(f"extension.{name}").init_app(app)
+    import handlers
 
-    # The webhook hot path is answered in front of Flask (why: handlers/webhooks.py).
-    app.wsgi_app = WebhookReceiver(app, app.wsgi_app)
+    handlers.init_app(app)
     return app
+
+
+def load_models() -> None:
+    """Import every capability's tables onto Base.metadata (Alembic, schema checks)."""
+    for name in CAPABILITIES:
+        import_module(f"extension.{name}.models")
 
 
 class NoCookieSessions(SessionInterface):
@@ -37,40 +47,3 @@ class NoCookieSessions(SessionInterface):
 
     def save_session(self, app, session, response) -> None:
         return None
-
-
-def _init_extensions(app: Flask) -> None:
-    from extension import problems, queue
-    from extension.crypto import SecretBox
-    from extension.db import Database
-
-    Database().init_app(app)
-    app.extensions["coachwire.box"] = SecretBox(app.config["SETTINGS"].data_keys)
-    from extension.analytics.peers import PeerCache
-
-    app.extensions["coachwire.peers"] = PeerCache(app.config["SETTINGS"].peer_snapshot_seconds,
-                                                  session_factory=app.extensions["coachwire.db"].session)
-    queue.init_app(app)
-    problems.init_app(app)
-    from handlers.inbox import InboxWriter
-
-    InboxWriter.init_app(app)
-
-
-def _register_blueprints(app: Flask) -> None:
-    from extension.analytics.api import alerts, drilldown, forecasts, metrics, performance
-    from extension.api import directory, openapi
-    from extension.api.health import bp as health_bp
-    from extension.api.install import bp as install_bp
-    from extension.cli import register as register_cli
-    from extension.quality.api import calibrations, disputes, evaluations, forms, workload
-    from extension.sampling import api as sampling_plans
-    from extension.text.api import interaction_analytics, phrase_lists
-
-    app.register_blueprint(health_bp)
-    app.register_blueprint(install_bp)
-    for api in (metrics, performance, alerts, forecasts, drilldown, forms, evaluations, disputes,
-                calibrations, workload, sampling_plans, interaction_analytics, phrase_lists, openapi):
-        app.register_blueprint(api.bp)
-    app.register_blueprint(directory.bp)
-    register_cli(app)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
 
-from extension.models import InboxEvent
-from extension.models._types import utcnow
+from extension.platform.models._types import utcnow
+from extension.platform.models.inbox import InboxEvent
 
 log = logging.getLogger("coachwire.inbox")
 MAX_GROUP_ROWS = 2000
@@ -197,7 +197,7 @@ class InboxWriter:
 
     @classmethod
     def init_app(cls, app) -> InboxWriter:
-        from extension.db import get_db
+        from extension.platform.db import get_db
         from handlers.jobs import notify_tenants
 
         settings = app.config["SETTINGS"]

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from extension.coaching import booking, transcripts_fetch
 from extension.coaching.interactions import BatchContext, release_transcript_fallbacks
-from extension.db import get_db
-from extension.models import InboxEvent
-from extension.models._types import utcnow
-from extension.queue import get_dispatcher, job
-from extension.services import audit
+from extension.platform import audit
+from extension.platform.db import get_db
+from extension.platform.models._types import utcnow
+from extension.platform.models.inbox import InboxEvent
+from extension.platform.queue import get_dispatcher, job
 from extension.text import interaction_analytics
 from handlers import routes
 from handlers.normalize import DomainEvent

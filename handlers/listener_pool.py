@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from extension.models import Person, Tenant
+from extension.platform.models.people import Person
+from extension.platform.models.tenants import Tenant
 from handlers.listener import ChannelListener, ListenerSettings, Notifications, default_connect
 from handlers.listener_sink import InboxSink, expand_topics, load_topics
 

@@ -21,8 +21,8 @@ from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length, get_input_stream
 
-from extension.problems import Problem, from_http_exception, internal_error, problem_response
-from extension.services import tenants
+from extension.platform import tenants
+from extension.platform.problems import Problem, from_http_exception, internal_error, problem_response
 from handlers import normalize, parse, verify
 
 log = logging.getLogger("coachwire.webhooks")

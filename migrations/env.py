@@ -7,8 +7,10 @@ import os
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import extension.models  # noqa: F401  (registers every table on Base.metadata)
-from extension.db import Base
+from extension import load_models
+from extension.platform.db import Base
+
+load_models()  # registers every table on Base.metadata
 
 config = context.config
 if os.environ.get("DATABASE_URL") and not config.attributes.get("url_given"):

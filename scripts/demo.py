@@ -49,7 +49,7 @@ def prepare_database() -> str:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{db_path}"
-    from extension.migrate import upgrade
+    from extension.platform.migrate import upgrade
 
     say(f"migrating {db_path.relative_to(ROOT)} (SQLite)")
     upgrade(url)
@@ -57,8 +57,8 @@ def prepare_database() -> str:
 
 
 def create_tenant(app) -> str:
-    from extension.models import Tenant
-    from extension.services import people, tenants
+    from extension.platform import people, tenants
+    from extension.platform.models.tenants import Tenant
 
     with app.app_context(), app.extensions["coachwire.db"].session() as session:
         tenant, secret = tenants.create(
@@ -75,7 +75,7 @@ def create_tenant(app) -> str:
 
 
 def serve(app) -> None:
-    from extension.worker import start_scheduler, warm_up
+    from extension.platform.worker import start_scheduler, warm_up
 
     say("loading the sentiment model")
     warm_up(app)

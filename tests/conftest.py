@@ -10,8 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from extension import config as config_module
 from extension import create_app
+from extension.platform import config as config_module
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -36,7 +36,7 @@ def _with_db(url: str, name: str) -> str:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """A fresh database for this test session, migrated to head with Alembic."""
-    from extension.migrate import upgrade
+    from extension.platform.migrate import upgrade
 
     if BASE_DB_URL.startswith("postgresql"):
         import psycopg
@@ -82,8 +82,8 @@ def app(settings):
 
 
 def _clean(app) -> None:
-    from extension.db import Base
-    from extension.services import tenants
+    from extension.platform import tenants
+    from extension.platform.db import Base
 
     db = app.extensions["coachwire.db"]
     with db.engine.begin() as conn:
@@ -131,7 +131,7 @@ def run_jobs(app):
     def run(timeout: float = 30.0) -> None:
         dispatcher = app.extensions["coachwire.queue"]
         if hasattr(dispatcher, "redis"):
-            from extension.worker import run_worker
+            from extension.platform.worker import run_worker
 
             run_worker(app, list(QUEUES), burst=True)
         else:
@@ -143,7 +143,7 @@ def run_jobs(app):
 @pytest.fixture
 def tenant(app):
     """A tenant pointing at a fake host; returns (tenant_id, webhook secret)."""
-    from extension.services import tenants
+    from extension.platform import tenants
 
     box = app.extensions["coachwire.box"]
     with app.extensions["coachwire.db"].session() as session:

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,17 +28,16 @@ from connectors.mail import send_mail
 from connectors.webhooks import post_signed
 from extension.analytics.alert_settings import settings_for
 from extension.analytics.domain import alerts as rules_domain
-from extension.analytics.facts import tenant_timezone
 from extension.analytics.forecast import weekly_by
 from extension.analytics.models.delivery import AlertDelivery, AlertSettings
 from extension.analytics.models.facts import PerformanceAlert
 from extension.analytics.query import Slice, kpi_rows
-from extension.coaching import task_email as notify
-from extension.db import get_db
-from extension.models import Person
-from extension.models._types import utcnow
-from extension.queue import get_dispatcher, job
-from extension.services import audit
+from extension.platform import audit, context, mail
+from extension.platform.db import get_db
+from extension.platform.models._types import utcnow
+from extension.platform.models.people import Person
+from extension.platform.queue import get_dispatcher, job
+from extension.platform.tenants import tenant_timezone
 
 log = logging.getLogger("coachwire.alerts")
 ACTOR = "system:alerts"
@@ -165,7 +163,7 @@ def evaluate(session: Session, *, tenant_id: str, as_of: date | None = None,
 def evaluate_all(as_of: date | None = None) -> dict[str, int]:
     """The periodic job: judge every active tenant's rules and control charts, one transaction
     each, and queue the deliveries of new raises. A tenant that fails is logged and skipped."""
-    from extension.models import Tenant
+    from extension.platform.models.tenants import Tenant
 
     db = get_db()
     with db.session() as session:
@@ -216,7 +214,7 @@ def sweep() -> int:
 
 
 def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config["SETTINGS"].effect_lease_seconds)
+    return timedelta(seconds=context.settings().effect_lease_seconds)
 
 
 def _take_lease(session: Session, delivery_id: int) -> bool:
@@ -249,7 +247,7 @@ def deliver_alert(delivery_id: int) -> str:
         if channel == "email":
             _send_email(recipient, message)
         else:
-            box = current_app.extensions["coachwire.box"]
+            box = context.secret_box()
             post_signed(recipient, box.open(secret_token), msg_id=message["id"], payload=message)
     except Transient as exc:
         return _transient(delivery_id, exc)
@@ -267,7 +265,7 @@ def _payload(delivery: AlertDelivery, alert: PerformanceAlert) -> dict[str, Any]
 
 
 def _send_email(recipient: str, message: dict[str, Any]) -> None:
-    smtp = notify.smtp_settings()
+    smtp = mail.smtp_settings()
     if smtp is None:
         raise Invalid("SMTP is not configured")
     data = message["data"]

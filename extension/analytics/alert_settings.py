@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 from connectors.webhooks import url_problem
 from extension.analytics.domain import alerts as rules_domain
 from extension.analytics.domain.kpis import METRICS
-from extension.analytics.facts import tenant_timezone
 from extension.analytics.models.delivery import AlertSettings
-from extension.crypto import SecretBox
-from extension.services import audit
-from extension.services.tenants import new_webhook_secret
+from extension.platform import audit
+from extension.platform.crypto import SecretBox
+from extension.platform.tenants import new_webhook_secret, tenant_timezone
 
 
 class SettingsError(ValueError):

@@ -1,35 +1,16 @@
-"""flask commands for analytics and API access: ``tokens``, ``analytics``, ``demo-data``.
-
-Registered by extension.cli.register (tokens_cli, analytics_cli, demo_data_command).
-"""
+"""flask commands for analytics: ``analytics`` and ``demo-data`` (registered by extension.analytics)."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, timedelta
+from datetime import UTC
 
 import click
-from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from extension.auth.tokens import ROLES
-from extension.db import get_db
+from extension.platform.db import get_db
 
-tokens_cli = AppGroup("tokens", help="Mint API bearer tokens (local use and tests).")
 analytics_cli = AppGroup("analytics", help="Analytics storage maintenance.")
-
-
-@tokens_cli.command("issue")
-@click.option("--tenant", "tenant_id", required=True)
-@click.option("--person", "person_id", required=True)
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--ttl-minutes", default=60, show_default=True, type=click.IntRange(1, 60 * 24 * 30))
-def issue_token(tenant_id, person_id, role, ttl_minutes):
-    """Print a bearer token for PERSON of TENANT with ROLE (the person must exist to use it)."""
-    from extension.auth import tokens
-
-    click.echo(tokens.issue(current_app.config["SECRET_KEY"], tenant_id=tenant_id, person_id=person_id,
-                            role=role, ttl=timedelta(minutes=ttl_minutes)))
 
 
 @analytics_cli.command("rebuild-rollups")
@@ -136,7 +117,7 @@ def backtest(tenant_id, weeks, min_train):
     last-value forecast: rolling origins over complete weeks, pooled over every (series,
     origin, 1..WEEKS step). Exits 1 when the forecasts do not beat the baseline everywhere."""
     from extension.analytics import forecast as analytics_forecast
-    from extension.models import Tenant
+    from extension.platform.models.tenants import Tenant
 
     with get_db().session() as session:
         if session.get(Tenant, tenant_id) is None:
@@ -200,7 +181,8 @@ def demo_data_command(tenant_id, agents, days, seed, batch, end):
 
 
 def _upsert_people(session, tenant_id: str, rows: list[dict]) -> None:
-    from extension.models import Person, Tenant
+    from extension.platform.models.people import Person
+    from extension.platform.models.tenants import Tenant
 
     if session.get(Tenant, tenant_id) is None:
         raise click.ClickException(f"no tenant {tenant_id!r}; create it with `flask tenants create`")

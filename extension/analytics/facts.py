@@ -31,8 +31,8 @@ from extension.analytics import fcr as fcr_service
 from extension.analytics.domain.kpis import period_start
 from extension.analytics.models.facts import InteractionFact, KpiRollupAgentDaily, KpiRollupDaily
 from extension.analytics.sums import DIMENSIONS, SUM_COLUMNS, add, bucket_starts, contribution, zero
-from extension.models import Tenant
-from extension.models._types import utcnow
+from extension.platform.models._types import utcnow
+from extension.platform.tenants import tenant_timezone
 
 FACT_FIELDS = (
     "agent_id", "team_id", "queue_id", "inquiry", "channel", "ended_at", "t_talk_ms", "t_hold_ms",
@@ -43,13 +43,6 @@ _CHUNK = 500  # ids per IN (...) lookup; well under every engine's bind-paramete
 _facts = InteractionFact.__table__
 _rollups = KpiRollupDaily.__table__
 _agent_rollups = KpiRollupAgentDaily.__table__
-
-
-def tenant_timezone(session: Session, tenant_id: str) -> str:
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise LookupError(f"no tenant {tenant_id!r}")
-    return tenant.timezone or "UTC"
 
 
 def fact_row(record: Mapping[str, Any], *, tenant_id: str, tz: str) -> dict[str, Any]:

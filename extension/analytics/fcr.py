@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import distinct, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -33,9 +32,11 @@ from sqlalchemy.orm import Session
 from extension.analytics.domain import fcr as rule
 from extension.analytics.models.facts import InteractionFact
 from extension.analytics.models.sync import AnalyticsSettings
-from extension.models import InboxEvent, Tenant
-from extension.models._types import utcnow
-from extension.queue import job
+from extension.platform import context
+from extension.platform.models._types import utcnow
+from extension.platform.models.inbox import InboxEvent
+from extension.platform.models.tenants import Tenant
+from extension.platform.queue import job
 
 _facts = InteractionFact.__table__
 _settings = AnalyticsSettings.__table__
@@ -74,7 +75,7 @@ def customer_secret(session: Session, tenant_id: str, *, create: bool = True) ->
     if (found is None or not found.customer_secret_enc) and not create:
         return None
     found = _settings_row(session, tenant_id)
-    box = current_app.extensions["coachwire.box"]
+    box = context.secret_box()
     if not found.customer_secret_enc:
         sealed = box.seal(base64.b64encode(secrets.token_bytes(32)).decode())
         session.execute(update(_settings).where(_settings.c.tenant_id == tenant_id,
@@ -241,7 +242,7 @@ def set_window_days(session: Session, *, tenant_id: str, days: int, now: datetim
 @job(queue="default", retries=0, timeout=1800)
 def finalize_all(now: datetime | None = None) -> dict[str, int]:
     """The periodic job: settle due contacts of every active tenant, one transaction each."""
-    from extension.db import get_db
+    from extension.platform.db import get_db
 
     db = get_db()
     with db.session() as session:

@@ -18,8 +18,9 @@ from extension.analytics import facts as analytics
 from extension.analytics.domain import outcome_model
 from extension.analytics.models.delivery import OutcomeModel
 from extension.analytics.models.facts import InteractionFact
-from extension.models._types import utcnow
-from extension.services import audit
+from extension.platform import audit
+from extension.platform.models._types import utcnow
+from extension.platform.tenants import tenant_timezone
 
 ACTOR = "system:analytics-model"
 BATCH = 2000
@@ -55,7 +56,7 @@ def _labelled(session: Session, tenant_id: str) -> list[dict[str, Any]]:
 def fit(session: Session, *, tenant_id: str, now: datetime | None = None,
         actor: str = ACTOR) -> dict[str, dict | None]:
     """Fit both targets on the tenant's labelled facts and store them (replacing older fits)."""
-    analytics.tenant_timezone(session, tenant_id)  # LookupError for an unknown tenant
+    tenant_timezone(session, tenant_id)  # LookupError for an unknown tenant
     now = now or utcnow()
     reports = outcome_model.fit(_labelled(session, tenant_id), fitted_at=now)
     for target, report in reports.items():
@@ -109,7 +110,7 @@ def apply(session: Session, *, tenant_id: str, actor: str = ACTOR, batch: int = 
     models = stored_models(session, tenant_id)
     if not models:
         raise NoModel(f"tenant {tenant_id!r} has no fitted outcome model; run `flask analytics fit-model`")
-    tz = analytics.tenant_timezone(session, tenant_id)
+    tz = tenant_timezone(session, tenant_id)
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     for chunk in _records(session, tenant_id, batch=batch):
         result = analytics.upsert_facts(session, tenant_id=tenant_id, tz=tz,
@@ -124,7 +125,7 @@ def apply(session: Session, *, tenant_id: str, actor: str = ACTOR, batch: int = 
 
 def report(session: Session, tenant_id: str) -> dict[str, Any]:
     """The stored fits: n, held-out Brier against the base rate, calibration, coefficients."""
-    analytics.tenant_timezone(session, tenant_id)
+    tenant_timezone(session, tenant_id)
     models = stored_models(session, tenant_id)
     if not models:
         raise NoModel(f"tenant {tenant_id!r} has no fitted outcome model; run `flask analytics fit-model`")

@@ -13,7 +13,7 @@ from extension.analytics.domain.kpis import period_label
 from extension.analytics.peers import PeerSnapshot
 from extension.analytics.query import Slice, sums_by, total
 from extension.analytics.sums import METRIC_FUNCTIONS, add, summary_from_sums, zero
-from extension.models import Person
+from extension.platform.models.people import Person
 
 
 def agent_performance(session: Session, where: Slice, *, agent: Person,

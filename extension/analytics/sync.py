@@ -39,9 +39,9 @@ from extension.analytics import outcome as analytics_model
 from extension.analytics.domain import fcr as fcr_rule
 from extension.analytics.models.facts import InteractionFact
 from extension.analytics.models.sync import SyncCursor
-from extension.models import Tenant
-from extension.models._types import utcnow
-from extension.services import hosts
+from extension.platform import hosts
+from extension.platform.models._types import utcnow
+from extension.platform.models.tenants import Tenant
 
 STREAM = "conversations"
 QUERY_CHUNK = timedelta(days=1)

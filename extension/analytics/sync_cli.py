@@ -9,7 +9,7 @@
                                              unless --no-directory)
     flask sync fcr [--tenant ID] [--window-days N]
 
-Registered by extension.cli.register (sync_cli).
+Registered by extension.analytics.init_app (sync_cli).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from extension.db import get_db
-from extension.models import Tenant
+from extension.platform.db import get_db
+from extension.platform.models.tenants import Tenant
 
 _SPAN = re.compile(r"^(\d{1,5})([dhw])$")
 _UNITS = {"d": "days", "h": "hours", "w": "weeks"}
@@ -173,7 +173,7 @@ def _stopped(tenant: Tenant, why: str) -> None:
 
 
 def _people_one(tenant: Tenant) -> None:
-    from extension.services import people
+    from extension.platform import people
 
     with _host_errors(f"{tenant.id}: people sync stopped"), get_db().session() as session:
         result = people.sync_people(session, session.merge(tenant))
@@ -181,7 +181,7 @@ def _people_one(tenant: Tenant) -> None:
 
 
 def _directory_one(tenant: Tenant) -> None:
-    from extension.services import directory
+    from extension.platform import directory
 
     with _host_errors(f"{tenant.id}: directory sync stopped"), get_db().session() as session:
         counts = directory.sync_directory(session, session.merge(tenant))
@@ -224,7 +224,7 @@ def reconcile_command(since, until, tenant_ids, directory):
 
 
 def _reconcile_directory(tenant: Tenant) -> None:
-    from extension.services import directory
+    from extension.platform import directory
 
     with _host_errors(f"{tenant.id}: directory reconciliation stopped"), get_db().session() as session:
         report = directory.differences(session, session.merge(tenant))

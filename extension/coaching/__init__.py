@@ -1,0 +1,10 @@
+"""Automated coaching: trigger policies, flags, the pattern rule and weekly cap, slot finding
+(WFM data, staffing, scheduling), supervisor calendars, booking, recognition, tasks."""
+
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    """Coaching has no HTTP surface or periodic job of its own yet: its work is driven by the
+    event pipeline (handlers.routes) and its effect jobs. Its one command joins ``tenants``."""
+    from extension.coaching import cli  # noqa: F401  (adds tenants set-policy)

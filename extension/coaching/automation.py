@@ -19,8 +19,8 @@ from extension.analytics.models.interactions import Interaction
 from extension.coaching.domain import pattern as coaching_rules
 from extension.coaching.domain import policies
 from extension.coaching.models import Appointment, Flag, Recognition
-from extension.models._types import utcnow
-from extension.services import audit
+from extension.platform import audit
+from extension.platform.models._types import utcnow
 
 log = logging.getLogger("coachwire.coaching")
 ACTOR = "system:coaching"

@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from connectors.errors import ConnectorError, Forbidden, Invalid, NotFound, Transient
@@ -19,11 +18,12 @@ from extension.coaching import task_email as notify
 from extension.coaching import wfm_data
 from extension.coaching.domain import policies, scheduling
 from extension.coaching.models import Appointment, Recognition, Task
-from extension.db import get_db
-from extension.models import Person, Tenant
-from extension.models._types import utcnow
-from extension.queue import get_dispatcher, job
-from extension.services import audit, hosts
+from extension.platform import audit, context, hosts
+from extension.platform.db import get_db
+from extension.platform.models._types import utcnow
+from extension.platform.models.people import Person
+from extension.platform.models.tenants import Tenant
+from extension.platform.queue import get_dispatcher, job
 
 log = logging.getLogger("coachwire.booking")
 ACTOR = "system:booking"
@@ -56,7 +56,7 @@ def _enqueue(func, ids, prefix: str, *, ttl: int = 60) -> None:
 
 
 def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config["SETTINGS"].effect_lease_seconds)
+    return timedelta(seconds=context.settings().effect_lease_seconds)
 
 
 def sweep_effects() -> dict:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extension.analytics.models.interactions import Interaction
-from extension.models import Tenant
+from extension.platform.models.tenants import Tenant
 
 log = logging.getLogger("coachwire.interactions")
 ENDED_FIELDS = ("agent_id", "queue_id", "channel", "wrapup_code", "t_talk_ms", "t_hold_ms",
@@ -148,7 +148,7 @@ def _fact_record(interaction: Interaction, stored: dict) -> dict:
 def release_transcript_fallbacks(session: Session, *, grace: timedelta, limit: int = 2000) -> set[str]:
     """Evaluate conversations that waited `grace` for the host's customer score in vain, with
     our transcript score instead. Returns the tenants touched (their effects need dispatching)."""
-    from extension.models._types import utcnow
+    from extension.platform.models._types import utcnow
 
     now = utcnow()
     waiting = session.scalars(select(Interaction).where(

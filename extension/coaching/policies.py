@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from extension.coaching.domain import policies
-from extension.services import audit
+from extension.platform import audit
 
 
 def set_policy(session, tenant, document: dict, *, actor: str = "system:cli") -> list:

@@ -6,25 +6,15 @@ crash between sending and recording can at worst repeat one email, never lose it
 
 from __future__ import annotations
 
-from flask import current_app
-
 from connectors.errors import ConnectorError, Transient
-from connectors.mail import SmtpSettings, send_mail
+from connectors.mail import send_mail
 from extension.coaching.models import Task
-from extension.db import get_db
-from extension.queue import get_dispatcher, job
-from extension.services import audit
+from extension.platform import audit
+from extension.platform.db import get_db
+from extension.platform.mail import smtp_settings
+from extension.platform.queue import get_dispatcher, job
 
 ACTOR = "system:notify"
-
-
-def smtp_settings() -> SmtpSettings | None:
-    settings = current_app.config["SETTINGS"]
-    if not settings.smtp_host:
-        return None
-    return SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
-                        username=settings.smtp_user, password=settings.smtp_password,
-                        starttls=settings.smtp_starttls)
 
 
 def dispatch_task_email(task_id: int) -> None:

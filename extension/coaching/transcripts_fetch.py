@@ -32,7 +32,6 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,11 +39,11 @@ from connectors.errors import Forbidden, NotFound, Transient
 from extension.analytics.models.interactions import Interaction
 from extension.coaching import booking
 from extension.coaching.interactions import BatchContext, apply_transcript
-from extension.db import get_db
-from extension.models import Tenant
-from extension.models._types import utcnow
-from extension.queue import get_dispatcher, job
-from extension.services import audit, hosts
+from extension.platform import audit, context, hosts
+from extension.platform.db import get_db
+from extension.platform.models._types import utcnow
+from extension.platform.models.tenants import Tenant
+from extension.platform.queue import get_dispatcher, job
 from extension.text import interaction_analytics
 from extension.text import scoring as text
 from extension.text.domain.transcripts import from_genesys
@@ -122,7 +121,7 @@ def enqueue_fetches(tenant_id: str, ended: Mapping[str, list[str]]) -> int:
         known = set(session.scalars(select(StaTranscriptFetch.conversation_id).where(
             StaTranscriptFetch.tenant_id == tenant_id, StaTranscriptFetch.conversation_id.in_(wanted))))
         new = [cid for cid in wanted if cid not in have | known]
-        delay = timedelta(seconds=current_app.config["SETTINGS"].sta_fetch_delay_seconds)
+        delay = timedelta(seconds=context.settings().sta_fetch_delay_seconds)
         session.add_all(StaTranscriptFetch(tenant_id=tenant_id, conversation_id=cid, attempts=0,
                                            communication_ids=list(ended[cid]), status="pending",
                                            due_at=utcnow() + delay) for cid in new)

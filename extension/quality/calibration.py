@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 from extension.analytics.domain.alerts import alert_key
 from extension.analytics.models.facts import InteractionFact, PerformanceAlert
 from extension.analytics.models.interactions import Interaction
-from extension.auth.permissions import Principal
-from extension.models import Person
-from extension.models._types import utcnow
-from extension.problems import Problem
+from extension.platform import audit
+from extension.platform.auth.permissions import Principal
+from extension.platform.models._types import utcnow
+from extension.platform.models.people import Person
+from extension.platform.problems import Problem
 from extension.quality.domain import calibration as maths
 from extension.quality.domain.scoring import Answer, Answers, InvalidAnswers, score
 from extension.quality.models.calibration import CalibrationScore, CalibrationSession
-from extension.services import audit
 
 ALERT_METRIC = "calibration_deviation"
 
@@ -111,7 +111,7 @@ def list_sessions(session: Session, principal: Principal, *, status: str, offset
                   limit: int) -> list[CalibrationSession]:
     """Newest first. A caller who may manage calibration sees all; others see the sessions they
     score in or created (JSON membership is filtered in Python to stay engine-neutral)."""
-    from extension.auth.permissions import CALIBRATIONS_WRITE
+    from extension.platform.auth.permissions import CALIBRATIONS_WRITE
 
     query = select(CalibrationSession).where(CalibrationSession.tenant_id == principal.tenant_id)
     if status != "all":

@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from extension.auth import scope
-from extension.auth.permissions import Principal
-from extension.models._types import utcnow
-from extension.problems import Problem
+from extension.platform import audit
+from extension.platform.auth import scope
+from extension.platform.auth.permissions import Principal
+from extension.platform.models._types import utcnow
+from extension.platform.problems import Problem
 from extension.quality import evaluations, workload
 from extension.quality.forms import new_id
 from extension.quality.models.evaluations import Dispute, Evaluation
-from extension.services import audit
 
 DISPUTABLE = ("released", "acknowledged")
 

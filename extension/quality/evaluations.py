@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 from extension.analytics import facts as analytics
 from extension.analytics.models.facts import InteractionFact
 from extension.analytics.models.interactions import Interaction
-from extension.auth import scope
-from extension.auth.permissions import Principal
-from extension.models._types import utcnow
-from extension.problems import Problem
+from extension.platform import audit
+from extension.platform.auth import scope
+from extension.platform.auth.permissions import Principal
+from extension.platform.models._types import utcnow
+from extension.platform.problems import Problem
 from extension.quality import workload
 from extension.quality.domain.autoscore import InteractionData, prefill, undecided
 from extension.quality.domain.forms import Form
@@ -37,7 +38,6 @@ from extension.quality.domain.genesys_forms import to_scoring_set
 from extension.quality.domain.scoring import Answer, Answers, ScoringSet, answer_issues, score
 from extension.quality.forms import form_version, new_id, published_form
 from extension.quality.models.evaluations import Dispute, Evaluation
-from extension.services import audit
 from extension.text.domain.spans import as_utterances
 
 # allowed moves: action -> (from states, to state)

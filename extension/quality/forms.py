@@ -7,7 +7,7 @@ place) or published; editing a published form makes a new draft version (``next_
 which becomes current when published. Published versions never change, so an evaluation keeps
 scoring against the version it was assigned with.
 
-Errors are raised as :class:`extension.problems.Problem` (404 / 409 / 422 with JSON Pointers),
+Errors are raised as :class:`extension.platform.problems.Problem` (404 / 409 / 422 with JSON Pointers),
 so the API returns them unchanged and other services may let them through.
 """
 
@@ -20,14 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError, NotFound
-from extension.models import Tenant
-from extension.models._types import utcnow
-from extension.problems import Problem
+from extension.platform import audit
+from extension.platform.hosts import genesys_for
+from extension.platform.models._types import utcnow
+from extension.platform.models.tenants import Tenant
+from extension.platform.problems import Problem
 from extension.quality.domain.forms import Form, next_version, parse_form, validate_form
 from extension.quality.domain.genesys_forms import genesys_form_doc
 from extension.quality.models.evaluations import QualityForm, QualityFormVersion
-from extension.services import audit
-from extension.services.hosts import genesys_for
 
 SELECTORS = ("interaction_type", "department", "customer_segment")
 

@@ -37,17 +37,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.errors import NotFound
-from extension.models import Tenant
-from extension.models._types import utcnow
-from extension.problems import Problem
+from extension.platform import audit
+from extension.platform.hosts import genesys_for
+from extension.platform.models._types import utcnow
+from extension.platform.models.tenants import Tenant
+from extension.platform.problems import Problem
 from extension.quality import evaluations, workload
 from extension.quality import forms as quality_forms
 from extension.quality.domain.forms import Form
 from extension.quality.domain.genesys_forms import answers_from_genesys, to_scoring_set
 from extension.quality.domain.scoring import Answers, InvalidAnswers, score
 from extension.quality.models.evaluations import Evaluation, QualityForm, QualityFormVersion
-from extension.services import audit
-from extension.services.hosts import genesys_for
 
 ACTOR = "system:genesys"
 MISMATCH_TOLERANCE = 0.01  # percentage points; Genesys rounds nothing, this only absorbs floats

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from extension.analytics.facts import tenant_timezone
-from extension.models import Person
-from extension.models._types import utcnow
-from extension.problems import Problem
+from extension.platform import audit
+from extension.platform.models._types import utcnow
+from extension.platform.models.people import Person
+from extension.platform.problems import Problem
+from extension.platform.tenants import tenant_timezone
 from extension.quality.models.evaluations import OPEN_STATES, Evaluation, EvaluatorCap, QualitySettings
-from extension.services import audit
 
 DEFAULTS = {"dispute_window_days": 7, "max_disputes_per_evaluation": 2,
             "max_open_disputes_per_evaluation": 1, "default_daily_cap": 20}

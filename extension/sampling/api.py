@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.analytics.api.schemas import PageQuery
-from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import SAMPLING_READ, SAMPLING_WRITE
-from extension.db import get_db
-from extension.quality.api import calibration_schemas as qm
+from extension.platform.api.plumbing import documented, offset_of, page, parse, parse_body, respond
+from extension.platform.api.schemas import PageQuery
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import SAMPLING_READ, SAMPLING_WRITE
+from extension.platform.db import get_db
 from extension.sampling import plans as service
+from extension.sampling import schemas as qm
 
 bp = Blueprint("api_sampling_plans", __name__, url_prefix="/api/v1")
 TAG = "sampling"

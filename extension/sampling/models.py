@@ -1,14 +1,14 @@
-"""Sampling plans, their runs and picks; per-interaction text analytics results."""
+"""Sampling plans, their runs and picks."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extension.db import Base
-from extension.models._types import HostId, JSONType, TenantId, UTCDateTime, utcnow
+from extension.platform.db import Base
+from extension.platform.models._types import HostId, JSONType, TenantId, UTCDateTime, utcnow
 
 ID = String(36)
 
@@ -80,24 +80,3 @@ class SamplingPick(Base):
     component: Mapped[str] = mapped_column(String(16))  # risk | random | targeted | fairness
     reasons: Mapped[list] = mapped_column(JSONType, default=list)
     evaluation_id: Mapped[str | None] = mapped_column(ID)
-
-
-class InteractionTextAnalytics(Base):
-    """Text analytics of one interaction, computed on the PII-redacted transcript: every offset in
-    ``result`` indexes the redacted utterances stored there. The flat columns feed sampling."""
-
-    __tablename__ = "interaction_text_analytics"
-
-    tenant_id: Mapped[str] = mapped_column(
-        TenantId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(HostId, primary_key=True)
-    channel: Mapped[str | None] = mapped_column(String(16))
-    customer_sentiment: Mapped[float | None] = mapped_column(Float)
-    agent_sentiment: Mapped[float | None] = mapped_column(Float)
-    escalation: Mapped[bool] = mapped_column(Boolean, default=False)
-    compliance_miss: Mapped[bool] = mapped_column(Boolean, default=False)
-    prohibited_count: Mapped[int] = mapped_column(Integer, default=0)
-    silence_ratio: Mapped[float | None] = mapped_column(Float)
-    overtalk_ratio: Mapped[float | None] = mapped_column(Float)
-    result: Mapped[dict] = mapped_column(JSONType, default=dict)
-    analysed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

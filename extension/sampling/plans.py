@@ -28,15 +28,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from extension.analytics.facts import tenant_timezone
 from extension.analytics.models.facts import InteractionFact
 from extension.analytics.models.interactions import Interaction
 from extension.coaching.models import Appointment
-from extension.problems import Problem
+from extension.platform import audit
+from extension.platform.problems import Problem
+from extension.platform.tenants import tenant_timezone
 from extension.sampling.domain import selection as sampling
 from extension.sampling.domain.plan import InvalidPlan, parse_plan, validate_plan
 from extension.sampling.models import SamplingPick, SamplingPlanRow, SamplingRun
-from extension.services import audit
 from extension.text import interaction_analytics
 
 ACTIVE_COACHING = ("pending", "booking", "booked", "manual")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import AppGroup
 
-from extension.db import get_db
+from extension.platform.db import get_db
 
 quality_cli = AppGroup("quality", help="Quality management: forms, sampling, calibration.")
 
@@ -27,7 +27,7 @@ def _since(value: str | None) -> datetime | None:
 @click.option("--since", default=None, help="Only interactions updated since (ISO-8601; naive = UTC)")
 def analyse(tenant_id, since):
     """Run the text analytics over TENANT's stored transcripts and store the results (redacted)."""
-    from extension.models import Tenant
+    from extension.platform.models.tenants import Tenant
     from extension.text import interaction_analytics
 
     moment = _since(since)

@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session
 
 from extension.analytics.models.facts import InteractionFact
 from extension.analytics.models.interactions import Interaction
-from extension.auth import scope
-from extension.auth.permissions import Principal
-from extension.db import get_db
-from extension.models._types import utcnow
-from extension.problems import Problem
-from extension.queue import job
-from extension.sampling.models import InteractionTextAnalytics
-from extension.services import audit
+from extension.platform import audit
+from extension.platform.auth import scope
+from extension.platform.auth.permissions import Principal
+from extension.platform.db import get_db
+from extension.platform.models._types import utcnow
+from extension.platform.problems import Problem
+from extension.platform.queue import job
 from extension.text import phrase_lists
 from extension.text.domain.analysis import TextConfig, analyze_transcript
 from extension.text.domain.transcripts import normalise
+from extension.text.models import InteractionTextAnalytics
 
 
 def _model():

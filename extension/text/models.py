@@ -1,5 +1,7 @@
-"""Per-tenant text-analytics settings: phrase lists, and whether the host's transcripts are
-reachable.
+"""Text-analytics results per interaction, and per-tenant settings: phrase lists, and whether
+the host's transcripts are reachable.
+
+``interaction_text_analytics`` holds one interaction's analysis of its redacted transcript.
 
 ``tenant_phrase_lists`` holds one row per (tenant, kind) once a tenant has edited that kind.
 ``rules`` is the whole list (``[{key, wordings, party, threshold, active}]``), or NULL after a
@@ -18,11 +20,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extension.db import Base
-from extension.models._types import HostId, JSONType, TenantId, UTCDateTime, utcnow
+from extension.platform.db import Base
+from extension.platform.models._types import HostId, JSONType, TenantId, UTCDateTime, utcnow
 
 
 class TenantPhraseList(Base):
@@ -66,3 +68,24 @@ class StaTranscriptFetch(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class InteractionTextAnalytics(Base):
+    """Text analytics of one interaction, computed on the PII-redacted transcript: every offset in
+    ``result`` indexes the redacted utterances stored there. The flat columns feed sampling."""
+
+    __tablename__ = "interaction_text_analytics"
+
+    tenant_id: Mapped[str] = mapped_column(
+        TenantId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(HostId, primary_key=True)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    customer_sentiment: Mapped[float | None] = mapped_column(Float)
+    agent_sentiment: Mapped[float | None] = mapped_column(Float)
+    escalation: Mapped[bool] = mapped_column(Boolean, default=False)
+    compliance_miss: Mapped[bool] = mapped_column(Boolean, default=False)
+    prohibited_count: Mapped[int] = mapped_column(Integer, default=0)
+    silence_ratio: Mapped[float | None] = mapped_column(Float)
+    overtalk_ratio: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[dict] = mapped_column(JSONType, default=dict)
+    analysed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extension.problems import Problem
-from extension.services import audit
+from extension.platform import audit
+from extension.platform.problems import Problem
 from extension.text.domain import phrase_lists as lists
 from extension.text.domain.analysis import TextConfig
 from extension.text.models import TenantPhraseList

@@ -57,9 +57,10 @@ def _build(choice: str):
 def _model():
     """COACHWIRE_SENTIMENT: auto (the learned model when the ML extra is installed, else VADER)
     or vader (a lexicon: ~100x cheaper per utterance, less accurate; see bench/worker.py)."""
-    from flask import current_app
 
-    return _build(current_app.config["SETTINGS"].sentiment_model)
+    from extension.platform import context
+
+    return _build(context.settings().sentiment_model)
 
 
 PARTIES = ("agent", "customer")

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 15:04:36.101915
 """
 from alembic import op
 import sqlalchemy as sa
-import extension.models._types
+import extension.platform.models._types
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
@@ -36,8 +36,8 @@ def upgrade() -> None:
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('policy', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('retention', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tenants')),
     sa.UniqueConstraint('host_org_id', name=op.f('uq_tenants_host_org_id'))
     )
@@ -51,15 +51,15 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sa.String(length=100), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('conversation_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('date_start', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('date_start', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('length_minutes', sa.Integer(), nullable=False),
     sa.Column('host_appointment_id', sa.String(length=64), nullable=True),
     sa.Column('decision', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('slot_reason', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=1000), nullable=True),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_appointments_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_appointments')),
     sa.UniqueConstraint('tenant_id', 'agent_id', 'week_key', 'week_seq', name=op.f('uq_appointments_tenant_id_agent_id_week_key_week_seq')),
@@ -68,7 +68,7 @@ def upgrade() -> None:
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
-    sa.Column('at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('subject_type', sa.String(length=32), nullable=False),
@@ -89,14 +89,14 @@ def upgrade() -> None:
     sa.Column('type', sa.String(length=40), nullable=False),
     sa.Column('subject', sa.String(length=64), nullable=True),
     sa.Column('source_topic', sa.String(length=200), nullable=True),
-    sa.Column('occurred_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('occurred_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=2000), nullable=True),
-    sa.Column('received_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inbox_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox')),
     sa.UniqueConstraint('tenant_id', 'delivery_id', name=op.f('uq_inbox_tenant_id_delivery_id'))
@@ -117,13 +117,13 @@ def upgrade() -> None:
     sa.Column('t_acw_ms', sa.Integer(), nullable=True),
     sa.Column('t_handle_ms', sa.Integer(), nullable=True),
     sa.Column('transferred', sa.Boolean(), nullable=True),
-    sa.Column('ended_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('customer_sentiment', sa.Float(), nullable=True),
     sa.Column('sentiment_trend', sa.Float(), nullable=True),
     sa.Column('agent_sentiment', sa.Float(), nullable=True),
     sa.Column('transcript', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('outcomes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_interactions_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'conversation_id', name=op.f('pk_interactions'))
     )
@@ -139,7 +139,7 @@ def upgrade() -> None:
     sa.Column('team_id', sa.String(length=64), nullable=True),
     sa.Column('supervisor_id', sa.String(length=64), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('synced_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('synced_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_people_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_people'))
     )
@@ -157,8 +157,8 @@ def upgrade() -> None:
     sa.Column('host_recognition_id', sa.String(length=64), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=1000), nullable=True),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_recognitions_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recognitions')),
     sa.UniqueConstraint('tenant_id', 'idempotency_key', name=op.f('uq_recognitions_tenant_id_idempotency_key'))
@@ -172,7 +172,7 @@ def upgrade() -> None:
     sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('idempotency_key', sa.String(length=100), nullable=False),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_tasks_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks')),
     sa.UniqueConstraint('tenant_id', 'idempotency_key', name=op.f('uq_tasks_tenant_id_idempotency_key'))
@@ -187,10 +187,10 @@ def upgrade() -> None:
     sa.Column('agent_id', sa.String(length=64), nullable=False),
     sa.Column('rule_id', sa.String(length=100), nullable=False),
     sa.Column('action', sa.String(length=16), nullable=False),
-    sa.Column('at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reasons', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('appointment_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['appointment_id'], ['appointments.id'], name=op.f('fk_flags_appointment_id_appointments')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_flags_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_flags')),

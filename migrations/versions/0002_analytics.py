@@ -6,7 +6,7 @@ Create Date: 2026-11-22 15:24:48.550461
 """
 from alembic import op
 import sqlalchemy as sa
-import extension.models._types
+import extension.platform.models._types
 from sqlalchemy.dialects import postgresql
 
 revision = '0002'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('queue_id', sa.String(length=64), nullable=True),
     sa.Column('inquiry', sa.String(length=200), nullable=True),
     sa.Column('channel', sa.String(length=16), nullable=True),
-    sa.Column('ended_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('local_day', sa.Date(), nullable=False),
     sa.Column('t_talk_ms', sa.BigInteger(), nullable=True),
     sa.Column('t_hold_ms', sa.BigInteger(), nullable=True),
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('agent_sentiment', sa.Float(), nullable=True),
     sa.Column('p_satisfaction', sa.Float(), nullable=True),
     sa.Column('p_resolution', sa.Float(), nullable=True),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_interaction_facts_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'conversation_id', name=op.f('pk_interaction_facts'))
     )
@@ -104,8 +104,8 @@ def upgrade() -> None:
     sa.Column('message', sa.String(length=500), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('raised_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('cooldown_until', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('raised_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cooldown_until', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_performance_alerts_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'key', name=op.f('pk_performance_alerts'))
     )

@@ -7,7 +7,7 @@ Create Date: 2026-11-22 17:40:00
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-import extension.models._types
+import extension.platform.models._types
 
 
 revision = '0004'
@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('evaluator_id', sa.String(length=64), nullable=False),
     sa.Column('daily_cap', sa.Integer(), nullable=False),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_evaluator_caps_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'evaluator_id', name=op.f('pk_evaluator_caps'))
     )
@@ -37,8 +37,8 @@ def upgrade() -> None:
     sa.Column('published_version', sa.Integer(), nullable=True),
     sa.Column('genesys_form_id', sa.String(length=64), nullable=True),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_quality_forms_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quality_forms'))
     )
@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('max_disputes_per_evaluation', sa.Integer(), nullable=False),
     sa.Column('max_open_disputes_per_evaluation', sa.Integer(), nullable=False),
     sa.Column('default_daily_cap', sa.Integer(), nullable=False),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_quality_settings_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_quality_settings'))
     )
@@ -70,17 +70,17 @@ def upgrade() -> None:
     sa.Column('scoring', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('total_score', sa.Float(), nullable=True),
     sa.Column('reason', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('due_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('assigned_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('assigned_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('assigned_day', sa.String(length=10), nullable=False),
-    sa.Column('started_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('submitted_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('released_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('acknowledged_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('retracted_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('released_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('retracted_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('retract_reason', sa.String(length=1000), nullable=True),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['form_id'], ['quality_forms.id'], name=op.f('fk_evaluations_form_id_quality_forms')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_evaluations_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluations')),
@@ -99,8 +99,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('document', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('published_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['form_id'], ['quality_forms.id'], name=op.f('fk_quality_form_versions_form_id_quality_forms'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_quality_form_versions_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quality_form_versions')),
@@ -118,8 +118,8 @@ def upgrade() -> None:
     sa.Column('changes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('score_before', sa.Float(), nullable=True),
     sa.Column('score_after', sa.Float(), nullable=True),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['evaluation_id'], ['evaluations.id'], name=op.f('fk_evaluation_disputes_evaluation_id_evaluations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_evaluation_disputes_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_disputes'))

@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
-import extension.models._types
+import extension.platform.models._types
 
 
 revision = '0005'
@@ -31,9 +31,9 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('report', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('closed_by', sa.String(length=64), nullable=True),
-    sa.Column('closed_at', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_calibration_sessions_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calibration_sessions'))
     )
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('silence_ratio', sa.Float(), nullable=True),
     sa.Column('overtalk_ratio', sa.Float(), nullable=True),
     sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('analysed_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('analysed_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_interaction_text_analytics_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'conversation_id', name=op.f('pk_interaction_text_analytics'))
     )
@@ -62,8 +62,8 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_sampling_plans_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sampling_plans'))
     )
@@ -77,7 +77,7 @@ def upgrade() -> None:
     sa.Column('answers', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('na_groups', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('total_score', sa.Float(), nullable=True),
-    sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['calibration_sessions.id'], name=op.f('fk_calibration_scores_session_id_calibration_sessions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_calibration_scores_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calibration_scores')),
@@ -93,8 +93,8 @@ def upgrade() -> None:
     sa.Column('run_key', sa.String(length=300), nullable=False),
     sa.Column('start_day', sa.Date(), nullable=False),
     sa.Column('end_day', sa.Date(), nullable=False),
-    sa.Column('period_start', extension.models._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('period_end', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('period_start', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('period_end', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('seed', sa.String(length=200), nullable=False),
     sa.Column('eligible', sa.Integer(), nullable=False),
     sa.Column('budget', sa.Integer(), nullable=False),
@@ -103,7 +103,7 @@ def upgrade() -> None:
     sa.Column('form_id', sa.String(length=36), nullable=True),
     sa.Column('assigned', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['plan_id'], ['sampling_plans.id'], name=op.f('fk_sampling_runs_plan_id_sampling_plans'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_sampling_runs_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sampling_runs')),

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 17:40:00
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
-import extension.models._types  # noqa: F401
+import extension.platform.models._types  # noqa: F401
 
 
 revision = '0006'
@@ -20,12 +20,12 @@ def upgrade() -> None:
         'sync_cursors',
         sa.Column('tenant_id', sa.String(length=64), nullable=False),
         sa.Column('stream', sa.String(length=32), nullable=False),
-        sa.Column('synced_from', extension.models._types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('synced_until', extension.models._types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('synced_from', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('synced_until', extension.platform.models._types.UTCDateTime(timezone=True), nullable=True),
         sa.Column('job_id', sa.String(length=100), nullable=True),
         sa.Column('job_interval', sa.String(length=100), nullable=True),
         sa.Column('job_cursor', sa.String(length=2000), nullable=True),
-        sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('tenant_id', 'stream'),
     )
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column('tenant_id', sa.String(length=64), nullable=False),
         sa.Column('fcr_window_days', sa.Integer(), nullable=False),
         sa.Column('customer_secret_enc', sa.String(length=500), nullable=True),
-        sa.Column('updated_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('tenant_id'),
     )

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 17:40:00
 """
 from alembic import op
 import sqlalchemy as sa
-import extension.models._types
+import extension.platform.models._types
 from sqlalchemy.dialects import postgresql
 
 
@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')
-UTC = extension.models._types.UTCDateTime(timezone=True)
+UTC = extension.platform.models._types.UTCDateTime(timezone=True)
 
 
 def _tenant_fk(table: str) -> sa.ForeignKeyConstraint:

@@ -9,7 +9,7 @@ handling agent's hold-segment count on interactions and facts (``n_hold``, NULL 
 """
 from alembic import op
 import sqlalchemy as sa
-import extension.models._types
+import extension.platform.models._types
 
 
 revision = '0009'
@@ -26,7 +26,7 @@ def _host_table(name: str, *columns: sa.Column) -> None:
     *columns,
     sa.Column('member_count', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('synced_at', extension.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('synced_at', extension.platform.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f(f'fk_{name}_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f(f'pk_{name}'))
     )

@@ -10,7 +10,7 @@ Create Date: 2026-11-22 20:40:00
 """
 from alembic import op
 import sqlalchemy as sa
-import extension.models._types
+import extension.platform.models._types
 
 
 revision = '0011'
@@ -18,7 +18,7 @@ down_revision = '0010'
 branch_labels = None
 depends_on = None
 
-UTC = extension.models._types.UTCDateTime(timezone=True)
+UTC = extension.platform.models._types.UTCDateTime(timezone=True)
 COLUMNS = ('host_evaluation_id', 'host_status', 'host_version', 'host_changed_at', 'host_total_score')
 
 

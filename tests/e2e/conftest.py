@@ -20,8 +20,8 @@ def sandbox():
 @pytest.fixture
 def host_tenant(app, sandbox):
     """A tenant on the sandbox host, with a Graph calendar for supervisors, people synced."""
-    from extension.models import Tenant
-    from extension.services import hosts, people, tenants
+    from extension.platform import hosts, people, tenants
+    from extension.platform.models.tenants import Tenant
 
     base, _ = sandbox
     hosts.forget()

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
 from extension.coaching.models import Appointment
-from extension.models import AuditEntry, InboxEvent
+from extension.platform.models.audit import AuditEntry
+from extension.platform.models.inbox import InboxEvent
 from tests.e2e.conftest import sandbox_state
 from tests.helpers import dumps, signed_headers
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from extension import create_app
 from extension.coaching.models import Appointment, Task
-from extension.models import AuditEntry
+from extension.platform.models.audit import AuditEntry
 from tests.e2e.conftest import sandbox_state
 from tests.e2e.test_coaching_pipeline import deliver_batch, negative_calls
 from tests.smtp_sink import SmtpSink
@@ -71,7 +71,7 @@ def _run_all(app) -> None:
     dispatcher = app.extensions["coachwire.queue"]
     for _ in range(3):
         if hasattr(dispatcher, "redis"):
-            from extension.worker import run_worker
+            from extension.platform.worker import run_worker
 
             run_worker(app, ["events", "effects", "default"], burst=True)
         else:

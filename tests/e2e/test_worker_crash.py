@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extension.coaching.models import Appointment
-from extension.models import InboxEvent
+from extension.platform.models.inbox import InboxEvent
 from tests.conftest import ROOT
 from tests.e2e.conftest import sandbox_state
 from tests.e2e.test_coaching_pipeline import deliver_batch, negative_calls

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
-from extension.models import AuditEntry
-from extension.services import audit, tenants
+from extension.platform import audit, tenants
+from extension.platform.models.audit import AuditEntry
 
 
 def make_tenant(app, db, tenant_id: str) -> None:

@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 
 from extension import create_app
 from extension.analytics.models.interactions import Interaction
-from extension.models import AuditEntry, InboxEvent, Tenant
-from extension.services import audit, tenants
+from extension.platform import audit, tenants
+from extension.platform.models.audit import AuditEntry
+from extension.platform.models.inbox import InboxEvent
+from extension.platform.models.tenants import Tenant
 from tests.helpers import dumps, sentiment, signed_headers
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")

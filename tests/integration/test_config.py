@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from extension import config as config_module
-from extension.config import DEV_DATA_KEY, DEV_SECRET, ConfigError
+from extension.platform import config as config_module
+from extension.platform.config import DEV_DATA_KEY, DEV_SECRET, ConfigError
 
 PG_URL = "postgresql+psycopg://coachwire@db.example/coachwire"
 

@@ -14,9 +14,9 @@ from extension.analytics.models.interactions import Interaction
 from extension.coaching import automation as coaching
 from extension.coaching import interactions
 from extension.coaching.models import Flag
-from extension.models import InboxEvent
-from extension.models._types import utcnow
-from extension.queue import get_dispatcher
+from extension.platform.models._types import utcnow
+from extension.platform.models.inbox import InboxEvent
+from extension.platform.queue import get_dispatcher
 from handlers import jobs, normalize, parse
 from handlers.inbox import event_row
 from tests.helpers import dumps, notification, sentiment, signed_headers, transcript, user_end
@@ -222,7 +222,7 @@ def grace(app) -> timedelta:
 
 
 def test_sweep_re_enqueues_rows_stranded_past_the_grace_period(app, db, run_jobs, tenant):
-    from extension.services import tenants as tenant_service
+    from extension.platform import tenants as tenant_service
 
     tenant_id, _ = tenant
     with db.session() as session:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from extension.models import InboxEvent
-from extension.services import tenants
+from extension.platform import tenants
+from extension.platform.models.inbox import InboxEvent
 from handlers.events import DomainEvent
 from handlers.inbox import NOTIFY_INTERVAL, PG_APPLICATION, InboxWriter
 

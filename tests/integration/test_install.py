@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from extension import config as config_module
 from extension import create_app
-from extension.models import AuditEntry, Tenant
+from extension.platform import config as config_module
+from extension.platform.models.audit import AuditEntry
+from extension.platform.models.tenants import Tenant
 from tests.helpers import dumps, sentiment, signed_headers
 
 TOKEN = "install-token-for-tests"

@@ -15,7 +15,8 @@ import requests
 from sqlalchemy import func, select
 
 from connectors.errors import Transient
-from extension.models import InboxEvent, Person
+from extension.platform.models.inbox import InboxEvent
+from extension.platform.models.people import Person
 from handlers.listener import ChannelListener, ListenerSettings
 from handlers.listener_pool import ListenerPool, TenantAccess, genesys_notifications
 from handlers.listener_sink import InboxSink
@@ -51,7 +52,7 @@ def host():
 @pytest.fixture
 def host_tenant(app, host):
     """A tenant whose Genesys API and login are the sandbox, with one known agent."""
-    from extension.services import tenants
+    from extension.platform import tenants
 
     base, _ = host
     with app.extensions["coachwire.db"].session() as session:

@@ -12,11 +12,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
-import extension.models  # noqa: F401  (registers every table on Base.metadata)
-from extension.db import Base
-from extension.migrate import alembic_config, downgrade, upgrade
+from extension import load_models
+from extension.platform.db import Base
+from extension.platform.migrate import alembic_config, downgrade, upgrade
 from tests.conftest import _pg_admin_url, _with_db
 
+load_models()  # registers every table on Base.metadata
 BASE_DB_URL = os.environ.get("DATABASE_URL", "")
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not BASE_DB_URL.startswith("postgresql"), reason="DATABASE_URL is not PostgreSQL"))]

@@ -1,6 +1,6 @@
 """Every periodic job can be scheduled on both queue back ends and runs to completion.
 
-The scheduler thread enqueues each (function, interval) of extension.worker.periodic_jobs; a
+The scheduler thread enqueues each (function, interval) of extension.platform.worker.periodic_jobs; a
 plain function instead of a @job one once killed that thread in the embedded queue, silently
 stopping every sweep."""
 
@@ -13,11 +13,11 @@ import time
 import pytest
 import responses
 
-from extension.worker import _schedule_loop, job_name, periodic_jobs
+from extension.platform.worker import _schedule_loop, job_name, periodic_jobs
 
 
-def test_every_periodic_job_is_a_queue_job_with_a_distinct_name(settings):
-    jobs = periodic_jobs(settings)
+def test_every_periodic_job_is_a_queue_job_with_a_distinct_name(app):
+    jobs = periodic_jobs(app)
     assert all(hasattr(func, "spec") for func, _ in jobs), [job_name(f) for f, _ in jobs]
     names = [job_name(func) for func, _ in jobs]
     assert len(names) == len(set(names))
@@ -26,7 +26,7 @@ def test_every_periodic_job_is_a_queue_job_with_a_distinct_name(settings):
 @pytest.fixture
 def empty_host(tenant):
     """The tenant's host answers the directory sync (people, groups, queues) with empty lists."""
-    from extension.services import hosts
+    from extension.platform import hosts
 
     hosts.forget()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -48,7 +48,7 @@ def test_the_scheduler_enqueues_each_job_and_each_one_runs(app, tenant, empty_ho
         enqueued.append(job_name(func))
 
     monkeypatch.setattr(dispatcher, "enqueue", recording)
-    want = {job_name(func) for func, _ in periodic_jobs(app.config["SETTINGS"])}
+    want = {job_name(func) for func, _ in periodic_jobs(app)}
     stop = threading.Event()
     thread = threading.Thread(target=_schedule_loop, args=(app, stop), daemon=True)
     with caplog.at_level(logging.ERROR):

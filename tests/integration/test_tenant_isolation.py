@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from extension.analytics.models.facts import PerformanceAlert
-from extension.auth import tokens
-from extension.models import AuditEntry, Person, Tenant
-from extension.models.directory import Group, GroupMember, Queue, QueueMember
+from extension.platform.auth import tokens
+from extension.platform.models.audit import AuditEntry
+from extension.platform.models.directory import Group, GroupMember, Queue, QueueMember
+from extension.platform.models.people import Person
+from extension.platform.models.tenants import Tenant
 from tests.integration.quality.conftest import add_interaction
 from tests.integration.sampling.world import FORM
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from extension.models import InboxEvent
+from extension.platform.models.inbox import InboxEvent
 from tests.conftest import QUEUE_NAMESPACE, ROOT
 from tests.helpers import dumps, sentiment, signed_headers
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from extension.models import InboxEvent
+from extension.platform.models.inbox import InboxEvent
 from tests.helpers import dumps, sentiment, signed_headers, transcript, user_end
 
 
@@ -96,8 +96,8 @@ def test_unknown_tenant_is_404(client, db, tenant):
 
 
 def test_disabled_tenant_is_403(app, client, db, tenant):
-    from extension.models import Tenant
-    from extension.services import tenants
+    from extension.platform import tenants
+    from extension.platform.models.tenants import Tenant
 
     tenant_id, secret = tenant
     with db.session() as session:
@@ -143,8 +143,8 @@ def test_batch_over_500_is_rejected_whole(client, db, tenant):
 
 
 def test_api_key_scheme(app, client, db, tenant):
-    from extension.models import Tenant
-    from extension.services import tenants
+    from extension.platform import tenants
+    from extension.platform.models.tenants import Tenant
 
     tenant_id, _ = tenant
     with db.session() as session:
@@ -163,8 +163,8 @@ def test_api_key_scheme(app, client, db, tenant):
 
 
 def test_rotated_secret_keeps_the_previous_one_valid(app, client, db, tenant):
-    from extension.models import Tenant
-    from extension.services import tenants
+    from extension.platform import tenants
+    from extension.platform.models.tenants import Tenant
 
     tenant_id, old_secret = tenant
     with db.session() as session:

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from cryptography.fernet import Fernet
 
-from extension.crypto import SecretBox
-from extension.services import tenants
+from extension.platform import tenants
+from extension.platform.crypto import SecretBox
 
 BOX = SecretBox([Fernet.generate_key().decode()])
 

@@ -10,14 +10,14 @@ from extension.analytics import alert_settings
 from extension.analytics.api import schemas
 from extension.analytics.models.delivery import AlertDelivery
 from extension.analytics.models.facts import PerformanceAlert
-from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
-from extension.auth import scope
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import ALERTS_READ, ALERTS_WRITE, SETTINGS_WRITE
-from extension.db import get_db
-from extension.models._types import utcnow
-from extension.problems import Problem
-from extension.services import audit
+from extension.platform import audit
+from extension.platform.api.plumbing import documented, offset_of, page, parse, parse_body, respond
+from extension.platform.auth import scope
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import ALERTS_READ, ALERTS_WRITE, SETTINGS_WRITE
+from extension.platform.db import get_db
+from extension.platform.models._types import utcnow
+from extension.platform.problems import Problem
 
 bp = Blueprint("api_alerts", __name__, url_prefix="/api/v1")
 FIELDS = ("key", "kind", "subject_type", "subject_id", "metric", "value", "message", "status", "raised_at")

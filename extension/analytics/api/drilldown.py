@@ -17,14 +17,15 @@ from flask import Blueprint
 from sqlalchemy import select, tuple_
 
 from extension.analytics.api import schemas
+from extension.analytics.api.ranges import local_range
 from extension.analytics.models.facts import InteractionFact
 from extension.analytics.sums import bucket_starts
-from extension.api.plumbing import documented, local_range, parse, respond
-from extension.auth import scope
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import ANALYTICS_READ
-from extension.db import get_db
-from extension.problems import Problem
+from extension.platform.api.plumbing import documented, parse, respond
+from extension.platform.auth import scope
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import ANALYTICS_READ
+from extension.platform.db import get_db
+from extension.platform.problems import Problem
 
 bp = Blueprint("api_drilldown", __name__, url_prefix="/api/v1")
 _facts = InteractionFact.__table__

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint
 
 from extension.analytics.api import schemas
-from extension.analytics.facts import tenant_timezone
 from extension.analytics.forecast import forecast_for
 from extension.analytics.query import Slice
-from extension.api.plumbing import documented, parse, respond
-from extension.auth import scope
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import FORECASTS_READ
-from extension.db import get_db
+from extension.platform.api.plumbing import documented, parse, respond
+from extension.platform.auth import scope
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import FORECASTS_READ
+from extension.platform.db import get_db
+from extension.platform.tenants import tenant_timezone
 
 bp = Blueprint("api_forecasts", __name__, url_prefix="/api/v1")
 

@@ -7,14 +7,15 @@ from dataclasses import replace
 from flask import Blueprint
 
 from extension.analytics.api import schemas
+from extension.analytics.api.ranges import scoped_slice
 from extension.analytics.query import kpi_rows
-from extension.api.plumbing import documented, offset_of, page, parse, respond, scoped_slice
-from extension.auth import scope
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import ANALYTICS_READ
-from extension.db import get_db
-from extension.problems import Problem
-from extension.services import directory
+from extension.platform import directory
+from extension.platform.api.plumbing import documented, offset_of, page, parse, respond
+from extension.platform.auth import scope
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import ANALYTICS_READ
+from extension.platform.db import get_db
+from extension.platform.problems import Problem
 
 bp = Blueprint("api_metrics", __name__, url_prefix="/api/v1")
 FILTERS = ("agent_id", "team_id", "queue_id", "inquiry", "channel")

@@ -6,12 +6,13 @@ from flask import Blueprint, current_app
 
 from extension.analytics import performance
 from extension.analytics.api import schemas
+from extension.analytics.api.ranges import local_range
 from extension.analytics.query import Slice
-from extension.api.plumbing import documented, local_range, offset_of, page, parse, respond
-from extension.auth import scope
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import ANALYTICS_READ
-from extension.db import get_db
+from extension.platform.api.plumbing import documented, offset_of, page, parse, respond
+from extension.platform.auth import scope
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import ANALYTICS_READ
+from extension.platform.db import get_db
 
 bp = Blueprint("api_performance", __name__, url_prefix="/api/v1")
 

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extension.db import Base
-from extension.models._types import JSONType, TenantId, UTCDateTime, utcnow
+from extension.platform.db import Base
+from extension.platform.models._types import JSONType, TenantId, UTCDateTime, utcnow
 
 
 class OutcomeModel(Base):
@@ -37,6 +37,7 @@ class AlertSettings(Base):
     """Per-tenant alerting: threshold rules, cool-down, and where raised alerts are delivered."""
 
     __tablename__ = "alert_settings"
+    __sealed__ = ("webhook_secret_enc",)  # re-encrypted by ``flask tenants reseal``
 
     tenant_id: Mapped[str] = mapped_column(
         TenantId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)

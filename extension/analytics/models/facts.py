@@ -18,8 +18,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extension.db import Base
-from extension.models._types import HostId, JSONType, TenantId, UTCDateTime, utcnow
+from extension.platform.db import Base
+from extension.platform.models._types import HostId, JSONType, TenantId, UTCDateTime, utcnow
 
 DIM = String(200)  # inquiry and wrap-up names are longer than host ids
 

@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extension.db import Base
-from extension.models._types import TenantId, UTCDateTime, utcnow
+from extension.platform.db import Base
+from extension.platform.models._types import TenantId, UTCDateTime, utcnow
 
 
 class SyncCursor(Base):
@@ -37,6 +37,7 @@ class SyncCursor(Base):
 
 class AnalyticsSettings(Base):
     __tablename__ = "analytics_settings"
+    __sealed__ = ("customer_secret_enc",)  # re-encrypted by ``flask tenants reseal``
 
     tenant_id: Mapped[str] = mapped_column(
         TenantId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import CALIBRATIONS_READ, CALIBRATIONS_WRITE
-from extension.db import get_db
+from extension.platform.api.plumbing import documented, offset_of, page, parse, parse_body, respond
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import CALIBRATIONS_READ, CALIBRATIONS_WRITE
+from extension.platform.db import get_db
 from extension.quality import calibration as service
 from extension.quality.api import calibration_schemas as qm
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import (
+from extension.platform.api.plumbing import documented, offset_of, page, parse, parse_body, respond
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import (
     EVALUATIONS_ACKNOWLEDGE,
     EVALUATIONS_ASSIGN,
     EVALUATIONS_READ,
     EVALUATIONS_WRITE,
 )
-from extension.db import get_db
+from extension.platform.db import get_db
 from extension.quality import evaluations
 from extension.quality.api import schemas as qs
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from extension.analytics.api.schemas import PageQuery, page_of
+from extension.platform.api.schemas import PageQuery, page_of
 from extension.quality.models.evaluations import EVALUATION_STATES
 
 _NAME = validate.Length(min=1, max=200)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api.plumbing import documented, offset_of, page, parse, parse_body, respond
-from extension.auth import scope
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import EVALUATIONS_ASSIGN, SETTINGS_WRITE, WORKLOAD_READ
-from extension.db import get_db
+from extension.platform.api.plumbing import documented, offset_of, page, parse, parse_body, respond
+from extension.platform.auth import scope
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import EVALUATIONS_ASSIGN, SETTINGS_WRITE, WORKLOAD_READ
+from extension.platform.db import get_db
 from extension.quality import workload
 from extension.quality.api import schemas as qs
 from extension.quality.api.evaluations import out as evaluation_out

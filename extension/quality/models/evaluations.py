@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extension.db import Base
-from extension.models._types import HostId, JSONType, TenantId, UTCDateTime, utcnow
+from extension.platform.db import Base
+from extension.platform.models._types import HostId, JSONType, TenantId, UTCDateTime, utcnow
 
 ID = String(36)
 

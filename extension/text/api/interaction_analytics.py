@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from extension.api.plumbing import documented, respond
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import ANALYTICS_READ
-from extension.db import get_db
-from extension.quality.api import calibration_schemas as qm
+from extension.platform.api.plumbing import documented, respond
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import ANALYTICS_READ
+from extension.platform.db import get_db
 from extension.text import interaction_analytics as service
+from extension.text.api import schemas as qm
 
 bp = Blueprint("api_interaction_analytics", __name__, url_prefix="/api/v1")
 

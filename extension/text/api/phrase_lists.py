@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from extension.api.plumbing import documented, parse_body, respond
-from extension.auth.guard import current_principal, require
-from extension.auth.permissions import PHRASE_LISTS_READ, PHRASE_LISTS_WRITE
-from extension.db import get_db
+from extension.platform.api.plumbing import documented, parse_body, respond
+from extension.platform.auth.guard import current_principal, require
+from extension.platform.auth.permissions import PHRASE_LISTS_READ, PHRASE_LISTS_WRITE
+from extension.platform.db import get_db
 from extension.text import phrase_lists as service
 from extension.text.domain import phrase_lists as lists
 

@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 
 from extension.analytics import facts as analytics
-from extension.auth import tokens
-from extension.models import Person, Tenant
+from extension.platform.auth import tokens
+from extension.platform.models.people import Person
+from extension.platform.models.tenants import Tenant
 from tests.unit.analytics.generate import AGENTS, TEAMS, generate
 
 FIRST_DAY, LAST_DAY = date(2025, 3, 1), date(2026, 1, 31)

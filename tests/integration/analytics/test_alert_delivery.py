@@ -18,7 +18,8 @@ from extension.analytics.cli import analytics_cli
 from extension.analytics.domain.alerts import Alert, alert_key
 from extension.analytics.models.delivery import AlertDelivery, AlertSettings
 from extension.analytics.models.facts import PerformanceAlert
-from extension.models import AuditEntry, Person
+from extension.platform.models.audit import AuditEntry
+from extension.platform.models.people import Person
 from tests.integration.analytics.conftest import _people
 from tests.smtp_sink import SmtpSink
 
@@ -259,9 +260,9 @@ def test_the_hourly_job_raises_every_active_tenants_alerts_and_queues_their_deli
         app, client, db, loaded, people, other_tenant, token_for, hook, run_jobs):
     from datetime import date
 
-    from extension.worker import job_name, periodic_jobs
+    from extension.platform.worker import job_name, periodic_jobs
 
-    assert alert_delivery.evaluate_all in [func for func, _ in periodic_jobs(app.config["SETTINGS"])]
+    assert alert_delivery.evaluate_all in [func for func, _ in periodic_jobs(app)]
     hook.add(responses.POST, HOOK, status=204)
     _configure(client, token_for, rules=[TEAM_RULE], webhook_url=HOOK, email_enabled=False)
     with app.app_context():
@@ -273,5 +274,5 @@ def test_the_hourly_job_raises_every_active_tenants_alerts_and_queues_their_deli
     assert len(hook.calls) == 4
     with app.app_context():
         assert alert_delivery.evaluate_all(as_of=date(2025, 4, 13)) == {"acme": 0, "globex": 0}
-    names = [job_name(func) for func, _ in periodic_jobs(app.config["SETTINGS"])]
+    names = [job_name(func) for func, _ in periodic_jobs(app)]
     assert len(names) == len(set(names))  # two modules' "sweep" must not share a slot

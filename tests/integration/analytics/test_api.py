@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from extension.analytics.api import schemas
-from extension.auth import tokens
+from extension.platform.auth import tokens
 from tests.integration.analytics.conftest import RANGE
 
 AGENT_URLS = {
@@ -177,7 +177,7 @@ def test_expired_tokens_and_foreign_keys_are_401(app, client, loaded):
 
 
 def test_every_api_route_is_in_the_openapi_document(app, client):
-    from extension.api.openapi import openapi_path
+    from extension.platform.api.openapi import openapi_path
 
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from extension.analytics.cli import analytics_cli, demo_data_command, tokens_cli
+from extension.analytics.cli import analytics_cli, demo_data_command
 from extension.analytics.query import Slice, kpi_rows
+from extension.platform.cli import tokens_cli
 
 
 def _runner(app):

@@ -17,7 +17,7 @@ from extension.analytics.domain.kpis import aes_parts
 from extension.analytics.models.delivery import OutcomeModel
 from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
 from extension.analytics.query import Slice, total
-from extension.models import AuditEntry
+from extension.platform.models.audit import AuditEntry
 
 END = datetime(2025, 4, 1, tzinfo=UTC)
 
@@ -128,7 +128,7 @@ def test_fitting_one_tenant_leaves_another_tenants_facts_alone(app, db, demo, ot
 
 def test_live_conversations_get_predictions_once_both_models_exist(app, client, db, demo, tenant, run_jobs):
     """The pipeline's fact feed applies the fitted models; email gets none (AES falls back)."""
-    from extension.queue import get_dispatcher
+    from extension.platform.queue import get_dispatcher
     from handlers import jobs
     from tests.helpers import dumps, signed_headers, user_end
 

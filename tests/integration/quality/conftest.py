@@ -11,9 +11,11 @@ import pytest
 import responses
 from sqlalchemy import func, select
 
-from extension.auth import tokens
-from extension.models import AuditEntry, Person, Tenant
-from extension.services import hosts
+from extension.platform import hosts
+from extension.platform.auth import tokens
+from extension.platform.models.audit import AuditEntry
+from extension.platform.models.people import Person
+from extension.platform.models.tenants import Tenant
 
 # acme: two teams; qa1/qa2 are the evaluation pool, qa3 a third analyst (second reviewer cases)
 PEOPLE = [

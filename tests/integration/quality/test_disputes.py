@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from extension.analytics.models.facts import InteractionFact
-from extension.models import AuditEntry
+from extension.platform.models.audit import AuditEntry
 from extension.quality.models.evaluations import Dispute, Evaluation
 from tests.integration.quality.conftest import ALL_YES, RECORDED, add_interaction, audit_actions, snapshot
 

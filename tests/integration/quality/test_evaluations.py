@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
-from extension.models import AuditEntry
-from extension.problems import Problem
+from extension.platform.models.audit import AuditEntry
+from extension.platform.problems import Problem
 from extension.quality.models.evaluations import Evaluation
 from tests.integration.quality.conftest import (
     ALL_YES,

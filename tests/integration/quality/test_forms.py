@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extension.models import AuditEntry
+from extension.platform.models.audit import AuditEntry
 from extension.quality.models.evaluations import QualityForm, QualityFormVersion
 from tests.integration.quality.conftest import audit_actions, count, form_body, snapshot, yes_no
 

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
-from extension.models import AuditEntry, InboxEvent
+from extension.platform.models.audit import AuditEntry
+from extension.platform.models.inbox import InboxEvent
+from extension.platform.queue import get_dispatcher
 from extension.quality.models.evaluations import Evaluation, QualityForm
-from extension.queue import get_dispatcher
 from handlers import jobs
 from sandbox.app import create_app as create_sandbox
 from sandbox.quality import SALES_FORM_ID, SUPPORT_FORM_ID, SURVEY_FORM_ID, forms

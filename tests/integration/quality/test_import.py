@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
+from extension.platform import hosts
 from extension.quality.models.evaluations import QualityForm, QualityFormVersion
-from extension.services import hosts
 from sandbox.app import create_app as create_sandbox
 from sandbox.quality import SUPPORT_FORM_ID, SURVEY_FORM_ID, forms
 from tests.contract.reference import check_model

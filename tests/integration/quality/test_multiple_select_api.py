@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from extension.analytics.models.facts import InteractionFact
-from extension.models import AuditEntry
+from extension.platform.models.audit import AuditEntry
 from extension.quality.models.evaluations import Evaluation
 from tests.integration.quality.conftest import add_interaction, snapshot, yes_no
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from extension.models import AuditEntry
+from extension.platform.models.audit import AuditEntry
 from extension.quality.models.evaluations import Evaluation, EvaluatorCap, QualitySettings
 from tests.integration.quality.conftest import audit_actions, count, snapshot
 
@@ -132,7 +132,7 @@ def test_who_may_read_workload(client, people, token_for, who, status):
 
 
 def test_another_tenants_evaluators_are_not_found(client, db, people, other_tenant, token_for):
-    from extension.models import Person
+    from extension.platform.models.people import Person
 
     set_cap(client, token_for, "qa1", 3)
     with db.session() as session:

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from extension.coaching.models import Appointment
-from extension.quality.api import calibration_schemas as qm_schemas
 from extension.quality.models.evaluations import Evaluation
+from extension.sampling import schemas as qm_schemas
 from extension.sampling.domain import selection as sampling
 from extension.sampling.models import SamplingPick, SamplingPlanRow, SamplingRun
 from tests.integration.sampling.world import add_facts, audit_actions, count, fact

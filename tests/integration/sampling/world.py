@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from extension import config as config_module
 from extension.analytics.models.facts import InteractionFact
-from extension.auth import tokens
-from extension.models import AuditEntry, Person, Tenant
+from extension.platform import config as config_module
+from extension.platform.auth import tokens
+from extension.platform.models.audit import AuditEntry
+from extension.platform.models.people import Person
+from extension.platform.models.tenants import Tenant
 from tests.conftest import QUEUE_NAMESPACE
 
 AGENTS = ("a1", "a2", "a3", "a4")

@@ -27,7 +27,7 @@ def sandbox():
 
 
 def _create(app, base: str, tenant_id: str):
-    from extension.services import tenants
+    from extension.platform import tenants
 
     with app.extensions["coachwire.db"].session() as session:
         created, secret = tenants.create(
@@ -39,7 +39,7 @@ def _create(app, base: str, tenant_id: str):
 
 @pytest.fixture
 def host_tenant(app, sandbox):
-    from extension.services import hosts
+    from extension.platform import hosts
 
     hosts.forget()
     yield _create(app, sandbox[0], "sbx")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from extension.auth import tokens
-from extension.models import Person
+from extension.platform.auth import tokens
+from extension.platform.models.people import Person
 from tests.integration.sync.conftest import UNTIL
 
 

@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from flask import abort, request
 from sqlalchemy import event, select
 
-from extension.models import AuditEntry, Person
-from extension.models.directory import Group, GroupMember, Queue, QueueMember
-from extension.services import directory
+from extension.platform import directory
+from extension.platform.models.audit import AuditEntry
+from extension.platform.models.directory import Group, GroupMember, Queue, QueueMember
+from extension.platform.models.people import Person
 from tests.integration.sync.conftest import UNTIL
 
 TABLES = ("directory_groups", "directory_queues", "group_members", "queue_members")

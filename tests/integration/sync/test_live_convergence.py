@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from extension.queue import get_dispatcher
+from extension.platform.queue import get_dispatcher
 from handlers import jobs
 from sandbox.analytics import history, notification_messages
 from tests.helpers import dumps, signed_headers

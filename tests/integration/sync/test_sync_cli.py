@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from extension.analytics import facts as analytics
 from extension.analytics.models.facts import InteractionFact
-from extension.models import Person
+from extension.platform.models.people import Person
 from sandbox.analytics import day_conversations, history
 from tests.integration.sync.conftest import NOW, UNTIL, control, cursor, facts, rollups
 
@@ -233,7 +233,7 @@ def test_sync_people_still_works(cli, db, sandbox, host_tenant):
 
 
 def test_without_a_work_team_the_managers_reports_form_a_team():
-    from extension.services.people import team_of
+    from extension.platform.people import team_of
 
     assert team_of({"id": "u1", "team": {"id": "t-9"}, "manager": {"id": "m1"}}) == "t-9"
     assert team_of({"id": "u1", "manager": {"id": "m1"}}) == "manager:m1"

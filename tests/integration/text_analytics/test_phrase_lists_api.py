@@ -76,7 +76,7 @@ def test_an_admin_list_changes_that_tenants_analysis_only(app, client, db, world
 def test_revert_restores_the_defaults_and_is_audited_with_before_and_after(app, client, db, world, token_for):
     from sqlalchemy import select
 
-    from extension.models import AuditEntry
+    from extension.platform.models.audit import AuditEntry
 
     admin = token_for("adm", "admin")
     assert client.put("/api/v1/phrase-lists/required", json=REQUIRED, headers=admin).status_code == 200

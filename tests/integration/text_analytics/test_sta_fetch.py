@@ -14,11 +14,10 @@ from sqlalchemy import select
 
 from extension.analytics.models.interactions import Interaction
 from extension.coaching import transcripts_fetch
-from extension.models import AuditEntry
-from extension.sampling.models import InteractionTextAnalytics
-from extension.services import hosts
+from extension.platform import hosts
+from extension.platform.models.audit import AuditEntry
 from extension.text import phrase_lists as lists_service
-from extension.text.models import StaTranscriptFetch, TenantStaStatus
+from extension.text.models import InteractionTextAnalytics, StaTranscriptFetch, TenantStaStatus
 
 API = "https://api.mypurecloud.ie"
 LOGIN = "https://login.mypurecloud.ie"
@@ -94,7 +93,7 @@ def fetch_row(db, conversation_id="c1") -> StaTranscriptFetch | None:
 
 
 def record_enqueues(app, monkeypatch) -> list:
-    from extension.queue import get_dispatcher
+    from extension.platform.queue import get_dispatcher
 
     queued: list = []
     with app.app_context():
@@ -211,7 +210,7 @@ def test_the_first_try_waits_for_the_host_to_have_made_the_transcript(
 
 
 def test_one_sweep_queues_a_bounded_number_of_tries_per_tenant(app, db, tenant, monkeypatch):
-    from extension.models import Tenant
+    from extension.platform.models.tenants import Tenant
 
     queued = record_enqueues(app, monkeypatch)
     due = datetime.now(UTC) - timedelta(seconds=5)

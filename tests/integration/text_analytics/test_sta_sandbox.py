@@ -12,10 +12,10 @@ import pytest
 import requests
 
 from extension.analytics.models.interactions import Interaction
-from extension.queue import get_dispatcher
-from extension.sampling.models import InteractionTextAnalytics
-from extension.services import hosts, tenants
+from extension.platform import hosts, tenants
+from extension.platform.queue import get_dispatcher
 from extension.text import phrase_lists as lists_service
+from extension.text.models import InteractionTextAnalytics
 from handlers import jobs
 from tests.helpers import dumps, serving, signed_headers
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from extension.analytics.models.interactions import Interaction
-from extension.models import AuditEntry
-from extension.quality.api import calibration_schemas as qm_schemas
-from extension.sampling.models import InteractionTextAnalytics
+from extension.platform.models.audit import AuditEntry
 from extension.text import interaction_analytics
+from extension.text.api import schemas as qm_schemas
+from extension.text.models import InteractionTextAnalytics
 from tests.integration.sampling.world import add_facts, audit_actions, count, fact
 
 CARD, EMAIL, PHONE = "4111 1111 1111 1111", "jane.doe@example.com", "+44 20 7946 0958"
@@ -142,7 +142,7 @@ def test_the_cli_analyses_stored_transcripts_since_a_moment(app, db, world):
 def test_a_transcript_arriving_through_the_pipeline_is_analysed_after_the_batch(app, client, db, world,
                                                                                tenant, run_jobs):
     """The drain commits the transcript, then queues the full analysis on its own queue."""
-    from extension.queue import get_dispatcher
+    from extension.platform.queue import get_dispatcher
     from handlers import jobs
     from tests.helpers import dumps, signed_headers, transcript, user_end
 

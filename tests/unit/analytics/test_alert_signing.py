@@ -8,7 +8,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from connectors.webhooks import signed_headers
 from extension.analytics.alert_delivery import idempotency_key
-from extension.services.tenants import new_webhook_secret
+from extension.platform.tenants import new_webhook_secret
 
 
 def test_the_signature_verifies_with_the_standard_webhooks_library_and_only_with_the_secret():

@@ -1,0 +1,24 @@
+"""The platform every capability stands on: configuration, database, queue and worker, secrets,
+errors, authentication and scope, tenants, people and directory, audit, host clients, health,
+install and the OpenAPI document."""
+
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    from extension.platform import problems, queue
+    from extension.platform.api import directory, health, install, openapi
+    from extension.platform.cli import register
+    from extension.platform.crypto import SecretBox
+    from extension.platform.db import Database
+    from extension.platform.directory import SYNC_EVERY_SECONDS, sync_all
+    from extension.platform.worker import add_periodic
+
+    Database().init_app(app)
+    app.extensions["coachwire.box"] = SecretBox(app.config["SETTINGS"].data_keys)
+    queue.init_app(app)
+    problems.init_app(app)
+    for api in (health, install, openapi, directory):
+        app.register_blueprint(api.bp)
+    register(app)
+    add_periodic(app, sync_all, SYNC_EVERY_SECONDS)

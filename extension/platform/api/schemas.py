@@ -1,0 +1,66 @@
+"""Marshmallow pieces every API shares: comma-separated lists, date ranges, paging, problems."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+MAX_DAYS = 400  # a little over a year: the longest interval one request may aggregate
+
+
+class CsvList(fields.Field):
+    """``a,b,c`` in a query string; each item must be one of ``choices``."""
+
+    def __init__(self, *, choices: tuple[str, ...], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.choices = choices
+        self.metadata.setdefault("description", f"Comma-separated, from: {', '.join(choices)}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("Must be a comma-separated string.")
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        unknown = [item for item in items if item not in self.choices]
+        if unknown:
+            raise ValidationError(
+                f"Unknown value(s) {', '.join(unknown)}; expected some of {', '.join(self.choices)}.")
+        if len(set(items)) != len(items):
+            raise ValidationError("Values must not repeat.")
+        return tuple(items)
+
+
+class RangeQuery(Schema):
+    start = fields.Date(data_key="from", metadata={"description": "First tenant-local day (ISO date)"})
+    end = fields.Date(data_key="to", metadata={"description": "Last tenant-local day, inclusive"})
+
+    @validates_schema
+    def _interval(self, data, **kwargs):
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise ValidationError("Must not be before 'from'.", field_name="to")
+        if start and end and (end - start).days >= MAX_DAYS:
+            raise ValidationError(f"The interval may span at most {MAX_DAYS} days.", field_name="to")
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """The schema of one page of a listing: ``items`` of ``item`` and ``next_cursor`` (null on the
+    last page), named ``name`` in the OpenAPI document."""
+    return Schema.from_dict({"items": fields.List(fields.Nested(item)),
+                             "next_cursor": fields.String(allow_none=True)}, name=name)
+
+
+class PageQuery(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = fields.String(metadata={"description": "Opaque; next_cursor of the previous page"})
+
+
+class ProblemField(Schema):
+    field = fields.String()
+    message = fields.String()
+
+
+class ProblemDetails(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(fields.Nested(ProblemField))

@@ -1,0 +1,66 @@
+"""``require(permission)``: bearer token -> checked Principal on ``flask.g``, or a problem.
+
+401 for a missing, malformed or expired token and for a person or tenant we no longer know;
+403 when the role lacks the permission. The person is looked up on every request so removing
+someone (or disabling the tenant) takes effect before their token expires.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import current_app, g, request
+
+from extension.platform.auth import tokens
+from extension.platform.auth.permissions import Principal
+from extension.platform.db import get_db
+from extension.platform.models.people import Person
+from extension.platform.models.tenants import Tenant
+from extension.platform.problems import Problem, problem_response
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="coachwire"'}
+
+
+def require(permission: str):
+    """Decorate a view: it runs only for a caller holding ``permission``."""
+
+    def decorator(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            try:
+                principal = authenticate(request.headers.get("Authorization", ""))
+            except tokens.TokenError as exc:
+                problem = Problem(401, "Unauthorized", f"A valid bearer token is required ({exc}).")
+                return problem_response(problem, headers=CHALLENGE)
+            if not principal.can(permission):
+                raise Problem(403, "Forbidden", f"Role {principal.role!r} may not {permission}.")
+            g.principal = principal
+            return view(*args, **kwargs)
+
+        guarded.permission = permission
+        return guarded
+
+    return decorator
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def authenticate(header: str) -> Principal:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise tokens.TokenError("no bearer token")
+    claims = tokens.verify(current_app.config["SECRET_KEY"], token.strip())
+    _check_known(claims)
+    return Principal(tenant_id=claims.tenant_id, person_id=claims.person_id, role=claims.role)
+
+
+def _check_known(claims: tokens.Claims) -> None:
+    with get_db().session() as session:
+        tenant = session.get(Tenant, claims.tenant_id)
+        person = session.get(Person, (claims.tenant_id, claims.person_id))
+    if tenant is None or person is None or not person.active:
+        raise tokens.TokenError("unknown tenant or person")
+    if tenant.status != "active":
+        raise Problem(403, "Forbidden", "This tenant is not active.")

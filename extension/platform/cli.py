@@ -1,0 +1,166 @@
+"""flask commands of the platform: tenants, tokens, worker, migrate."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from extension.platform.auth.tokens import ROLES
+from extension.platform.db import get_db
+from extension.platform.models.tenants import Tenant
+
+tenants_cli = AppGroup("tenants", help="Create and manage tenants.")
+tokens_cli = AppGroup("tokens", help="Mint API bearer tokens (local use and tests).")
+
+
+def _box():
+    return current_app.extensions["coachwire.box"]
+
+
+def tenant_or_fail(session, tenant_id: str) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise click.ClickException(f"no tenant {tenant_id!r}")
+    return tenant
+
+
+@tenants_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--id", "tenant_id")
+@click.option("--region", help="Genesys region domain, e.g. mypurecloud.ie")
+@click.option("--api-base", help="Override, e.g. the sandbox host http://127.0.0.1:5050")
+@click.option("--login-base")
+@click.option("--client-id")
+@click.option("--client-secret")
+@click.option("--timezone", default="UTC")
+@click.option("--calendar", type=click.Choice(["graph", "google"]))
+@click.option("--calendar-config", help="JSON with the calendar provider's settings")
+@click.option("--secret", help="Use this whsec_ inbound secret instead of generating one")
+@click.option("--json-output", is_flag=True)
+def create_tenant(name, tenant_id, region, api_base, login_base, client_id, client_secret,
+                  timezone, calendar, calendar_config, secret, json_output):
+    from extension.platform import tenants
+
+    if not api_base and not region:
+        raise click.UsageError("give --region or --api-base")
+    api_base = api_base or f"https://api.{region}"
+    login_base = login_base or api_base.replace("://api.", "://login.", 1)
+    try:
+        calendar_config = json.loads(calendar_config) if calendar_config else None
+    except ValueError as exc:
+        raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--calendar-config") from exc
+    try:
+        with get_db().session() as session:
+            tenant, inbound = tenants.create(
+                session, _box(), name=name, tenant_id=tenant_id, api_base=api_base,
+                login_base=login_base, client_id=client_id, client_secret=client_secret,
+                timezone=timezone, region=region, calendar_provider=calendar,
+                calendar_config=calendar_config, inbound_secret=secret)
+    except tenants.TenantError as exc:
+        raise click.BadParameter(exc.message, param_hint=exc.field) from exc
+    if json_output:
+        click.echo(json.dumps({"id": tenant.id, "webhook_secret": inbound}))
+    else:
+        click.echo(f"tenant {tenant.id} created\nwebhook URL: /webhooks/{tenant.id}\n"
+                   f"webhook secret: {inbound}")
+
+
+@tenants_cli.command("list")
+def list_tenants():
+    with get_db().session() as session:
+        for tenant in session.scalars(select(Tenant).order_by(Tenant.created_at)):
+            click.echo(f"{tenant.id}\t{tenant.status}\t{tenant.name}\t{tenant.api_base}")
+
+
+@tenants_cli.command("rotate-secret")
+@click.argument("tenant_id")
+@click.option("--drop-previous", is_flag=True, help="Stop accepting the old secret at once")
+def rotate_secret(tenant_id, drop_previous):
+    from extension.platform import tenants
+
+    with get_db().session() as session:
+        secret = tenants.rotate_secret(session, _box(), tenant_or_fail(session, tenant_id),
+                                       keep_previous=not drop_previous)
+    click.echo(f"new webhook secret: {secret}")
+
+
+@tenants_cli.command("add-api-key")
+@click.argument("tenant_id")
+def add_api_key(tenant_id):
+    from extension.platform import tenants
+
+    with get_db().session() as session:
+        key = tenants.add_api_key(session, _box(), tenant_or_fail(session, tenant_id))
+    click.echo(f"new API key: {key}")
+
+
+@tenants_cli.command("disable")
+@click.argument("tenant_id")
+def disable(tenant_id):
+    from extension.platform import tenants
+
+    with get_db().session() as session:
+        tenants.set_status(session, tenant_or_fail(session, tenant_id), "disabled")
+    click.echo(f"tenant {tenant_id} disabled")
+
+
+@tenants_cli.command("enable")
+@click.argument("tenant_id")
+def enable(tenant_id):
+    from extension.platform import tenants
+
+    with get_db().session() as session:
+        tenants.set_status(session, tenant_or_fail(session, tenant_id), "active")
+    click.echo(f"tenant {tenant_id} enabled")
+
+
+@tenants_cli.command("reseal")
+def reseal():
+    """Re-encrypt all secrets with the newest COACHWIRE_DATA_KEYS key."""
+    from extension.platform import tenants
+
+    with get_db().session() as session:
+        count = tenants.reseal_all(session, _box())
+    click.echo(f"re-encrypted {count} secrets")
+
+
+@click.command("worker")
+@click.option("--queues", default="events,effects,default")
+@click.option("--burst", is_flag=True)
+def worker(queues, burst):
+    """Run an RQ worker (with the periodic sweeps) on REDIS_URL."""
+    from extension.platform.worker import run_worker
+
+    run_worker(current_app._get_current_object(), queues.split(","), burst=burst)
+
+
+@click.command("migrate")
+def migrate():
+    """Upgrade the database to the newest schema (alembic upgrade head)."""
+    from extension.platform.migrate import upgrade
+
+    upgrade(current_app.config["SETTINGS"].database_url)
+    click.echo("database is at head")
+
+
+@tokens_cli.command("issue")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option("--person", "person_id", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--ttl-minutes", default=60, show_default=True, type=click.IntRange(1, 60 * 24 * 30))
+def issue_token(tenant_id, person_id, role, ttl_minutes):
+    """Print a bearer token for PERSON of TENANT with ROLE (the person must exist to use it)."""
+    from extension.platform.auth import tokens
+
+    click.echo(tokens.issue(current_app.config["SECRET_KEY"], tenant_id=tenant_id, person_id=person_id,
+                            role=role, ttl=timedelta(minutes=ttl_minutes)))
+
+
+def register(app) -> None:
+    for command in (tenants_cli, worker, migrate, tokens_cli):
+        app.cli.add_command(command)

@@ -1,0 +1,71 @@
+"""Per-tenant host clients, built once per process so token caches and buckets are shared."""
+
+from __future__ import annotations
+
+import threading
+
+from connectors.calendars.google import GoogleCalendar
+from connectors.calendars.graph import GraphCalendar
+from connectors.genesys.client import GenesysClient
+from connectors.http import Transport
+from extension.platform import context
+
+_clients: dict[tuple, object] = {}
+_lock = threading.Lock()
+
+
+def _redis():
+    dispatcher = context.extension("queue")
+    return getattr(dispatcher, "redis", None)
+
+
+def _cached(key: tuple, build):
+    with _lock:
+        if key not in _clients:
+            _clients[key] = build()
+        return _clients[key]
+
+
+def genesys_for(tenant) -> GenesysClient:
+    box = context.secret_box()
+    key = ("genesys", tenant.id, tenant.api_base, tenant.client_id, tenant.client_secret_enc)
+    return _cached(key, lambda: GenesysClient(
+        api_base=tenant.api_base, login_base=tenant.login_base, client_id=tenant.client_id or "",
+        client_secret=box.open(tenant.client_secret_enc) or "", tenant_key=tenant.id,
+        redis=_redis()))
+
+
+def calendar_for(tenant):
+    """The supervisor calendar of this tenant, or None when none is configured."""
+    if not tenant.calendar_provider or not tenant.calendar_config_enc:
+        return None
+    config = context.secret_box().open(tenant.calendar_config_enc)
+    key = ("calendar", tenant.id, tenant.calendar_config_enc)
+    if tenant.calendar_provider == "graph":
+        return _cached(key, lambda: GraphCalendar(
+            tenant_id=config["tenant_id"], client_id=config["client_id"],
+            client_secret=config["client_secret"],
+            **{k: config[k] for k in ("login_base", "graph_base") if k in config}))
+    return _cached(key, lambda: GoogleCalendar(
+        token=_google_token(config), **({"google_base": config["google_base"]}
+                                        if "google_base" in config else {})))
+
+
+def _google_token(config: dict):
+    """OAuth refresh-token grant for Google; the connector asks again after a 401."""
+    transport = Transport(config["token_url"].rsplit("/", 1)[0])
+    path = "/" + config["token_url"].rsplit("/", 1)[1]
+
+    def token() -> str:
+        answer = transport.request("POST", path, data={
+            "grant_type": "refresh_token", "refresh_token": config["refresh_token"],
+            "client_id": config["client_id"], "client_secret": config["client_secret"]})
+        return answer["access_token"]
+
+    return token
+
+
+def forget() -> None:
+    """Drop cached clients (tests, secret rotation)."""
+    with _lock:
+        _clients.clear()
