@@ -7,17 +7,27 @@ import logging
 from flask import Response, json
 from werkzeug.exceptions import HTTPException
 
+from extension.platform.errors import DomainError
+
 log = logging.getLogger("coachwire.errors")
 PROBLEM_BASE = "https://coachwire.dev/problems/"
 
 
-class Problem(Exception):
+class Problem(DomainError):
+    """An HTTP problem raised by the API layer itself (views, auth, parsing); services raise the
+    domain errors of ``extension.platform.errors``, which ``from_domain`` maps the same way."""
+
     def __init__(self, status: int, title: str, detail: str = "", *, type_: str | None = None,
                  errors: list[dict] | None = None) -> None:
-        super().__init__(detail or title)
-        self.status, self.title, self.detail = status, title, detail
+        super().__init__(detail, errors=errors)
+        self.status, self.title = status, title
         self.type = type_ or PROBLEM_BASE + title.lower().replace(" ", "-")
-        self.errors = errors or []
+
+
+def from_domain(error: DomainError) -> Problem:
+    if isinstance(error, Problem):
+        return error
+    return Problem(error.status, error.title, error.detail, errors=error.errors)
 
 
 def problem_response(problem: Problem, *, headers: dict | None = None) -> Response:
@@ -28,6 +38,10 @@ def problem_response(problem: Problem, *, headers: dict | None = None) -> Respon
         body["errors"] = problem.errors
     return Response(json.dumps(body), status=problem.status, headers=headers,
                     mimetype="application/problem+json")
+
+
+def _domain(error: DomainError) -> Response:
+    return problem_response(from_domain(error))
 
 
 def from_http_exception(exc: HTTPException) -> Problem:
@@ -50,5 +64,6 @@ def _unexpected(exc: Exception) -> Response:
 
 def init_app(app) -> None:
     app.register_error_handler(Problem, problem_response)
+    app.register_error_handler(DomainError, _domain)
     app.register_error_handler(HTTPException, _http)
     app.register_error_handler(Exception, _unexpected)

@@ -18,10 +18,10 @@ from extension.analytics.domain.alerts import alert_key
 from extension.analytics.models.facts import InteractionFact, PerformanceAlert
 from extension.analytics.models.interactions import Interaction
 from extension.platform import audit
+from extension.platform import errors as domain_errors
 from extension.platform.auth.permissions import Principal
 from extension.platform.models._types import utcnow
 from extension.platform.models.people import Person
-from extension.platform.problems import Problem
 from extension.quality.domain import calibration as maths
 from extension.quality.domain.scoring import Answer, Answers, InvalidAnswers, score
 from extension.quality.models.calibration import CalibrationScore, CalibrationSession
@@ -29,8 +29,8 @@ from extension.quality.models.calibration import CalibrationScore, CalibrationSe
 ALERT_METRIC = "calibration_deviation"
 
 
-def _unprocessable(errors: list[dict]) -> Problem:
-    return Problem(422, "Unprocessable Content", "The body has invalid fields.", errors=errors)
+def _unprocessable(errors: list[dict]) -> domain_errors.DomainError:
+    return domain_errors.Invalid("The body has invalid fields.", errors=errors)
 
 
 def _form(session: Session, tenant_id: str, form_id: str, version: int | None):
@@ -45,7 +45,7 @@ def create(session: Session, *, tenant_id: str, actor: str, data: dict[str, Any]
     try:
         row, _ = _form(session, tenant_id, data["form_id"], data.get("form_version"))
         version = row.version
-    except Problem as exc:
+    except domain_errors.DomainError as exc:
         errors.append({"field": "form_version" if data.get("form_version") else "form_id",
                        "message": exc.detail})
         version = None
@@ -99,7 +99,7 @@ def session_or_404(session: Session, tenant_id: str, session_id: str, *,
         query = query.with_for_update()
     found = session.scalar(query)
     if found is None:
-        raise Problem(404, "Not Found", f"No calibration session {session_id!r}.")
+        raise domain_errors.NotFound(f"No calibration session {session_id!r}.")
     return found
 
 
@@ -162,9 +162,9 @@ def put_score(session: Session, principal: Principal, session_id: str, data: dic
     """The caller's answers for one conversation (created or replaced); returns (row, created)."""
     calibration = session_or_404(session, principal.tenant_id, session_id, lock=True)
     if principal.person_id not in raters(calibration):
-        raise Problem(403, "Forbidden", "You are not an evaluator in this calibration session.")
+        raise domain_errors.Forbidden("You are not an evaluator in this calibration session.")
     if calibration.status != "open":
-        raise Problem(409, "Conflict", "The calibration session is closed.")
+        raise domain_errors.Conflict("The calibration session is closed.")
     if data["conversation_id"] not in calibration.conversation_ids:
         raise _unprocessable([{"field": "conversation_id",
                                 "message": "Not one of the session's interactions."}])
@@ -233,7 +233,7 @@ def close(session: Session, principal: Principal, session_id: str) -> Calibratio
     """Close, compute the report, raise a deduplicated alert per drifting evaluator."""
     calibration = session_or_404(session, principal.tenant_id, session_id, lock=True)
     if calibration.status != "open":
-        raise Problem(409, "Conflict", "The calibration session is already closed.")
+        raise domain_errors.Conflict("The calibration session is already closed.")
     rows = _scores(session, calibration)
     result = maths.report(_ratings(rows), expert_id=calibration.expert_id,
                           drift_threshold=calibration.drift_threshold)
@@ -282,6 +282,6 @@ def _raise_alert(session: Session, calibration: CalibrationSession, deviation: m
 def report(session: Session, principal: Principal, session_id: str) -> dict[str, Any]:
     calibration = session_or_404(session, principal.tenant_id, session_id)
     if calibration.status != "closed":
-        raise Problem(409, "Conflict", "The report exists once the session is closed.")
+        raise domain_errors.Conflict("The report exists once the session is closed.")
     return {"session_id": calibration.id, "closed_at": calibration.closed_at, **calibration.report}
 

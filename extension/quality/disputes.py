@@ -16,10 +16,10 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from extension.platform import audit
+from extension.platform import errors as domain_errors
 from extension.platform.auth import scope
 from extension.platform.auth.permissions import Principal
 from extension.platform.models._types import utcnow
-from extension.platform.problems import Problem
 from extension.quality import evaluations, workload
 from extension.quality.forms import new_id
 from extension.quality.models.evaluations import Dispute, Evaluation
@@ -31,14 +31,14 @@ def open_dispute(session: Session, *, principal: Principal, evaluation_id: str,
                  items: list[dict[str, str]]) -> Dispute:
     evaluation = evaluations.get_visible(session, principal, evaluation_id, lock=True)
     if evaluation.agent_id != principal.person_id:
-        raise Problem(403, "Forbidden", "Only the evaluated agent may dispute an evaluation.")
+        raise domain_errors.Forbidden("Only the evaluated agent may dispute an evaluation.")
     if evaluation.host_evaluation_id is not None:  # Genesys owns it: a rescore here would fork it
-        raise Problem(409, "Conflict", "This evaluation was made in Genesys; dispute it there.")
+        raise domain_errors.Conflict("This evaluation was made in Genesys; dispute it there.")
     if evaluation.status not in DISPUTABLE:
-        raise Problem(409, "Conflict", f"Cannot dispute an evaluation that is {evaluation.status}.")
+        raise domain_errors.Conflict(f"Cannot dispute an evaluation that is {evaluation.status}.")
     limits = workload.settings(session, principal.tenant_id)
     if utcnow() > evaluation.released_at + timedelta(days=limits.dispute_window_days):
-        raise Problem(409, "Conflict", f"Disputes close {limits.dispute_window_days} days after release.")
+        raise domain_errors.Conflict(f"Disputes close {limits.dispute_window_days} days after release.")
     form = evaluations.form_of(session, evaluation)
     errors, seen = [], set()
     for i, item in enumerate(items):
@@ -49,13 +49,13 @@ def open_dispute(session: Session, *, principal: Principal, evaluation_id: str,
             errors.append({"field": f"items.{i}.question_id", "message": "disputed twice"})
         seen.add(qid)
     if errors:
-        raise Problem(422, "Unprocessable Content", "Some disputed questions are not valid.", errors=errors)
+        raise domain_errors.Invalid("Some disputed questions are not valid.", errors=errors)
     counts = _counts(session, evaluation)
     if counts["total"] >= limits.max_disputes_per_evaluation:
-        raise Problem(409, "Conflict", f"An evaluation takes at most {limits.max_disputes_per_evaluation} "
+        raise domain_errors.Conflict(f"An evaluation takes at most {limits.max_disputes_per_evaluation} "
                                        "disputes.")
     if counts["open"] >= limits.max_open_disputes_per_evaluation:
-        raise Problem(409, "Conflict", "This evaluation already has an open dispute.")
+        raise domain_errors.Conflict("This evaluation already has an open dispute.")
     dispute = Dispute(id=new_id(), tenant_id=principal.tenant_id, evaluation_id=evaluation.id,
                       agent_id=evaluation.agent_id, status="open", items=list(items), created_at=utcnow())
     session.add(dispute)
@@ -97,7 +97,7 @@ def get_visible(session: Session, principal: Principal, dispute_id: str, *, lock
         query = query.with_for_update()
     dispute = session.scalars(query).first()
     if dispute is None:
-        raise Problem(404, "Not Found", f"No dispute {dispute_id!r}.")
+        raise domain_errors.NotFound(f"No dispute {dispute_id!r}.")
     return dispute
 
 
@@ -115,18 +115,18 @@ def resolve(session: Session, *, principal: Principal, dispute_id: str, outcome:
             changes: dict[str, dict]) -> Dispute:
     dispute = get_visible(session, principal, dispute_id, lock=True)
     if dispute.status != "open":
-        raise Problem(409, "Conflict", f"The dispute is already {dispute.status}.")
+        raise domain_errors.Conflict(f"The dispute is already {dispute.status}.")
     evaluation = session.scalars(select(Evaluation).where(
         Evaluation.tenant_id == principal.tenant_id, Evaluation.id == dispute.evaluation_id)
         .with_for_update()).one()
     if principal.person_id in (evaluation.evaluator_id, evaluation.agent_id):
-        raise Problem(403, "Forbidden", "A dispute is resolved by a second reviewer, not the "
+        raise domain_errors.Forbidden("A dispute is resolved by a second reviewer, not the "
                                         "original evaluator or the agent.")
     disputed = {item["question_id"] for item in dispute.items}
     errors = [{"field": f"changes.{qid}", "message": "this question was not disputed"}
               for qid in sorted(set(changes) - disputed)]
     if errors:
-        raise Problem(422, "Unprocessable Content", "Only disputed questions may change.", errors=errors)
+        raise domain_errors.Invalid("Only disputed questions may change.", errors=errors)
     before_answers = {qid: evaluation.answers.get(qid) for qid in changes}
     before, after = evaluation.total_score, evaluation.total_score
     if changes:

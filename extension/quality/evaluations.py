@@ -27,10 +27,10 @@ from extension.analytics import facts as analytics
 from extension.analytics.models.facts import InteractionFact
 from extension.analytics.models.interactions import Interaction
 from extension.platform import audit
+from extension.platform import errors as domain_errors
 from extension.platform.auth import scope
 from extension.platform.auth.permissions import Principal
 from extension.platform.models._types import utcnow
-from extension.platform.problems import Problem
 from extension.quality import workload
 from extension.quality.domain.autoscore import InteractionData, prefill, undecided
 from extension.quality.domain.forms import Form
@@ -53,13 +53,13 @@ AGENT_VISIBLE = ("released", "acknowledged")
 LEADS = ("manager", "admin")
 
 
-def _conflict(evaluation: Evaluation, action: str) -> Problem:
-    return Problem(409, "Conflict", f"Cannot {action} an evaluation that is {evaluation.status}.")
+def _conflict(evaluation: Evaluation, action: str) -> domain_errors.DomainError:
+    return domain_errors.Conflict(f"Cannot {action} an evaluation that is {evaluation.status}.")
 
 
 def _check(evaluation: Evaluation, action: str) -> None:
     if evaluation.host_evaluation_id is not None:  # mirrored: Genesys owns its lifecycle
-        raise Problem(409, "Conflict", f"Cannot {action} an evaluation made in Genesys; "
+        raise domain_errors.Conflict(f"Cannot {action} an evaluation made in Genesys; "
                                        "change it there.")
     if evaluation.status not in TRANSITIONS[action][0]:
         raise _conflict(evaluation, action)
@@ -88,11 +88,11 @@ def assign(session: Session, *, tenant_id: str, conversation_id: str, agent_id: 
     (``workload.pick_evaluator``); a named evaluator at their cap is a 409. Objective questions
     with an auto rule are pre-filled from the interaction's data. Audited as
     ``evaluation.assigned`` (with ``reason``, e.g. the sampling run that picked it).
-    Raises ``Problem``: 404 unknown form, 409 form unpublished / no headroom, 422 bad evaluator.
+    Raises domain errors: 404 unknown form, 409 form unpublished / no headroom, 422 bad evaluator.
     """
     if not agent_id or not conversation_id:
         field = "agent_id" if not agent_id else "conversation_id"
-        raise Problem(422, "Unprocessable Content", "An evaluation needs a conversation and an agent.",
+        raise domain_errors.Invalid("An evaluation needs a conversation and an agent.",
                       errors=[{"field": field, "message": "missing"}])
     existing = active_for(session, tenant_id, conversation_id, form_id)
     if existing is not None:
@@ -186,7 +186,7 @@ def get_visible(session: Session, principal: Principal, evaluation_id: str, *,
         query = query.with_for_update()
     evaluation = session.scalars(query).first()
     if evaluation is None:
-        raise Problem(404, "Not Found", f"No evaluation {evaluation_id!r}.")
+        raise domain_errors.NotFound(f"No evaluation {evaluation_id!r}.")
     return evaluation
 
 
@@ -259,7 +259,7 @@ def merge_answers(evaluation: Evaluation, form: Form, given: dict[str, dict], *,
             entry["source"] = "evaluator"
         merged[qid] = entry
     if errors:
-        raise Problem(422, "Unprocessable Content", "Some answers are not valid.", errors=errors)
+        raise domain_errors.Invalid("Some answers are not valid.", errors=errors)
     return merged
 
 
@@ -274,7 +274,7 @@ def save_answers(session: Session, *, evaluation: Evaluation, principal: Princip
     candidate = Answers(questions=domain_answers(evaluation, merged).questions, na_groups=frozenset(groups))
     errors = _pointer_issues(form, candidate)
     if errors:
-        raise Problem(422, "Unprocessable Content", "Some answers do not fit the form.", errors=errors)
+        raise domain_errors.Invalid("Some answers do not fit the form.", errors=errors)
     before = evaluation.status
     evaluation.answers, evaluation.na_groups = merged, groups
     _rescore(evaluation, form)
@@ -297,7 +297,7 @@ def save_answers(session: Session, *, evaluation: Evaluation, principal: Princip
 
 def _must_be_evaluator(evaluation: Evaluation, principal: Principal) -> None:
     if principal.role not in LEADS and evaluation.evaluator_id != principal.person_id:
-        raise Problem(403, "Forbidden", "Only the assigned evaluator may score this evaluation.")
+        raise domain_errors.Forbidden("Only the assigned evaluator may score this evaluation.")
 
 
 def _move(session: Session, evaluation: Evaluation, *, action: str, actor: str,
@@ -322,7 +322,7 @@ def submit(session: Session, *, evaluation: Evaluation, principal: Principal) ->
     _must_be_evaluator(evaluation, principal)
     unanswered = (evaluation.scoring or {}).get("unanswered") or []
     if unanswered:
-        raise Problem(422, "Unprocessable Content", "Every scored question needs an answer.",
+        raise domain_errors.Invalid("Every scored question needs an answer.",
                       errors=[{"field": f"/answers/{qid}", "message": "unanswered"} for qid in unanswered])
     return _move(session, evaluation, action="submit", actor=principal.person_id)
 
@@ -338,7 +338,7 @@ def release(session: Session, *, evaluation: Evaluation, principal: Principal) -
 
 def acknowledge(session: Session, *, evaluation: Evaluation, principal: Principal) -> Evaluation:
     if evaluation.agent_id != principal.person_id:
-        raise Problem(403, "Forbidden", "Only the evaluated agent may acknowledge.")
+        raise domain_errors.Forbidden("Only the evaluated agent may acknowledge.")
     _check(evaluation, "acknowledge")
     return _move(session, evaluation, action="acknowledge", actor=principal.person_id)
 
@@ -369,7 +369,7 @@ def reassign(session: Session, *, evaluation: Evaluation, principal: Principal, 
     chosen = workload.pick_evaluator(session, evaluation.tenant_id, evaluator_id=evaluator_id,
                                      agent_id=evaluation.agent_id)
     if chosen == evaluation.evaluator_id:
-        raise Problem(409, "Conflict", "The evaluation is already assigned to this evaluator.")
+        raise domain_errors.Conflict("The evaluation is already assigned to this evaluator.")
     before, now = evaluation.evaluator_id, utcnow()
     evaluation.evaluator_id, evaluation.assigned_at = chosen, now
     evaluation.assigned_day = workload.local_day(session, evaluation.tenant_id, now)
@@ -389,7 +389,7 @@ def rescore_with(session: Session, evaluation: Evaluation,
     merged = merge_answers(evaluation, form, changes, require_reason=False)
     errors = _pointer_issues(form, domain_answers(evaluation, merged))
     if errors:
-        raise Problem(422, "Unprocessable Content", "Some answers do not fit the form.", errors=errors)
+        raise domain_errors.Invalid("Some answers do not fit the form.", errors=errors)
     before = evaluation.total_score
     evaluation.answers = merged
     _rescore(evaluation, form)

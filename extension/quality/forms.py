@@ -7,7 +7,7 @@ place) or published; editing a published form makes a new draft version (``next_
 which becomes current when published. Published versions never change, so an evaluation keeps
 scoring against the version it was assigned with.
 
-Errors are raised as :class:`extension.platform.problems.Problem` (404 / 409 / 422 with JSON Pointers),
+Errors are raised as domain errors (``extension.platform.errors``: 404 / 409 / 422 with JSON Pointers),
 so the API returns them unchanged and other services may let them through.
 """
 
@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError, NotFound
 from extension.platform import audit
+from extension.platform import errors as domain_errors
 from extension.platform.hosts import genesys_for
 from extension.platform.models._types import utcnow
 from extension.platform.models.tenants import Tenant
-from extension.platform.problems import Problem
 from extension.quality.domain.forms import Form, next_version, parse_form, validate_form
 from extension.quality.domain.genesys_forms import genesys_form_doc
 from extension.quality.models.evaluations import QualityForm, QualityFormVersion
@@ -42,7 +42,7 @@ def form_or_404(session: Session, tenant_id: str, form_id: str, *, lock: bool = 
         query = query.with_for_update()
     form = session.scalars(query).first()
     if form is None:
-        raise Problem(404, "Not Found", f"No form {form_id!r}.")
+        raise domain_errors.NotFound(f"No form {form_id!r}.")
     return form
 
 
@@ -57,14 +57,14 @@ def form_version(session: Session, tenant_id: str, form_id: str,
     """A stored version of a form and its domain ``Form``.
 
     ``version=None`` means the published version (the one new evaluations use), or the latest
-    draft when the form was never published. 404 ``Problem`` when the form or version is not
+    draft when the form was never published. ``NotFound`` when the form or version is not
     in the tenant.
     """
     form = form_or_404(session, tenant_id, form_id)
     number = version if version is not None else (form.published_version or form.latest_version)
     row = version_row(session, tenant_id, form_id, number)
     if row is None:
-        raise Problem(404, "Not Found", f"Form {form_id!r} has no version {number}.")
+        raise domain_errors.NotFound(f"Form {form_id!r} has no version {number}.")
     return row, parse_form(row.document)
 
 
@@ -72,7 +72,7 @@ def published_form(session: Session, tenant_id: str, form_id: str) -> tuple[Qual
     """The published version, or 409 when the form has never been published."""
     form = form_or_404(session, tenant_id, form_id)
     if form.published_version is None:
-        raise Problem(409, "Conflict", f"Form {form_id!r} has no published version yet.")
+        raise domain_errors.Conflict(f"Form {form_id!r} has no published version yet.")
     return form_version(session, tenant_id, form_id, form.published_version)
 
 
@@ -90,7 +90,7 @@ def check_document(doc: dict[str, Any], *, prefix: str = "") -> Form:
     """A valid document as a ``Form``, else 422 naming every JSON Pointer at fault."""
     issues = validate_form(doc)
     if issues:
-        raise Problem(422, "Unprocessable Content", "The form is not valid.",
+        raise domain_errors.Invalid("The form is not valid.",
                       errors=[{"field": prefix + i.path, "message": i.message} for i in issues])
     return parse_form(doc)
 
@@ -164,7 +164,7 @@ def publish(session: Session, *, tenant_id: str, form_id: str, actor: str) -> Qu
     form = form_or_404(session, tenant_id, form_id, lock=True)
     latest = version_row(session, tenant_id, form_id, form.latest_version)
     if latest.status != "draft":
-        raise Problem(409, "Conflict", f"Version {latest.version} is already published; "
+        raise domain_errors.Conflict(f"Version {latest.version} is already published; "
                                        "edit the form to make a new version.")
     now = utcnow()
     previous = form.published_version
@@ -215,13 +215,13 @@ def import_genesys(session: Session, *, tenant_id: str, genesys_form_id: str, ac
     try:
         response = genesys_for(tenant).quality.published_form(genesys_form_id)
     except NotFound as exc:
-        raise Problem(422, "Unprocessable Content", "The host has no such published form.",
+        raise domain_errors.Invalid("The host has no such published form.",
                       errors=[{"field": "genesysFormId", "message": "not found on the host"}]) from exc
     except ConnectorError as exc:
-        raise Problem(502, "Bad Gateway", f"The host did not answer usably ({type(exc).__name__}).") from exc
+        raise domain_errors.HostFailed(f"The host did not answer usably ({type(exc).__name__}).") from exc
     doc, issues = genesys_form_doc(response)
     if issues:
-        raise Problem(422, "Unprocessable Content", "The Genesys form cannot be imported.",
+        raise domain_errors.Invalid("The Genesys form cannot be imported.",
                       errors=[{"field": i.path, "message": i.message} for i in issues])
     data = {"name": doc["name"] or genesys_form_id, "weight_mode": doc["weight_mode"],
             "groups": doc["groups"], **(selectors or {})}

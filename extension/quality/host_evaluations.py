@@ -38,10 +38,10 @@ from sqlalchemy.orm import Session
 
 from connectors.errors import NotFound
 from extension.platform import audit
+from extension.platform import errors as domain_errors
 from extension.platform.hosts import genesys_for
 from extension.platform.models._types import utcnow
 from extension.platform.models.tenants import Tenant
-from extension.platform.problems import Problem
 from extension.quality import evaluations, workload
 from extension.quality import forms as quality_forms
 from extension.quality.domain.forms import Form
@@ -148,7 +148,7 @@ def _form_for(session: Session, tenant_id: str, genesys_form_id: str | None
         try:
             row, _created = quality_forms.import_genesys(
                 session, tenant_id=tenant_id, genesys_form_id=genesys_form_id, actor=ACTOR)
-        except Problem as problem:
+        except domain_errors.DomainError as problem:
             if problem.status != 422:
                 raise  # the host did not answer usably: retry the event later
             raise Skip("the form cannot be imported", problem.errors) from problem

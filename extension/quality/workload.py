@@ -18,9 +18,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from extension.platform import audit
+from extension.platform import errors as domain_errors
 from extension.platform.models._types import utcnow
 from extension.platform.models.people import Person
-from extension.platform.problems import Problem
 from extension.platform.tenants import tenant_timezone
 from extension.quality.models.evaluations import OPEN_STATES, Evaluation, EvaluatorCap, QualitySettings
 
@@ -77,7 +77,7 @@ def evaluator_or_422(session: Session, tenant_id: str, evaluator_id: str, *,
                      field: str = "evaluator_id") -> Person:
     person = session.get(Person, (tenant_id, evaluator_id))
     if person is None or not person.active or person.role not in EVALUATOR_ROLES:
-        raise Problem(422, "Unprocessable Content", "Not an evaluator of this tenant.",
+        raise domain_errors.Invalid("Not an evaluator of this tenant.",
                       errors=[{"field": field, "message": "unknown person or not an evaluator"}])
     return person
 
@@ -146,16 +146,16 @@ def pick_evaluator(session: Session, tenant_id: str, *, evaluator_id: str | None
     if evaluator_id is not None:
         evaluator_or_422(session, tenant_id, evaluator_id, field=field)
         if evaluator_id == agent_id:
-            raise Problem(422, "Unprocessable Content", "Nobody evaluates their own interaction.",
+            raise domain_errors.Invalid("Nobody evaluates their own interaction.",
                           errors=[{"field": field, "message": "is the evaluated agent"}])
         if headroom(session, tenant_id, evaluator_id) <= 0:
-            raise Problem(409, "Conflict", f"Evaluator {evaluator_id!r} has reached the daily cap.")
+            raise domain_errors.Conflict(f"Evaluator {evaluator_id!r} has reached the daily cap.")
         return evaluator_id
     candidates = [q for q in queues(session, tenant_id)
                   if q["evaluator_id"] != agent_id and q["headroom"] > 0
                   and q["evaluator_id"] in {p.id for p in _pool(session, tenant_id)}]
     if not candidates:
-        raise Problem(409, "Conflict", "No evaluator has headroom left today.")
+        raise domain_errors.Conflict("No evaluator has headroom left today.")
     best = min(candidates, key=lambda q: (-q["headroom"], q["open"], q["evaluator_id"]))
     return best["evaluator_id"]
 
@@ -163,7 +163,7 @@ def pick_evaluator(session: Session, tenant_id: str, *, evaluator_id: str | None
 def set_cap(session: Session, *, tenant_id: str, evaluator_id: str, daily_cap: int,
             actor: str) -> EvaluatorCap:
     if session.get(Person, (tenant_id, evaluator_id)) is None:  # the id is the URL's: not found
-        raise Problem(404, "Not Found", f"No person {evaluator_id!r}.")
+        raise domain_errors.NotFound(f"No person {evaluator_id!r}.")
     evaluator_or_422(session, tenant_id, evaluator_id)
     row = session.get(EvaluatorCap, (tenant_id, evaluator_id))
     before = row.daily_cap if row is not None else None

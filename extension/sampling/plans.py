@@ -32,7 +32,7 @@ from extension.analytics.models.facts import InteractionFact
 from extension.analytics.models.interactions import Interaction
 from extension.coaching.models import Appointment
 from extension.platform import audit
-from extension.platform.problems import Problem
+from extension.platform import errors as domain_errors
 from extension.platform.tenants import tenant_timezone
 from extension.sampling.domain import selection as sampling
 from extension.sampling.domain.plan import InvalidPlan, parse_plan, validate_plan
@@ -46,10 +46,10 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def _invalid(issues, prefix: str = "document") -> Problem:
+def _invalid(issues, prefix: str = "document") -> domain_errors.DomainError:
     errors = [{"field": prefix + issue.path.replace("/", ".").rstrip("."), "message": issue.message}
               for issue in issues]
-    return Problem(422, "Unprocessable Content", "The sampling plan is invalid.", errors=errors)
+    return domain_errors.Invalid("The sampling plan is invalid.", errors=errors)
 
 
 def check_document(document: Any) -> None:
@@ -64,7 +64,7 @@ def check_document(document: Any) -> None:
 def plan_or_404(session: Session, tenant_id: str, plan_id: str) -> SamplingPlanRow:
     row = session.get(SamplingPlanRow, plan_id)
     if row is None or row.tenant_id != tenant_id:
-        raise Problem(404, "Not Found", f"No sampling plan {plan_id!r}.")
+        raise domain_errors.NotFound(f"No sampling plan {plan_id!r}.")
     return row
 
 
@@ -221,17 +221,17 @@ def run_plan(session: Session, *, tenant_id: str, plan_id: str, start: date, end
     """Draw (or find) the run; returns (run, created, assignment summary or None)."""
     plan_row = plan_or_404(session, tenant_id, plan_id)
     if not plan_row.active:
-        raise Problem(409, "Conflict", f"Sampling plan {plan_id!r} is deactivated.")
+        raise domain_errors.Conflict(f"Sampling plan {plan_id!r} is deactivated.")
     if assign and not form_id:
-        raise Problem(422, "Unprocessable Content", "Assigning needs a form.",
+        raise domain_errors.Invalid("Assigning needs a form.",
                       errors=[{"field": "form_id", "message": "Required when assign is true."}])
     if form_id:
         from extension.quality.forms import form_version
 
         try:
             form_version(session, tenant_id, form_id)
-        except Problem as exc:
-            raise Problem(422, "Unprocessable Content", "Unknown form.",
+        except domain_errors.DomainError as exc:
+            raise domain_errors.Invalid("Unknown form.",
                           errors=[{"field": "form_id", "message": exc.detail}]) from exc
     try:
         plan = parse_plan(plan_row.document)
@@ -262,7 +262,7 @@ def _draw(session: Session, *, tenant_id: str, plan_row: SamplingPlanRow, plan, 
             already_sampled=_already_sampled(session, tenant_id, period_start, period_end),
             coaching_agents=_coaching_agents(session, tenant_id, period_start, period_end))
     except ValueError as exc:
-        raise Problem(422, "Unprocessable Content", "The period does not fit the plan.",
+        raise domain_errors.Invalid("The period does not fit the plan.",
                       errors=[{"field": "to", "message": str(exc)}]) from exc
     run = SamplingRun(id=new_id(), tenant_id=tenant_id, plan_id=plan_row.id, plan_version=plan_row.version,
                       plan_document=plan_row.document, run_key=key, start_day=start, end_day=end,
@@ -308,7 +308,7 @@ def _assign(session: Session, run: SamplingRun, *, form_id: str, actor: str) -> 
                     session, tenant_id=run.tenant_id, conversation_id=pick.conversation_id,
                     agent_id=pick.agent_id, form_id=form_id, actor=actor,
                     reason={"sampling_run": run.id, "component": pick.component, "reasons": pick.reasons})
-        except Problem as exc:
+        except domain_errors.DomainError as exc:
             error = {"conversation_id": pick.conversation_id, "status": exc.status, "detail": exc.detail}
             break
         pick.evaluation_id = evaluation.id
@@ -327,7 +327,7 @@ def _assign(session: Session, run: SamplingRun, *, form_id: str, actor: str) -> 
 def run_or_404(session: Session, tenant_id: str, run_id: str) -> SamplingRun:
     run = session.get(SamplingRun, run_id)
     if run is None or run.tenant_id != tenant_id:
-        raise Problem(404, "Not Found", f"No sampling run {run_id!r}.")
+        raise domain_errors.NotFound(f"No sampling run {run_id!r}.")
     return run
 
 

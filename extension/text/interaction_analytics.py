@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from extension.analytics.models.facts import InteractionFact
 from extension.analytics.models.interactions import Interaction
 from extension.platform import audit
+from extension.platform import errors as domain_errors
 from extension.platform.auth import scope
 from extension.platform.auth.permissions import Principal
 from extension.platform.db import get_db
 from extension.platform.models._types import utcnow
-from extension.platform.problems import Problem
 from extension.platform.queue import job
 from extension.text import phrase_lists
 from extension.text.domain.analysis import TextConfig, analyze_transcript
@@ -127,11 +127,11 @@ def for_principal(session: Session, principal: Principal, conversation_id: str) 
     the tenant (or not analysed), 403 when its agent is outside the caller's scope."""
     row = session.get(InteractionTextAnalytics, (principal.tenant_id, conversation_id))
     if row is None:
-        raise Problem(404, "Not Found", f"No text analytics for interaction {conversation_id!r}.")
+        raise domain_errors.NotFound(f"No text analytics for interaction {conversation_id!r}.")
     agent_id = _agent_of(session, principal.tenant_id, conversation_id)
     visible = scope.visible_agent_ids(session, principal)
     if visible is not None and agent_id not in visible:
-        raise Problem(403, "Forbidden", "This interaction is outside your scope.")
+        raise domain_errors.Forbidden("This interaction is outside your scope.")
     return {"conversation_id": conversation_id, "agent_id": agent_id, "channel": row.channel,
             "analysed_at": row.analysed_at,
             "summary": {"customer_sentiment": row.customer_sentiment,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extension.platform import audit
-from extension.platform.problems import Problem
+from extension.platform import errors as domain_errors
 from extension.text.domain import phrase_lists as lists
 from extension.text.domain.analysis import TextConfig
 from extension.text.models import TenantPhraseList
@@ -27,7 +27,7 @@ _lock = threading.Lock()
 def check_kind(kind: str) -> str:
     """The kind, or a 404 problem when there is no such kind."""
     if kind not in lists.KINDS:
-        raise Problem(404, "Not Found", f"No phrase list kind {kind!r}; kinds are {', '.join(lists.KINDS)}.")
+        raise domain_errors.NotFound(f"No phrase list kind {kind!r}; kinds are {', '.join(lists.KINDS)}.")
     return kind
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from extension.platform import errors as domain_errors
 from extension.platform.auth.permissions import Principal
 from extension.platform.models.people import Person
-from extension.platform.problems import Problem
 
 
 def tenant_people(principal: Principal):
@@ -48,10 +48,10 @@ def agent_or_404(session: Session, principal: Principal, agent_id: str) -> Perso
     """The person, if in the principal's tenant (else 404) and scope (else 403)."""
     person = session.get(Person, (principal.tenant_id, agent_id))
     if person is None:
-        raise Problem(404, "Not Found", f"No agent {agent_id!r}.")
+        raise domain_errors.NotFound(f"No agent {agent_id!r}.")
     visible = visible_agent_ids(session, principal)
     if visible is not None and agent_id not in visible:
-        raise Problem(403, "Forbidden", "This agent is outside your scope.")
+        raise domain_errors.Forbidden("This agent is outside your scope.")
     return person
 
 
@@ -65,8 +65,8 @@ def team_members_or_404(session: Session, principal: Principal, team_id: str) ->
     members = list(session.scalars(tenant_people(principal).where(Person.team_id == team_id)
                                    .order_by(Person.id)))
     if not members:
-        raise Problem(404, "Not Found", f"No team {team_id!r}.")
+        raise domain_errors.NotFound(f"No team {team_id!r}.")
     visible = visible_team_ids(session, principal)
     if visible is not None and team_id not in visible:
-        raise Problem(403, "Forbidden", "This team is outside your scope.")
+        raise domain_errors.Forbidden("This team is outside your scope.")
     return members

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from extension.analytics.models.facts import InteractionFact, KpiRollupDaily
+from extension.platform.errors import DomainError
 from extension.platform.models.audit import AuditEntry
-from extension.platform.problems import Problem
 from extension.quality.models.evaluations import Evaluation
 from tests.integration.quality.conftest import (
     ALL_YES,
@@ -66,7 +66,7 @@ def test_the_service_assign_is_idempotent_and_picks_headroom(app, db, published_
                                    form_id=published_form, actor="sampling:run-1")
         assert one.id == again.id
         assert {one.evaluator_id, other.evaluator_id} == {"qa1", "qa2"}
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(DomainError) as refused:
             evaluations.assign(session, tenant_id="acme", conversation_id="c11", agent_id=None,
                                form_id=published_form, actor="sampling:run-1")
         assert refused.value.status == 422 and refused.value.errors[0]["field"] == "agent_id"
