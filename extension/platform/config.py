@@ -128,7 +128,9 @@ def testing(env: dict | None = None, **overrides) -> Settings:
     """The test configuration: honours DATABASE_URL/REDIS_URL so CI runs on real engines."""
     env = dict(os.environ if env is None else env)
     # peer snapshots are not reused in tests unless a test asks: data changes between requests;
-    # drains are enqueued before each 202, so a test can run the jobs right after its request
+    # drains are enqueued before each 202, so a test can run the jobs right after its request;
+    # the embedded queue runs jobs only when the test drains it (no background thread)
     base = from_env({"COACHWIRE_PEER_SNAPSHOT_SECONDS": "0", "COACHWIRE_INBOX_NOTIFY_MS": "0",
-                     "COACHWIRE_STA_FETCH_DELAY_SECONDS": "0", **env, "COACHWIRE_ENV": "test"})
+                     "COACHWIRE_STA_FETCH_DELAY_SECONDS": "0", "COACHWIRE_EMBEDDED_THREADS": "0",
+                     **env, "COACHWIRE_ENV": "test"})
     return base.with_overrides(**overrides)

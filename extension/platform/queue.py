@@ -6,6 +6,7 @@ and reload state themselves. Both back ends share the retry policy declared on t
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue as stdqueue
 import random
@@ -45,7 +46,43 @@ def job(*, queue: str = "default", retries: int = 3, intervals=(2, 10, 60), time
     return wrap
 
 
+# RQ stores a job as its function's dotted path. Jobs enqueued before the capability packages
+# (0.1.0) name the old modules: they still run for one release, then this table goes.
+MOVED_JOB_MODULES = {
+    "extension.services.alert_delivery": "extension.analytics.alert_delivery",
+    "extension.services.booking": "extension.coaching.booking",
+    "extension.services.directory": "extension.platform.directory",
+    "extension.services.fcr": "extension.analytics.fcr",
+    "extension.services.interaction_analytics": "extension.text.interaction_analytics",
+    "extension.services.notify": "extension.coaching.task_email",
+    "extension.services.transcripts_fetch": "extension.coaching.transcripts_fetch",
+}
+
+
+def current_path(path: str) -> str:
+    """A stored job path as it is named today (see MOVED_JOB_MODULES)."""
+    module, _, name = path.rpartition(".")
+    return f"{MOVED_JOB_MODULES.get(module, module)}.{name}"
+
+
+@functools.cache
+def job_class():
+    """RQ's Job, reading stored paths through ``current_path``."""
+    from rq.job import Job
+    from rq.utils import import_attribute
+
+    class MovedPathJob(Job):
+        @property
+        def func(self):
+            if self.func_name is None or self.instance:
+                return super().func
+            return import_attribute(current_path(self.func_name))
+
+    return MovedPathJob
+
+
 def resolve(path: str) -> JobSpec:
+    path = current_path(path)
     if path not in _REGISTRY:
         module, _, _name = path.rpartition(".")
         import_module(module)
@@ -88,7 +125,7 @@ class RQDispatcher(Dispatcher):
 
         if name not in self._queues:
             self._queues[name] = Queue(self.namespace + name, connection=self.redis,
-                                       serializer=JSONSerializer)
+                                       serializer=JSONSerializer, job_class=job_class())
         return self._queues[name]
 
     def flag_key(self, key: str) -> str:
@@ -127,7 +164,9 @@ class EmbeddedDispatcher(Dispatcher):
     """Runs jobs on background threads of this process: asynchronous, no Redis needed.
 
     Used by `make run` and by tests on the embedded defaults. Delayed retries sit in a
-    priority queue ordered by due time.
+    priority queue ordered by due time. With ``threads=0`` (the test configuration) nothing
+    runs in the background: jobs wait until the caller drains them (``wait_idle``), as RQ's
+    jobs wait for a burst worker, so no job races a test's own transaction.
     """
 
     def __init__(self, *, app=None, threads: int = 1) -> None:
@@ -201,8 +240,11 @@ class EmbeddedDispatcher(Dispatcher):
                 self._idle.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until no job is queued or running (tests and the demo use this)."""
+        """Block until no job is queued or running (tests and the demo use this). Without
+        threads, run the queued jobs (and the retries they schedule) here, in due order."""
         deadline = time.monotonic() + timeout
+        if not self._threads:
+            return self._drain_here(deadline)
         with self._idle:
             while self._busy > 0:
                 remaining = deadline - time.monotonic()
@@ -210,6 +252,20 @@ class EmbeddedDispatcher(Dispatcher):
                     return False
                 self._idle.wait(remaining)
         return True
+
+    def _drain_here(self, deadline: float) -> bool:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except stdqueue.Empty:
+                return True
+            wait = item.due - time.monotonic()
+            if wait > 0:
+                if time.monotonic() + wait > deadline:
+                    self._queue.put(item)
+                    return False
+                time.sleep(wait)
+            self._execute(item)
 
     def shutdown(self) -> None:
         self._stop.set()

@@ -86,7 +86,7 @@ def run_worker(app, queues: list[str], *, burst: bool = False) -> None:
                 return super().perform_job(job, queue)
 
     worker = AppWorker([dispatcher.queue(name) for name in queues], connection=dispatcher.redis,
-                       serializer=JSONSerializer)
+                       serializer=JSONSerializer, job_class=dispatcher.queue(queues[0]).job_class)
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
