@@ -77,5 +77,5 @@ def analyze_transcript(
     }
 
 
-def _dicts(spans: Iterable[Span]) -> list[dict]:
+def _dicts(spans: Iterable[Span]) -> list[dict[str, Any]]:
     return [s.as_dict() for s in spans]

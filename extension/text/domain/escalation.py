@@ -20,7 +20,8 @@ _ACCOUNT = (r"(?:account|contract|subscription|service|membership|policy|broadba
 _LAWYER = r"(?:lawyers?|solicitors?|attorneys?|legal team)"
 _REGULATOR = r"(?:the )?(?:ombudsman|regulator|trading standards|ofcom|ofgem|fca|bbb|better business bureau)"
 
-TRIGGERS: tuple[tuple[str, re.Pattern], ...] = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in (
+TRIGGERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.I)) for kind, pattern in (
     ("manager", rf"\b(?:speak|talk)(?:ing)? (?:to|with) (?:(?:a|the|your|another) )?{_BOSS}"),
     ("manager", rf"\b(?:get|put|transfer|escalate|pass) (?:me|this|it)?\s?(?:through )?(?:to )?"
                 rf"(?:a|the|your) {_BOSS}"),
@@ -61,7 +62,7 @@ _CLAUSE_BREAK = re.compile(r"[.!?;:,]|\bbut\b|\bso\b|\band\b", re.I)
 @dataclass(frozen=True)
 class EscalationRules:
     party: str = "customer"
-    triggers: tuple[tuple[str, re.Pattern], ...] = TRIGGERS
+    triggers: tuple[tuple[str, re.Pattern[str]], ...] = TRIGGERS
 
 
 def find_escalations(utterances: Sequence[Utterance],
@@ -74,8 +75,10 @@ def find_escalations(utterances: Sequence[Utterance],
     return spans
 
 
-def _utterance_escalations(index: int, text: str, triggers) -> list[Span]:
-    spans, taken = [], []
+def _utterance_escalations(index: int, text: str,
+                           triggers: tuple[tuple[str, re.Pattern[str]], ...]) -> list[Span]:
+    spans: list[Span] = []
+    taken: list[tuple[int, int]] = []
     for kind, pattern in triggers:
         for match in pattern.finditer(text):
             if any(match.start() < end and start < match.end() for start, end in taken):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from extension.text.domain.spans import Span, Utterance
 
@@ -16,13 +17,13 @@ _PLACEHOLDER = re.compile(r"\[(?:CARD|SSN|NINO|EMAIL|PHONE)\]")
 
 
 @lru_cache(maxsize=4)
-def _extractor(top: int, max_words: int):
+def _extractor(top: int, max_words: int) -> Any:
     import yake  # imported late: the domain package stays importable without the text extra
 
     return yake.KeywordExtractor(lan="en", n=max_words, top=top, dedupLim=0.7)
 
 
-def key_phrases(utterances: Sequence[Utterance], *, top: int = 8, max_words: int = 3) -> list[dict]:
+def key_phrases(utterances: Sequence[Utterance], *, top: int = 8, max_words: int = 3) -> list[dict[str, Any]]:
     """``[{phrase, score, spans}]``, best first (YAKE: lower score is more relevant)."""
     text = "\n".join(_PLACEHOLDER.sub(" ", u.text) for u in utterances if u.text)
     if not text.strip():

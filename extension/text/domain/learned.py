@@ -14,6 +14,7 @@ import json
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -24,7 +25,7 @@ __all__ = ["HEAD_PATH", "LABELS", "EmbeddingSentimentModel", "LogisticHead", "le
 LABELS = ("neg", "neu", "pos")
 
 
-def load_encoder(*, quantize: bool = True, threads: int | None = None):
+def load_encoder(*, quantize: bool = True, threads: int | None = None) -> Any:
     """The packaged sentence encoder on CPU, strictly offline.
 
     ``quantize``: int8 dynamic quantization of the linear layers, 2-3x faster on CPU; the head is
@@ -48,7 +49,7 @@ def load_encoder(*, quantize: bool = True, threads: int | None = None):
     return _quantized(encoder) if quantize else encoder
 
 
-def _quantized(encoder):
+def _quantized(encoder: Any) -> Any:
     import warnings
 
     import torch
@@ -58,14 +59,15 @@ def _quantized(encoder):
             # torch marks eager dynamic quantization deprecated in favour of torchao, but it is
             # still shipped and it is the only int8 path that needs no extra package.
             warnings.simplefilter("ignore")
-            return torch.ao.quantization.quantize_dynamic(encoder, {torch.nn.Linear}, dtype=torch.qint8)
+            quantize_dynamic: Any = torch.ao.quantization.quantize_dynamic  # untyped in torch
+            return quantize_dynamic(encoder, {torch.nn.Linear}, dtype=torch.qint8)
     except (AttributeError, RuntimeError):  # a torch without it: fp32 is slower but equivalent
         return encoder
 
 
-def encode(encoder, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-    return encoder.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                          convert_to_numpy=True, show_progress_bar=False)
+def encode(encoder: Any, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+    return cast(np.ndarray, encoder.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                           convert_to_numpy=True, show_progress_bar=False))
 
 
 class LogisticHead:
@@ -85,19 +87,20 @@ class LogisticHead:
         logits = embeddings @ self.weights.T + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return cast(np.ndarray, exp / exp.sum(axis=1, keepdims=True))
 
 
 class EmbeddingSentimentModel:
     """``SentimentModel`` over the packaged encoder; the encoder loads on first use (~5-10 s)."""
 
-    def __init__(self, *, encoder=None, head: LogisticHead | None = None, threads: int | None = None) -> None:
+    def __init__(self, *, encoder: Any = None, head: LogisticHead | None = None,
+                 threads: int | None = None) -> None:
         self._encoder = encoder
         self._head = head
         self._threads = threads
 
     @cached_property
-    def encoder(self):
+    def encoder(self) -> Any:
         return self._encoder if self._encoder is not None else load_encoder(threads=self._threads)
 
     @cached_property

@@ -5,6 +5,8 @@ order, with other words allowed in between; greetings and purposes around them m
 A statement cut off before its core is complete, or in a sentence that trails off, does not count.
 """
 
+from typing import Any
+
 from extension.text.domain.phrases import PhraseRule
 
 RECORDING_DISCLOSURE = PhraseRule(
@@ -91,22 +93,22 @@ MAX_WORDING_CHARS = 200
 MIN_THRESHOLD = 0.5
 
 
-def rule_as_dict(rule: PhraseRule, *, active: bool = True) -> dict:
+def rule_as_dict(rule: PhraseRule, *, active: bool = True) -> dict[str, Any]:
     """The JSON form stored and served: ``{key, wordings, party, threshold, active}``."""
     return {"key": rule.name, "wordings": list(rule.wordings), "party": rule.party,
             "threshold": rule.threshold, "active": active}
 
 
-def rule_from_dict(item: dict) -> PhraseRule:
+def rule_from_dict(item: dict[str, Any]) -> PhraseRule:
     return PhraseRule(name=item["key"], wordings=tuple(item["wordings"]), party=item.get("party"),
                       threshold=float(item.get("threshold", 0.85)))
 
 
-def active_rules(items: list[dict]) -> tuple[PhraseRule, ...]:
+def active_rules(items: list[dict[str, Any]]) -> tuple[PhraseRule, ...]:
     """The rules a stored list enforces: inactive ones are kept for editing but not matched."""
     return tuple(rule_from_dict(item) for item in items if item.get("active", True))
 
 
-def defaults_as_dicts(kind: str) -> list[dict]:
+def defaults_as_dicts(kind: str) -> list[dict[str, Any]]:
     return [rule_as_dict(rule) for rule in DEFAULTS[kind]]
 DEFAULT_THRESHOLD = {"required": 0.85, "prohibited": 0.95}

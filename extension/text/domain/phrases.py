@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -60,7 +61,7 @@ def match_rule(utterances: Sequence[Utterance], rule: PhraseRule) -> list[Span]:
 
 
 def best_hit(text: str, rule: PhraseRule) -> _Hit | None:
-    hits = []
+    hits: list[_Hit] = []
     for sentence in _sentences(text):
         if _TRUNCATED.search(sentence.group()):
             continue
@@ -69,7 +70,7 @@ def best_hit(text: str, rule: PhraseRule) -> _Hit | None:
     return max(hits, key=lambda h: h.coverage, default=None)
 
 
-def _sentences(text: str) -> list[re.Match]:
+def _sentences(text: str) -> list[re.Match[str]]:
     return [m for m in _SENTENCE.finditer(text) if m.group().strip()]
 
 
@@ -117,7 +118,8 @@ def _lcs_pairs(sentence: list[str], words: list[str]) -> list[tuple[int, int]]:
     return pairs
 
 
-def required_statements(utterances: Sequence[Utterance], rules: Sequence[PhraseRule]) -> dict[str, dict]:
+def required_statements(utterances: Sequence[Utterance],
+                        rules: Sequence[PhraseRule]) -> dict[str, dict[str, Any]]:
     """Per required statement: present or not, and where."""
     result = {}
     for rule in rules:

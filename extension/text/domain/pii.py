@@ -57,14 +57,14 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _is_card(match: re.Match, text: str) -> bool:
+def _is_card(match: re.Match[str], text: str) -> bool:
     if "(" in match.group() or match.group().startswith("+"):
         return False
     digits = re.sub(r"\D", "", match.group())
     return 13 <= len(digits) <= 19 and bool(_CARD_PREFIX.match(digits)) and luhn_ok(digits)
 
 
-def _is_ssn(match: re.Match, text: str) -> bool:
+def _is_ssn(match: re.Match[str], text: str) -> bool:
     area, group, serial = match.group(1), match.group(3), match.group(4)
     if area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000":
         return False
@@ -72,7 +72,7 @@ def _is_ssn(match: re.Match, text: str) -> bool:
     return match.group(2) == "-" or bool(_SSN_WORDS.search(_around(text, match)))
 
 
-def _is_nino(match: re.Match, text: str) -> bool:
+def _is_nino(match: re.Match[str], text: str) -> bool:
     prefix = match.group(1).upper()
     if prefix in _NINO_BAD_PREFIX or prefix[0] in "DFIQUV" or prefix[1] in "DFIOQUV":
         return False
@@ -80,7 +80,7 @@ def _is_nino(match: re.Match, text: str) -> bool:
     return match.group(1).isupper() and match.group(5).isupper()
 
 
-def _is_phone(match: re.Match, text: str) -> bool:
+def _is_phone(match: re.Match[str], text: str) -> bool:
     raw = match.group()
     digits = re.sub(r"\D", "", raw)
     if not 10 <= len(digits) <= 15 or _REFERENCE_WORDS.search(_before(text, match)):
@@ -94,20 +94,20 @@ def _is_phone(match: re.Match, text: str) -> bool:
     return bool(_NANP.match(raw)) or (len(digits) == 10 and bool(_PHONE_WORDS.search(_before(text, match))))
 
 
-def _before(text: str, match: re.Match, width: int = 30) -> str:
+def _before(text: str, match: re.Match[str], width: int = 30) -> str:
     return text[max(0, match.start() - width):match.start()]
 
 
-def _around(text: str, match: re.Match, width: int = 40) -> str:
+def _around(text: str, match: re.Match[str], width: int = 40) -> str:
     return text[max(0, match.start() - width):match.end() + width]
 
 
-def _always(match: re.Match, text: str) -> bool:
+def _always(match: re.Match[str], text: str) -> bool:
     return True
 
 
 # Order matters: a card is claimed before its digits can be read as a phone number.
-_DETECTORS: tuple[tuple[str, re.Pattern, Callable[[re.Match, str], bool]], ...] = (
+_DETECTORS: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str], str], bool]], ...] = (
     ("email", _EMAIL, _always),
     ("email", _SPOKEN_EMAIL, _always),
     ("card", _NUMBER_RUN, _is_card),

@@ -9,6 +9,7 @@ invent silences.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from extension.text.domain.spans import PARTIES, Utterance
 
@@ -17,10 +18,12 @@ def timing_ratios(utterances: Sequence[Utterance]) -> dict[str, float | None]:
     spoken = [u for u in utterances if u.party in PARTIES]
     if not spoken or any(u.offset_ms is None or u.duration_ms is None for u in spoken):
         return {"silence_ratio": None, "overtalk_ratio": None}
-    intervals = {party: _merge([(u.offset_ms, u.offset_ms + max(0, u.duration_ms))
+    # Past the check above every offset and duration is set: the casts only tell the type checker.
+    intervals = {party: _merge([(cast(int, u.offset_ms),
+                                 cast(int, u.offset_ms) + max(0, cast(int, u.duration_ms)))
                                 for u in spoken if u.party == party]) for party in PARTIES}
-    start = min(u.offset_ms for u in spoken)
-    end = max(u.offset_ms + u.duration_ms for u in spoken)
+    start = min(cast(int, u.offset_ms) for u in spoken)
+    end = max(cast(int, u.offset_ms) + cast(int, u.duration_ms) for u in spoken)
     span = end - start
     if span <= 0:
         return {"silence_ratio": None, "overtalk_ratio": None}

@@ -60,7 +60,7 @@ def from_genesys(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The STA transcript document as utterances in time order (see the module docstring)."""
     if not isinstance(document, Mapping) or not isinstance(document.get("transcripts"), list):
         raise ValueError("not a Genesys transcript document: 'transcripts' must be a list")
-    phrases = []
+    phrases: list[tuple[int | None, int, int, Any, str]] = []
     for transcript in document["transcripts"]:
         for index, phrase in enumerate((transcript or {}).get("phrases") or []):
             text = str(phrase.get("text") or "").strip()

@@ -7,6 +7,7 @@ a lexicon model only gives a score, so its label is VADER's usual band (|score| 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from extension.text.domain.sentiment import SentimentModel, party_sentiment
 from extension.text.domain.spans import PARTIES, Utterance
@@ -29,7 +30,7 @@ def classify(model: SentimentModel, texts: list[str]) -> list[str]:
     return [label_from_score(s) for s in model.score(texts)]
 
 
-def utterance_sentiment(utterances: Sequence[Utterance], *, model: SentimentModel) -> list[dict]:
+def utterance_sentiment(utterances: Sequence[Utterance], *, model: SentimentModel) -> list[dict[str, Any]]:
     """One entry per agent/customer utterance with text: ``{utterance, party, score, label}``."""
     indexed = [(i, u) for i, u in enumerate(utterances) if u.party in PARTIES and u.text.strip()]
     texts = [u.text for _, u in indexed]
@@ -54,7 +55,7 @@ def coaching_flag(
     model: SentimentModel,
     customer_below: float = CUSTOMER_FLAG_BELOW,
     agent_below: float = AGENT_FLAG_BELOW,
-) -> dict:
+) -> dict[str, Any]:
     """The trigger policy on a whole conversation: ``{flag, customer, agent}``.
 
     A silent party cannot satisfy its condition, so a one-sided chat never flags.
