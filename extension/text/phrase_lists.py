@@ -37,9 +37,10 @@ def _rows(session: Session, tenant_id: str) -> dict[str, TenantPhraseList]:
 
 
 def _kind_json(kind: str, row: TenantPhraseList | None) -> dict[str, Any]:
-    custom = row is not None and row.rules is not None
+    rules = row.rules if row is not None else None
+    custom = rules is not None
     return {"kind": kind, "source": "tenant" if custom else "default",
-            "rules": list(row.rules) if custom else lists.defaults_as_dicts(kind),
+            "rules": list(rules) if rules is not None else lists.defaults_as_dicts(kind),
             "version": row.version if row is not None else 0,
             "updated_by": row.updated_by if row is not None else None,
             "updated_at": row.updated_at if row is not None else None}
@@ -97,7 +98,9 @@ def text_config(session: Session, tenant_id: str) -> TextConfig:
     if cached is not None and cached[0] == versions:
         return cached[1]
     rows = _rows(session, tenant_id)
-    chosen = {kind: lists.active_rules(row.rules) for kind, row in rows.items() if row.rules is not None}
+    # keyed by kind, i.e. by TextConfig field name (required, prohibited); Any lets ** type-check
+    chosen: dict[str, Any] = {kind: lists.active_rules(row.rules) for kind, row in rows.items()
+                              if row.rules is not None}
     config = TextConfig(**chosen)
     with _lock:
         _cache[tenant_id] = (versions, config)

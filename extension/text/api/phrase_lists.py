@@ -5,6 +5,8 @@ with context, not lists, and are not edited here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -44,7 +46,7 @@ class PhraseRuleIn(Schema):
     active = fields.Boolean(load_default=True)
 
     @validates_schema
-    def _distinct_wordings(self, data, **kwargs):
+    def _distinct_wordings(self, data: dict[str, Any], **kwargs: Any) -> None:
         seen: set[str] = set()
         for index, wording in enumerate(data.get("wordings") or []):
             norm = " ".join(wording.lower().split())
@@ -58,7 +60,7 @@ class PhraseListIn(Schema):
                         validate=validate.Length(max=lists.MAX_RULES))
 
     @validates_schema
-    def _distinct_keys(self, data, **kwargs):
+    def _distinct_keys(self, data: dict[str, Any], **kwargs: Any) -> None:
         seen: set[str] = set()
         for index, rule in enumerate(data.get("rules") or []):
             if rule["key"] in seen:
