@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +78,7 @@ def _pointer(parts: Any) -> str:
     return "".join(f"/{p}" for p in parts) or "/"
 
 
-def _duplicate_ids(rules: list[dict]) -> list[ValidationIssue]:
+def _duplicate_ids(rules: list[dict[str, Any]]) -> list[ValidationIssue]:
     seen: set[str] = set()
     issues = []
     for index, rule in enumerate(rules):
@@ -89,7 +89,7 @@ def _duplicate_ids(rules: list[dict]) -> list[ValidationIssue]:
     return issues
 
 
-def _leaves(cond: dict, path: str) -> Iterator[tuple[str, dict]]:
+def _leaves(cond: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Walk a condition tree, yielding each leaf with its JSON Pointer."""
     for key in ("all", "any"):
         for i, child in enumerate(cond.get(key, ())):
@@ -100,7 +100,7 @@ def _leaves(cond: dict, path: str) -> Iterator[tuple[str, dict]]:
         yield path, cond
 
 
-def _check_leaf(leaf: dict, path: str) -> list[ValidationIssue]:
+def _check_leaf(leaf: dict[str, Any], path: str) -> list[ValidationIssue]:
     fact, op = leaf["fact"], leaf["op"]
     kind = FACTS[fact]
     if op not in OPS_BY_KIND[kind]:
@@ -112,7 +112,7 @@ def _check_leaf(leaf: dict, path: str) -> list[ValidationIssue]:
     return issues
 
 
-def _check_days(leaf: dict, path: str) -> list[ValidationIssue]:
+def _check_days(leaf: dict[str, Any], path: str) -> list[ValidationIssue]:
     if leaf["fact"] == "flags_within" and "days" not in leaf:
         return [ValidationIssue(path, "flags_within needs 'days'")]
     if leaf["fact"] != "flags_within" and "days" in leaf:
@@ -120,7 +120,7 @@ def _check_days(leaf: dict, path: str) -> list[ValidationIssue]:
     return []
 
 
-def _value_problem(leaf: dict, kind: str) -> str | None:
+def _value_problem(leaf: dict[str, Any], kind: str) -> str | None:
     op, has_value, value = leaf["op"], "value" in leaf, leaf.get("value")
     if op in PRESENCE_OPS:
         return f"{op!r} takes no value" if has_value else None
@@ -160,7 +160,7 @@ def _phrases(value: Any) -> list[str]:
 # ---------------------------------------------------------------- helpers for callers
 
 
-def history_windows(policy: dict) -> set[int]:
+def history_windows(policy: dict[str, Any]) -> set[int]:
     """Day windows used by ``flags_within`` leaves: the caller supplies ``flags_within:{days}``."""
     return {
         leaf["days"]
@@ -170,7 +170,7 @@ def history_windows(policy: dict) -> set[int]:
     }
 
 
-def coaching_settings(policy: dict) -> dict:
+def coaching_settings(policy: dict[str, Any]) -> dict[str, Any]:
     """Coaching settings of ``policy`` over the guide's defaults (a fresh dict, safe to change)."""
     return {**copy.deepcopy(DEFAULT_COACHING), **policy.get("coaching", {})}
 
@@ -178,7 +178,7 @@ def coaching_settings(policy: dict) -> dict:
 # ---------------------------------------------------------------- evaluation
 
 
-def evaluate(policy: dict, facts: dict[str, Any]) -> list[Outcome]:
+def evaluate(policy: dict[str, Any], facts: dict[str, Any]) -> list[Outcome]:
     """Rules of a validated ``policy`` that fire on ``facts``, in policy order, with reasons."""
     outcomes = []
     for rule in policy.get("rules", []):
@@ -188,7 +188,7 @@ def evaluate(policy: dict, facts: dict[str, Any]) -> list[Outcome]:
     return outcomes
 
 
-def _holds(cond: dict, facts: dict[str, Any]) -> tuple[bool, list[str]]:
+def _holds(cond: dict[str, Any], facts: dict[str, Any]) -> tuple[bool, list[str]]:
     """Truth of ``cond`` plus human reasons for the parts that made it true."""
     if "all" in cond:
         results = [_holds(c, facts) for c in cond["all"]]
@@ -203,16 +203,17 @@ def _holds(cond: dict, facts: dict[str, Any]) -> tuple[bool, list[str]]:
     return ok, [_reason(cond, facts)] if ok else []
 
 
-def _fact_key(leaf: dict) -> str:
+def _fact_key(leaf: dict[str, Any]) -> str:
     return f"flags_within:{leaf['days']}" if leaf["fact"] == "flags_within" else leaf["fact"]
 
 
-def _fact_value(leaf: dict, facts: dict[str, Any]) -> Any:
+def _fact_value(leaf: dict[str, Any], facts: dict[str, Any]) -> Any:
     return facts.get(_fact_key(leaf))
 
 
-def _leaf_holds(leaf: dict, actual: Any) -> bool:
-    op, expected = leaf["op"], leaf.get("value")
+def _leaf_holds(leaf: dict[str, Any], actual: Any) -> bool:
+    op: str = leaf["op"]
+    expected: Any = leaf.get("value")
     if op in PRESENCE_OPS:
         return (actual is not None) == (op == "exists")
     if actual is None:
@@ -228,7 +229,7 @@ def _compare(op: str, actual: Any, expected: Any) -> bool:
     if op in ORDER_OPS and not (_is_number(actual) and _is_number(expected)):
         return False  # a wrongly typed fact cannot satisfy an ordering
     same = type(actual) is type(expected) or (_is_number(actual) and _is_number(expected))
-    checks = {
+    checks: dict[str, Callable[[], bool]] = {
         "lt": lambda: actual < expected,
         "lte": lambda: actual <= expected,
         "gt": lambda: actual > expected,
@@ -239,7 +240,7 @@ def _compare(op: str, actual: Any, expected: Any) -> bool:
     return checks[op]()
 
 
-def _member(actual: Any, options: list) -> bool:
+def _member(actual: Any, options: list[Any]) -> bool:
     return any(_compare("eq", actual, option) for option in options)
 
 
@@ -254,7 +255,7 @@ def _phrase_hit(transcript: str, phrases: Any) -> bool:
     return any(f" {_normalize(p)} " in haystack for p in _phrases(phrases))
 
 
-def _describe(leaf: dict) -> str:
+def _describe(leaf: dict[str, Any]) -> str:
     if "all" in leaf or "any" in leaf:
         key = "all" if "all" in leaf else "any"
         joiner = " and " if key == "all" else " or "
@@ -269,7 +270,7 @@ def _describe(leaf: dict) -> str:
     return f"{name} {symbol} {leaf.get('value')!r}"
 
 
-def _reason(leaf: dict, facts: dict[str, Any]) -> str:
+def _reason(leaf: dict[str, Any], facts: dict[str, Any]) -> str:
     """Explain a satisfied leaf, showing the actual value: "customer_sentiment -0.82 < -0.6"."""
     name, op = _fact_key(leaf), leaf["op"]
     if op in PRESENCE_OPS or op in PHRASE_OPS:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from extension.coaching.domain.staffing import Interval, on_queue_spans
@@ -149,7 +149,7 @@ def _hot(spanned: list[Interval], threshold: float | None) -> bool:
 def _peak_threshold(request: SlotRequest, staffing: list[Interval]) -> float | None:
     """Required headcount at ``peak_quantile`` over the horizon; None without staffing data."""
     begin, end = request.now, _horizon_end(request)
-    needs = [iv.required for iv in staffing if iv.end > begin and iv.start < end]
+    needs: list[float] = [iv.required for iv in staffing if iv.end > begin and iv.start < end]
     if not needs or min(needs) == max(needs):
         # A flat forecast has no peaks to avoid: without this every interval would sit "at or
         # above" the quantile and no slot could ever be chosen on a quiet queue.
@@ -184,7 +184,8 @@ def _choose(
             tally[verdict] += 1
         else:
             eligible.append(candidate)
-    eligible.sort(key=lambda c: (-c.surplus, c.start))
+    # eligible candidates all have a surplus (``_rejection`` drops those without)
+    eligible.sort(key=lambda c: (-cast(float, c.surplus), c.start))
     reason = _reason(request, source=source, candidates=candidates, threshold=threshold)
     return _first_free(request, eligible, tally=tally, reason=reason)
 
@@ -208,7 +209,7 @@ def _rejection(
 
 
 def _first_free(
-    request: SlotRequest, ranked: list[_Candidate], *, tally: Counter[str], reason: dict
+    request: SlotRequest, ranked: list[_Candidate], *, tally: Counter[str], reason: dict[str, Any]
 ) -> SlotChoice | NoSlot:
     busy = [_span(b) for b in request.supervisor_busy]
     for candidate in ranked:
@@ -216,7 +217,7 @@ def _first_free(
             tally["supervisor_busy"] += 1
             continue
         reason |= {"rejected": _rejected(tally), "chosen_surplus": candidate.surplus}
-        return SlotChoice(candidate.start, candidate.end, candidate.surplus, reason)
+        return SlotChoice(candidate.start, candidate.end, cast(float, candidate.surplus), reason)
     return NoSlot(reason | {"rejected": _rejected(tally), "chosen_surplus": None})
 
 
