@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import select, update
 
@@ -90,8 +91,9 @@ def book_appointment(appointment_id: int) -> str:
     with db.session() as session:
         if not _take_lease(session, Appointment, appointment_id, start="pending", busy="booking"):
             return "skipped"
-        appointment = session.get(Appointment, appointment_id)
-        tenant = session.get(Tenant, appointment.tenant_id)
+        # the row was just leased, so it exists (the casts only inform the type checker)
+        appointment = cast(Appointment, session.get(Appointment, appointment_id))
+        tenant = cast(Tenant, session.get(Tenant, appointment.tenant_id))
         facilitator = _known_facilitator(session, tenant.id, appointment.agent_id)
     try:
         outcome = _book(tenant, appointment, facilitator)
@@ -193,7 +195,7 @@ def _supervisor_busy(tenant, facilitator, start, end) -> list[tuple]:
 
 def _transient_failure(appointment_id: int, exc: Exception) -> str:
     with get_db().session() as session:
-        appointment = session.get(Appointment, appointment_id)
+        appointment = cast(Appointment, session.get(Appointment, appointment_id))
         appointment.last_error = f"{type(exc).__name__}: {exc}"[:1000]
         final = appointment.attempts >= MAX_ATTEMPTS
     if final:
@@ -205,7 +207,7 @@ def _transient_failure(appointment_id: int, exc: Exception) -> str:
 
 def _finish(appointment_id: int, *, status: str, error: Exception, action: str) -> None:
     with get_db().session() as session:
-        appointment = session.get(Appointment, appointment_id)
+        appointment = cast(Appointment, session.get(Appointment, appointment_id))
         appointment.status, appointment.last_error = status, f"{type(error).__name__}: {error}"[:1000]
         audit.record(session, tenant_id=appointment.tenant_id, actor=ACTOR, action=action,
                      subject_type="appointment", subject_id=str(appointment_id),
@@ -214,7 +216,7 @@ def _finish(appointment_id: int, *, status: str, error: Exception, action: str) 
 
 def _store_outcome(appointment_id: int, outcome: dict) -> str:
     with get_db().session() as session:
-        appointment = session.get(Appointment, appointment_id)
+        appointment = cast(Appointment, session.get(Appointment, appointment_id))
         appointment.status, appointment.slot_reason = outcome["status"], outcome["reason"]
         appointment.facilitator_id = outcome.get("facilitator") or appointment.facilitator_id
         if outcome["status"] == "booked":
@@ -253,7 +255,8 @@ def send_recognition(recognition_id: int) -> str:
     with get_db().session() as session:
         if not _take_lease(session, Recognition, recognition_id, start="pending", busy="sending"):
             return "skipped"
-        recognition = session.get(Recognition, recognition_id)
+        # the row was just leased, so it exists (the cast only informs the type checker)
+        recognition = cast(Recognition, session.get(Recognition, recognition_id))
         tenant = session.get(Tenant, recognition.tenant_id)
     try:
         host = hosts.genesys_for(tenant).recognition.create_recognition(
@@ -267,7 +270,7 @@ def send_recognition(recognition_id: int) -> str:
         _fail_recognition(recognition_id, exc)
         return "failed"
     with get_db().session() as session:
-        recognition = session.get(Recognition, recognition_id)
+        recognition = cast(Recognition, session.get(Recognition, recognition_id))
         recognition.status, recognition.host_recognition_id = "sent", (host or {}).get("id")
         audit.record(session, tenant_id=recognition.tenant_id, actor=ACTOR,
                      action="recognition.sent", subject_type="recognition",
@@ -279,7 +282,7 @@ def send_recognition(recognition_id: int) -> str:
 
 def _fail_recognition(recognition_id: int, exc: Exception) -> None:
     with get_db().session() as session:
-        recognition = session.get(Recognition, recognition_id)
+        recognition = cast(Recognition, session.get(Recognition, recognition_id))
         recognition.status, recognition.last_error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
         audit.record(session, tenant_id=recognition.tenant_id, actor=ACTOR,
                      action="recognition.failed", subject_type="recognition",

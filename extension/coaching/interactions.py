@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,7 +49,7 @@ class BatchContext:
     @property
     def tenant(self) -> Tenant:
         if self._tenant is None:
-            self._tenant = self.session.get(Tenant, self.tenant_id)
+            self._tenant = cast(Tenant, self.session.get(Tenant, self.tenant_id))  # the batch's tenant exists
         return self._tenant
 
     def prefetch(self, conversation_ids) -> None:

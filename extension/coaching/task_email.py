@@ -6,6 +6,8 @@ crash between sending and recording can at worst repeat one email, never lose it
 
 from __future__ import annotations
 
+from typing import cast
+
 from connectors.errors import ConnectorError, Transient
 from connectors.mail import send_mail
 from extension.coaching.models import Task
@@ -51,7 +53,7 @@ def email_task(task_id: int) -> str:
 
 def _record(task_id: int, email: dict) -> str:
     with get_db().session() as session:
-        task = session.get(Task, task_id)
+        task = cast(Task, session.get(Task, task_id))  # the job's own task: it exists
         task.details = {**task.details, "email": email}
         audit.record(session, tenant_id=task.tenant_id, actor=ACTOR, action=f"task.email_{email['status']}",
                      subject_type="task", subject_id=str(task_id), details=email)

@@ -147,7 +147,8 @@ def enqueue_due(*, limit: int = SWEEP_LIMIT) -> int:
                 .order_by(StaTranscriptFetch.due_at).limit(min(limit, 4 * PER_TENANT_PER_SWEEP)))
             todo += [(r.tenant_id, r.conversation_id, list(r.communication_ids), r.attempts)
                      for r in rows]
-    queued = Counter()  # tries newly queued per tenant (one already in the queue does not count)
+    # tries newly queued per tenant (one already in the queue does not count)
+    queued: Counter[str] = Counter()
     for item in todo:
         if queued[item[0]] < PER_TENANT_PER_SWEEP and _enqueue(*item):
             queued[item[0]] += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from extension.coaching.domain import staffing
 
@@ -51,7 +52,7 @@ def _activities(shifts: list[dict], codes: dict[str, dict]) -> list[dict]:
 
 def _published(schedules: list[dict]) -> dict | None:
     published = [s for s in schedules if s.get("published")]
-    return (published or schedules or [None])[-1]
+    return (published or schedules or cast("list[dict | None]", [None]))[-1]
 
 
 def gather(client, *, agent_id: str, start: datetime, end: datetime,
@@ -60,7 +61,7 @@ def gather(client, *, agent_id: str, start: datetime, end: datetime,
     bu, mu = unit["businessUnit"]["id"], unit["managementUnit"]["id"]
     picture = WfmPicture(bu, mu)
     codes = {code["id"]: code for code in client.wfm.activity_codes(bu)}
-    everyone: dict[str, list[dict]] = {}
+    everyone: dict[str | None, list[dict]] = {}  # None: an entry without a user id
     for week in week_starts(start, end):
         schedule = _published(client.wfm.list_week_schedules(bu, week))
         if schedule is None:
