@@ -182,7 +182,7 @@ def put_score(session: Session, principal: Principal, session_id: str, data: dic
         CalibrationScore.session_id == calibration.id, CalibrationScore.evaluator_id == principal.person_id,
         CalibrationScore.conversation_id == data["conversation_id"]))
     created = row is None
-    if created:
+    if row is None:
         row = CalibrationScore(tenant_id=calibration.tenant_id, session_id=calibration.id,
                                evaluator_id=principal.person_id, conversation_id=data["conversation_id"])
         session.add(row)
@@ -255,6 +255,7 @@ def close(session: Session, principal: Principal, session_id: str) -> Calibratio
 
 def _raise_alert(session: Session, calibration: CalibrationSession, deviation: maths.EvaluatorDeviation,
                  *, actor: str) -> PerformanceAlert:
+    assert deviation.mean_abs_diff is not None  # only a drifting evaluator gets here
     key = alert_key(rule_id=f"calibration:{calibration.id}", subject=("evaluator", deviation.evaluator_id),
                     metric=ALERT_METRIC)
     alert = session.get(PerformanceAlert, (calibration.tenant_id, key))
@@ -283,5 +284,6 @@ def report(session: Session, principal: Principal, session_id: str) -> dict[str,
     calibration = session_or_404(session, principal.tenant_id, session_id)
     if calibration.status != "closed":
         raise domain_errors.Conflict("The report exists once the session is closed.")
+    assert calibration.report is not None  # close() stores it with the status
     return {"session_id": calibration.id, "closed_at": calibration.closed_at, **calibration.report}
 

@@ -37,6 +37,7 @@ def open_dispute(session: Session, *, principal: Principal, evaluation_id: str,
     if evaluation.status not in DISPUTABLE:
         raise domain_errors.Conflict(f"Cannot dispute an evaluation that is {evaluation.status}.")
     limits = workload.settings(session, principal.tenant_id)
+    assert evaluation.released_at is not None  # stamped when it was released
     if utcnow() > evaluation.released_at + timedelta(days=limits.dispute_window_days):
         raise domain_errors.Conflict(f"Disputes close {limits.dispute_window_days} days after release.")
     form = evaluations.form_of(session, evaluation)
@@ -71,7 +72,7 @@ def _counts(session: Session, evaluation: Evaluation) -> dict[str, int]:
     rows = dict(session.execute(
         select(Dispute.status, func.count()).where(Dispute.tenant_id == evaluation.tenant_id,
                                                    Dispute.evaluation_id == evaluation.id)
-        .group_by(Dispute.status)).all())
+        .group_by(Dispute.status)).tuples().all())
     return {"total": sum(n for status, n in rows.items() if status != "void"), "open": rows.get("open", 0)}
 
 

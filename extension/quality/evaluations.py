@@ -303,6 +303,8 @@ def _must_be_evaluator(evaluation: Evaluation, principal: Principal) -> None:
 def _move(session: Session, evaluation: Evaluation, *, action: str, actor: str,
           details: dict | None = None) -> Evaluation:
     before, after = evaluation.status, TRANSITIONS[action][1]
+    if after is None:  # "reassign" has no target status and never moves
+        raise ValueError(f"action {action!r} does not change the status")
     now = utcnow()
     evaluation.status, evaluation.updated_at = after, now
     stamp = {"submitted": "submitted_at", "released": "released_at", "acknowledged": "acknowledged_at",

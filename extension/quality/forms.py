@@ -14,7 +14,7 @@ so the API returns them unchanged and other services may let them through.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,6 +50,14 @@ def version_row(session: Session, tenant_id: str, form_id: str, version: int) ->
     return session.scalars(select(QualityFormVersion).where(
         QualityFormVersion.tenant_id == tenant_id, QualityFormVersion.form_id == form_id,
         QualityFormVersion.version == version)).first()
+
+
+def _stored_version(session: Session, tenant_id: str, form_id: str, version: int) -> QualityFormVersion:
+    """A version the form row points at (latest or published), which is always stored."""
+    row = version_row(session, tenant_id, form_id, version)
+    if row is None:
+        raise domain_errors.NotFound(f"Form {form_id!r} has no version {version}.")
+    return row
 
 
 def form_version(session: Session, tenant_id: str, form_id: str,
@@ -123,7 +131,7 @@ def update_form(session: Session, *, tenant_id: str, form_id: str, actor: str,
     Selector changes apply to the form row either way.
     """
     form = form_or_404(session, tenant_id, form_id, lock=True)
-    latest = version_row(session, tenant_id, form_id, form.latest_version)
+    latest = _stored_version(session, tenant_id, form_id, form.latest_version)
     doc = _document(form_id, form.latest_version, data)
     check_document(doc)
     selectors = {k: data.get(k) for k in SELECTORS if k in data}
@@ -162,14 +170,14 @@ def update_form(session: Session, *, tenant_id: str, form_id: str, actor: str,
 def publish(session: Session, *, tenant_id: str, form_id: str, actor: str) -> QualityForm:
     """Publish the latest draft version; 409 when there is no draft to publish."""
     form = form_or_404(session, tenant_id, form_id, lock=True)
-    latest = version_row(session, tenant_id, form_id, form.latest_version)
+    latest = _stored_version(session, tenant_id, form_id, form.latest_version)
     if latest.status != "draft":
         raise domain_errors.Conflict(f"Version {latest.version} is already published; "
                                        "edit the form to make a new version.")
     now = utcnow()
     previous = form.published_version
     if previous is not None:
-        version_row(session, tenant_id, form_id, previous).status = "superseded"
+        _stored_version(session, tenant_id, form_id, previous).status = "superseded"
     latest.status, latest.published_at = "published", now
     form.status, form.published_version, form.updated_at = "published", latest.version, now
     session.flush()
@@ -197,8 +205,9 @@ def versions(session: Session, tenant_id: str, form_id: str) -> list[QualityForm
 
 
 def version_count(session: Session, tenant_id: str, form_id: str) -> int:
-    return session.scalar(select(func.count()).select_from(QualityFormVersion).where(
-        QualityFormVersion.tenant_id == tenant_id, QualityFormVersion.form_id == form_id))
+    return cast(int, session.scalar(  # COUNT always returns one row
+        select(func.count()).select_from(QualityFormVersion).where(
+            QualityFormVersion.tenant_id == tenant_id, QualityFormVersion.form_id == form_id)))
 
 
 # ---------------------------------------------------------------- Genesys import
@@ -233,7 +242,7 @@ def import_genesys(session: Session, *, tenant_id: str, genesys_form_id: str, ac
         return publish(session, tenant_id=tenant_id, form_id=form.id, actor=actor), True
     data = {**{k: getattr(existing, k) for k in SELECTORS}, **data}
     form, _changed = update_form(session, tenant_id=tenant_id, form_id=existing.id, actor=actor, data=data)
-    latest = version_row(session, tenant_id, form.id, form.latest_version)
+    latest = _stored_version(session, tenant_id, form.id, form.latest_version)
     if latest.status == "draft":
         publish(session, tenant_id=tenant_id, form_id=form.id, actor=actor)
     return form, False

@@ -31,7 +31,7 @@ no ``active_key``: they do not take Coachwire's (conversation, form) assignment 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,7 +111,7 @@ def lifecycle_status(host_status: str | None, *, released: bool, agent_has_read:
 
 
 def _fetch(session: Session, tenant_id: str, conversation_id: str, host_id: str) -> dict:
-    tenant = session.get(Tenant, tenant_id)
+    tenant = cast(Tenant, session.get(Tenant, tenant_id))  # the event's tenant exists
     if tenant.host_kind != "genesys":
         raise Skip(f"the tenant's host is {tenant.host_kind!r}, not Genesys")
     client = genesys_for(tenant).quality
@@ -169,7 +169,7 @@ def _answers(response: dict) -> Answers:
 def _stored_answers(answers: Answers) -> dict:
     stored = {}
     for qid, answer in answers.questions.items():
-        entry = {"option_id": answer.option_id, "na": answer.na, "text": answer.text,
+        entry: dict[str, Any] = {"option_id": answer.option_id, "na": answer.na, "text": answer.text,
                  "source": "host"}
         if answer.option_ids is not None:
             entry["option_ids"] = sorted(answer.option_ids)
@@ -271,7 +271,7 @@ def _host_keys(response: dict) -> dict:
 
 
 def _summary(evaluation: Evaluation) -> dict:
-    details = {"host_evaluation_id": evaluation.host_evaluation_id,
+    details: dict[str, Any] = {"host_evaluation_id": evaluation.host_evaluation_id,
                "host_status": evaluation.host_status, "host_version": evaluation.host_version,
                "status": evaluation.status, "total_score": evaluation.total_score,
                "host_total_score": evaluation.host_total_score}

@@ -98,7 +98,7 @@ def _counts(session: Session, tenant_id: str, *, where) -> dict[str, int]:
     query = (select(Evaluation.evaluator_id, func.count())
              .where(Evaluation.tenant_id == tenant_id, Evaluation.host_evaluation_id.is_(None), *where)
              .group_by(Evaluation.evaluator_id))
-    return dict(session.execute(query).all())
+    return dict(session.execute(query).tuples().all())
 
 
 def queues(session: Session, tenant_id: str, *, now: datetime | None = None) -> list[dict]:

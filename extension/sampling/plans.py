@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -153,7 +153,7 @@ def _records(session: Session, tenant_id: str, start: datetime, end: datetime) -
     for begin in range(0, len(ids), 500):
         query = select(Interaction.conversation_id, Interaction.sentiment_trend).where(
             Interaction.tenant_id == tenant_id, Interaction.conversation_id.in_(ids[begin:begin + 500]))
-        trends.update(session.execute(query).all())
+        trends.update(session.execute(query).tuples().all())
     records = []
     for fact in facts:
         analysed = text.get(fact.conversation_id)
@@ -217,7 +217,8 @@ def _fairness(selection: sampling.Selection, records: list[dict], plan) -> list[
 
 
 def run_plan(session: Session, *, tenant_id: str, plan_id: str, start: date, end: date, seed: Any,
-             assign: bool, form_id: str | None, actor: str) -> tuple[SamplingRun, bool, dict | None]:
+             assign: bool, form_id: str | None,
+             actor: str) -> tuple[SamplingRun, bool, dict[str, Any] | None]:
     """Draw (or find) the run; returns (run, created, assignment summary or None)."""
     plan_row = plan_or_404(session, tenant_id, plan_id)
     if not plan_row.active:
@@ -243,11 +244,12 @@ def run_plan(session: Session, *, tenant_id: str, plan_id: str, start: date, end
     run = session.scalar(select(SamplingRun).where(SamplingRun.tenant_id == tenant_id,
                                                    SamplingRun.run_key == key))
     created = run is None
-    if created:
+    if run is None:
         run = _draw(session, tenant_id=tenant_id, plan_row=plan_row, plan=plan, key=key, start=start,
                     end=end, period=(period_start, period_end), seed=seed_text, actor=actor,
                     form_id=form_id)
-    summary = _assign(session, run, form_id=form_id, actor=actor) if assign else None
+    summary = (_assign(session, run, form_id=cast(str, form_id), actor=actor)  # assign needs a form (above)
+               if assign else None)
     return run, created, summary
 
 
@@ -346,7 +348,8 @@ def picks(session: Session, run: SamplingRun, *, offset: int, limit: int) -> lis
 
 
 def pick_count(session: Session, run: SamplingRun) -> int:
-    return session.scalar(select(func.count()).select_from(SamplingPick).where(SamplingPick.run_id == run.id))
+    return cast(int, session.scalar(  # COUNT always returns one row
+        select(func.count()).select_from(SamplingPick).where(SamplingPick.run_id == run.id)))
 
 
 def run_json(run: SamplingRun) -> dict[str, Any]:

@@ -6,13 +6,15 @@ domain (``extension.quality.domain.forms.validate_form``), whose JSON Pointers n
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from extension.platform.api.schemas import PageQuery, page_of
 from extension.quality.models.evaluations import EVALUATION_STATES
 
 _NAME = validate.Length(min=1, max=200)
-_SELECTOR = {"allow_none": True, "validate": validate.Length(max=200)}
+_SELECTOR: dict[str, Any] = {"allow_none": True, "validate": validate.Length(max=200)}
 
 
 # ---- forms ------------------------------------------------------------------------------------
@@ -91,9 +93,10 @@ class AssignBody(Schema):
     reason = fields.Dict(allow_none=True, load_default=None)
 
 
-_OPTION_IDS = {"allow_none": True, "load_default": None, "validate": validate.Length(max=200),
-               "metadata": {"description": "Multiple-select questions only: the picked option "
-                                           "ids (an empty list picks none)"}}
+_OPTION_IDS: dict[str, Any] = {
+    "allow_none": True, "load_default": None, "validate": validate.Length(max=200),
+    "metadata": {"description": "Multiple-select questions only: the picked option "
+                                "ids (an empty list picks none)"}}
 
 
 class AnswerIn(Schema):

@@ -117,7 +117,7 @@ class AutoAnswer:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_auto(doc: dict | None) -> AutoRule | None:
+def parse_auto(doc: dict[str, Any] | None) -> AutoRule | None:
     if not doc:
         return None
     return AutoRule(
@@ -127,7 +127,7 @@ def parse_auto(doc: dict | None) -> AutoRule | None:
         threshold=float(doc.get("threshold", 0.85)))
 
 
-def auto_problems(question: dict, path: str) -> list[tuple[str, str]]:
+def auto_problems(question: dict[str, Any], path: str) -> list[tuple[str, str]]:
     """Meaning checks of a structurally valid question's ``auto`` rule (JSON Pointers)."""
     rule = question.get("auto")
     if rule is None:
@@ -147,7 +147,7 @@ def auto_problems(question: dict, path: str) -> list[tuple[str, str]]:
     return problems
 
 
-def _band_problems(bands: list[dict], path: str, options: set[str]) -> list[tuple[str, str]]:
+def _band_problems(bands: list[dict[str, Any]], path: str, options: set[str]) -> list[tuple[str, str]]:
     problems, previous = [], None
     for i, band in enumerate(bands):
         if band["option_id"] not in options:
@@ -189,7 +189,10 @@ def decide(rule: AutoRule, data: InteractionData) -> AutoAnswer | None:
         value = getattr(data, rule.metric)
         if value is None:
             return None
-        return AutoAnswer(rule.yes if value else rule.no, {"metric": rule.metric, "value": value})
+        option = rule.yes if value else rule.no
+        if option is None:  # the schema requires "yes" and "no" for a flag rule
+            raise ValueError(f"auto rule {rule.metric!r} has no option for {bool(value)}")
+        return AutoAnswer(option, {"metric": rule.metric, "value": value})
     return _compliance(rule, data)
 
 
@@ -234,4 +237,7 @@ def _compliance(rule: AutoRule, data: InteractionData) -> AutoAnswer | None:
     evidence: dict[str, Any] = {"metric": COMPLIANCE, "present": bool(spans)}
     if spans:
         evidence["utterance"], evidence["text"] = spans[0].utterance, spans[0].text
-    return AutoAnswer(rule.yes if spans else rule.no, evidence)
+    option = rule.yes if spans else rule.no
+    if option is None:  # the schema requires "yes" and "no" for a compliance rule
+        raise ValueError(f"auto rule {rule.metric!r} has no option for {bool(spans)}")
+    return AutoAnswer(option, evidence)

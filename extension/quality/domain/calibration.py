@@ -112,12 +112,12 @@ def report(ratings: Iterable[Rating], *, expert_id: str | None = None,
     totals = [[_nan(by_key.get((e, c))) for c in conversations] for e in evaluators]
     units = [(c, q) for c in conversations for q in questions]
     codes: dict[str, int] = {}
-    answers = [[_code(by_key.get((e, c)), q, codes) for c, q in units] for e in evaluators]
+    coded = [[_code(by_key.get((e, c)), q, codes) for c, q in units] for e in evaluators]
     return Report(
         questions=agreements,
         evaluators=deviations,
         alpha_total_interval=krippendorff_alpha(totals, level="interval"),
-        alpha_answers_nominal=krippendorff_alpha(answers, level="nominal"),
+        alpha_answers_nominal=krippendorff_alpha(coded, level="nominal"),
         overall_agreement=_mean(every_share),
     )
 

@@ -12,6 +12,7 @@ automatic answer rule (auto rules choose one option).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from extension.quality.domain.autoscore import auto_problems
 
@@ -30,7 +31,7 @@ class _Target:
     multiple: bool = False
 
 
-def semantic_problems(doc: dict) -> list[Problem]:
+def semantic_problems(doc: dict[str, Any]) -> list[Problem]:
     groups = doc["groups"]
     problems = _duplicate_ids(groups)
     problems += _weight_problems(groups, scaled=doc.get("weight_mode", "SCALED") == "SCALED")
@@ -41,7 +42,7 @@ def semantic_problems(doc: dict) -> list[Problem]:
     return problems + _visibility_problems(groups)
 
 
-def _duplicate_ids(groups: list[dict]) -> list[Problem]:
+def _duplicate_ids(groups: list[dict[str, Any]]) -> list[Problem]:
     problems = _duplicates([(f"/groups/{gi}/id", g["id"]) for gi, g in enumerate(groups)])
     questions = [
         (f"/groups/{gi}/questions/{qi}", q)
@@ -65,7 +66,7 @@ def _duplicates(located_ids: list[tuple[str, str]]) -> list[Problem]:
     return problems
 
 
-def _weight_problems(groups: list[dict], *, scaled: bool) -> list[Problem]:
+def _weight_problems(groups: list[dict[str, Any]], *, scaled: bool) -> list[Problem]:
     weights = [g.get("weight", 1.0) for g in groups]
     problems = [(f"/groups/{i}/weight", "weight must not be negative") for i, w in
                 enumerate(weights) if w < 0]
@@ -74,7 +75,7 @@ def _weight_problems(groups: list[dict], *, scaled: bool) -> list[Problem]:
     return problems
 
 
-def _question_problems(question: dict, path: str) -> list[Problem]:
+def _question_problems(question: dict[str, Any], path: str) -> list[Problem]:
     kind, options = question["type"], question.get("options", [])
     if kind == "free_text":
         return [(f"{path}/{flag}", f"a free-text question is not scored, so it cannot be {what}")
@@ -95,7 +96,7 @@ def _question_problems(question: dict, path: str) -> list[Problem]:
 # ---------------------------------------------------------------- visibility
 
 
-def _targets(groups: list[dict]) -> dict[str, _Target]:
+def _targets(groups: list[dict[str, Any]]) -> dict[str, _Target]:
     targets: dict[str, _Target] = {}
     flat = [(gi, q) for gi, g in enumerate(groups) for q in g["questions"]]
     for position, (gi, question) in enumerate(flat):
@@ -105,13 +106,14 @@ def _targets(groups: list[dict]) -> dict[str, _Target]:
     return targets
 
 
-def _visibility_problems(groups: list[dict]) -> list[Problem]:
+def _visibility_problems(groups: list[dict[str, Any]]) -> list[Problem]:
     """Conditions must name an earlier question and its options, and be satisfiable.
 
     ``shown`` records, in form order, whether each question can ever be visible, so a condition
     on a question that is itself hidden forever is reported where it is written.
     """
-    targets, shown = _targets(groups), {}
+    targets = _targets(groups)
+    shown: dict[str, bool] = {}
     problems: list[Problem] = []
     position = 0
     for gi, group in enumerate(groups):
@@ -129,7 +131,7 @@ def _visibility_problems(groups: list[dict]) -> list[Problem]:
 
 
 def _check_condition(
-    condition: dict | None,
+    condition: dict[str, Any] | None,
     path: str,
     *,
     before: int,
@@ -160,7 +162,7 @@ def _check_condition(
 
 
 def _check_options(
-    condition: dict, path: str, *, target: _Target, shown: bool, problems: list[Problem]
+    condition: dict[str, Any], path: str, *, target: _Target, shown: bool, problems: list[Problem]
 ) -> bool:
     option_ids = condition["option_ids"]
     unknown = [(i, o) for i, o in enumerate(option_ids) if o not in target.option_ids]

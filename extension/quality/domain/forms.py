@@ -240,7 +240,7 @@ def parse_form(doc: Any) -> Form:
     )
 
 
-def _group(doc: dict) -> Group:
+def _group(doc: dict[str, Any]) -> Group:
     return Group(
         id=doc["id"],
         name=doc["name"],
@@ -251,7 +251,7 @@ def _group(doc: dict) -> Group:
     )
 
 
-def _question(doc: dict) -> Question:
+def _question(doc: dict[str, Any]) -> Question:
     return Question(
         id=doc["id"],
         text=doc["text"],
@@ -266,7 +266,7 @@ def _question(doc: dict) -> Question:
     )
 
 
-def _condition(doc: dict | None) -> Condition | None:
+def _condition(doc: dict[str, Any] | None) -> Condition | None:
     return Condition(doc["question_id"], tuple(doc["option_ids"])) if doc else None
 
 

@@ -56,7 +56,7 @@ _TEXT_BLOCK = "readOnlyTextBlockQuestion"
 _MULTIPLE = "multipleSelectQuestion"
 
 
-def import_form(evaluation_form_response: dict) -> Form:
+def import_form(evaluation_form_response: dict[str, Any]) -> Form:
     """A ``Form`` equivalent to a Genesys form, or ``InvalidForm`` with Genesys-side paths."""
     doc, issues = genesys_form_doc(evaluation_form_response)
     if issues:
@@ -64,7 +64,7 @@ def import_form(evaluation_form_response: dict) -> Form:
     return parse_form(doc)
 
 
-def genesys_form_doc(response: dict) -> tuple[dict, list[Issue]]:
+def genesys_form_doc(response: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
     """Our form document for a Genesys form, and what could not be carried over."""
     issues: list[Issue] = []
     pending: list[str] = []  # read-only text waiting for the next real question
@@ -96,8 +96,8 @@ def _join(texts: list[str]) -> str:
     return "\n\n".join(t for t in texts if t)
 
 
-def _group(group: dict, questions: list[dict], *, path: str, context: tuple,
-           issues: list[Issue]) -> dict:
+def _group(group: dict[str, Any], questions: list[dict[str, Any]], *, path: str,
+           context: tuple[dict[str, Any], int], issues: list[Issue]) -> dict[str, Any]:
     weight = group.get("weight")
     return {
         "id": group.get("id"),
@@ -110,7 +110,8 @@ def _group(group: dict, questions: list[dict], *, path: str, context: tuple,
     }
 
 
-def _question(question: dict, *, path: str, context: tuple, issues: list[Issue]) -> dict | None:
+def _question(question: dict[str, Any], *, path: str, context: tuple[dict[str, Any], int],
+              issues: list[Issue]) -> dict[str, Any] | None:
     kind = _kind(question)
     if kind is None:
         issues.append(Issue(f"{path}/type", f"{question.get('type')!r} cannot be imported"))
@@ -134,15 +135,15 @@ def _question(question: dict, *, path: str, context: tuple, issues: list[Issue])
     }
 
 
-def _kind(question: dict) -> str | None:
-    kind = question.get("type")
+def _kind(question: dict[str, Any]) -> str | None:
+    kind: Any = question.get("type")  # whatever Genesys sent
     if kind == "multipleChoiceQuestion":
         return "yes_no" if len(question.get("answerOptions") or []) == 2 else "multiple_choice"
     return {"freeTextQuestion": "free_text", "npsQuestion": "scale",
             _MULTIPLE: "multiple_select"}.get(kind)
 
 
-def _select_options(question: dict, *, path: str, issues: list[Issue]) -> list[dict]:
+def _select_options(question: dict[str, Any], *, path: str, issues: list[Issue]) -> list[dict[str, Any]]:
     """Our options for the sub-questions of a multiple-select question (issues for the rest)."""
     options = []
     subs = question.get("multipleSelectOptionQuestions") or []
@@ -165,7 +166,7 @@ def _select_options(question: dict, *, path: str, issues: list[Issue]) -> list[d
     return options
 
 
-def select_answer_ids(form_response: dict | None) -> dict[str, dict[str, str]]:
+def select_answer_ids(form_response: dict[str, Any] | None) -> dict[str, dict[str, str]]:
     """For each multiple-select option (sub-question id): its answer id per builtInType."""
     ids: dict[str, dict[str, str]] = {}
     for group in (form_response or {}).get("questionGroups") or []:
@@ -176,8 +177,8 @@ def select_answer_ids(form_response: dict | None) -> dict[str, dict[str, str]]:
     return ids
 
 
-def _condition(condition: dict | None, *, path: str, context: tuple, issues: list[Issue],
-               relative_ok: bool) -> dict | None:
+def _condition(condition: dict[str, Any] | None, *, path: str, context: tuple[dict[str, Any], int],
+               issues: list[Issue], relative_ok: bool) -> dict[str, Any] | None:
     """Our condition for a Genesys one, or None (and an issue) when it cannot be expressed."""
     predicates = (condition or {}).get("predicates") or []
     if not predicates:
@@ -192,6 +193,7 @@ def _condition(condition: dict | None, *, path: str, context: tuple, issues: lis
         targets.append(target)
     question_ids = {q for q, _ in targets}
     option_ids = list(dict.fromkeys(o for _, o in targets))
+    assert condition is not None  # it has predicates
     combining = condition.get("combiningOperation") or "AND"
     if len(question_ids) > 1 or (combining == "AND" and len(option_ids) > 1):
         issues.append(Issue(path, "only conditions on the answer of a single question "
@@ -200,7 +202,8 @@ def _condition(condition: dict | None, *, path: str, context: tuple, issues: lis
     return {"question_id": question_ids.pop(), "option_ids": option_ids}
 
 
-def _resolve(predicate: Any, *, context: tuple, relative_ok: bool) -> tuple[str, str] | None:
+def _resolve(predicate: Any, *, context: tuple[dict[str, Any], int],
+             relative_ok: bool) -> tuple[str, str] | None:
     response, current_group = context
     if not isinstance(predicate, str):
         return None
@@ -222,7 +225,8 @@ def _resolve(predicate: Any, *, context: tuple, relative_ok: bool) -> tuple[str,
 # ---------------------------------------------------------------- scoring sets
 
 
-def answers_from_genesys(scoring_set_answers: dict, form_response: dict | None = None) -> Answers:
+def answers_from_genesys(scoring_set_answers: dict[str, Any],
+                         form_response: dict[str, Any] | None = None) -> Answers:
     """The evaluator's own answers in an ``EvaluationScoringSet``.
 
     N/A set by the system (visibility) is skipped: scoring decides visibility again. Question
@@ -244,7 +248,8 @@ def answers_from_genesys(scoring_set_answers: dict, form_response: dict | None =
     return Answers(questions=questions, na_groups=frozenset(na_groups))
 
 
-def _answer(score: dict, *, group_na: bool, select_ids: dict | None) -> Answer | None:
+def _answer(score: dict[str, Any], *, group_na: bool,
+            select_ids: dict[str, dict[str, str]] | None) -> Answer | None:
     if score.get("systemMarkedNA") or group_na:
         return None
     comments = score.get("comments") or ""
@@ -258,15 +263,18 @@ def _answer(score: dict, *, group_na: bool, select_ids: dict | None) -> Answer |
     return Answer(option_id=score.get("answerId"), text=comments)
 
 
-def _picked(picks: list[dict], select_ids: dict | None) -> frozenset[str]:
+def _picked(picks: list[dict[str, Any]], select_ids: dict[str, dict[str, str]] | None) -> frozenset[str]:
     if select_ids is None:
         raise ValueError("multiple-select answers can only be read with the form")
-    return frozenset(p.get("questionId") for p in picks
-                     if p.get("answerId") is not None
-                     and p.get("answerId") == select_ids.get(p.get("questionId"), {}).get("Selected"))
+    by_question: dict[Any, dict[str, str]] = select_ids  # a pick's questionId may be missing (None)
+    picked: frozenset[Any] = frozenset(
+        p.get("questionId") for p in picks
+        if p.get("answerId") is not None
+        and p.get("answerId") == by_question.get(p.get("questionId"), {}).get("Selected"))
+    return picked
 
 
-def to_scoring_set(result: ScoringSet, form_response: dict | None = None) -> dict:
+def to_scoring_set(result: ScoringSet, form_response: dict[str, Any] | None = None) -> dict[str, Any]:
     """``result`` as an ``EvaluationScoringSet`` (only fields the reference model defines).
 
     With ``form_response`` the per-option scores of multiple-select questions carry Genesys's
@@ -284,7 +292,7 @@ def to_scoring_set(result: ScoringSet, form_response: dict | None = None) -> dic
     }
 
 
-def _group_score(group: GroupScore, select_ids: dict) -> dict:
+def _group_score(group: GroupScore, select_ids: dict[str, dict[str, str]]) -> dict[str, Any]:
     w = group.weight
     return {
         "questionGroupId": group.group_id,
@@ -306,7 +314,7 @@ def _group_score(group: GroupScore, select_ids: dict) -> dict:
     }
 
 
-def _question_score(question: QuestionScore, select_ids: dict) -> dict:
+def _question_score(question: QuestionScore, select_ids: dict[str, dict[str, str]]) -> dict[str, Any]:
     doc = {
         "questionId": question.question_id,
         "score": question.score,
@@ -321,7 +329,7 @@ def _question_score(question: QuestionScore, select_ids: dict) -> dict:
     return doc
 
 
-def _pick(pick: OptionPick, select_ids: dict) -> dict:
+def _pick(pick: OptionPick, select_ids: dict[str, dict[str, str]]) -> dict[str, Any]:
     doc = {"questionId": pick.option_id, "score": pick.score, "markedNA": False,
            "systemMarkedNA": False, "failedKillQuestion": False}
     answer_id = select_ids.get(pick.option_id, {}).get("Selected" if pick.selected else "Unselected")

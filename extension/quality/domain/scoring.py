@@ -64,8 +64,9 @@ Worked examples (1-point yes/no questions unless said otherwise)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from extension.quality.domain.forms import (
     Condition,
@@ -214,7 +215,7 @@ def _shown(condition: Condition | None, chosen: Mapping[str, str]) -> bool:
     return condition is None or chosen.get(condition.question_id) in condition.option_ids
 
 
-def _score_group(group: Group, *, form: Form, answers: Answers, chosen: dict) -> GroupScore:
+def _score_group(group: Group, *, form: Form, answers: Answers, chosen: dict[str, str]) -> GroupScore:
     hidden = not _shown(group.visibility, chosen)
     user_na = group.id in answers.na_groups
     scores = []
@@ -236,9 +237,16 @@ def _score_group(group: Group, *, form: Form, answers: Answers, chosen: dict) ->
         question_scores=tuple(scores))
 
 
+class _QuestionBase(TypedDict):
+    """The ``QuestionScore`` fields every outcome of ``_score_question`` shares."""
+
+    question_id: str
+    is_critical: bool
+
+
 def _score_question(question: Question, answer: Answer, *, hidden: bool,
                     group_na: bool) -> QuestionScore:
-    base = {"question_id": question.id, "is_critical": question.is_critical}
+    base: _QuestionBase = {"question_id": question.id, "is_critical": question.is_critical}
     if hidden:
         return QuestionScore(**base, option_id=None, score=0, max_score=0, marked_na=True,
                              system_marked_na=True)
@@ -256,7 +264,7 @@ def _score_question(question: Question, answer: Answer, *, hidden: bool,
 
 
 def _score_multiple(question: Question, selected: frozenset[str] | None, *,
-                    base: dict) -> QuestionScore:
+                    base: _QuestionBase) -> QuestionScore:
     value = multi_select_score(question.options, selected or frozenset())
     picks = () if selected is None else tuple(
         OptionPick(o.id, o.id in selected, o.value if o.id in selected else 0)
@@ -266,7 +274,7 @@ def _score_multiple(question: Question, selected: frozenset[str] | None, *,
                          failed_kill=failed, picks=picks)
 
 
-def _tally(scores) -> Tally:
+def _tally(scores: Iterable[QuestionScore]) -> Tally:
     return sum((Tally(s.score, s.max_score) for s in scores), Tally())
 
 

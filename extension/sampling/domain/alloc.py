@@ -26,6 +26,8 @@ instead of bunching on a busy day.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 __all__ = ["group_rows", "grouped_counts", "systematic_positions"]
@@ -47,12 +49,12 @@ def grouped_counts(sizes: np.ndarray, *, group: np.ndarray, totals: np.ndarray,
     lower = upper - sizes
     total, offset, denominator = totals[group].astype(np.int64), offsets[group], group_sizes[group]
     denominator = np.maximum(denominator, 1)
-    return (total * upper + offset) // denominator - (total * lower + offset) // denominator
+    return cast(np.ndarray, (total * upper + offset) // denominator - (total * lower + offset) // denominator)
 
 
 def _offsets(group_sizes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One uniform integer in [0, N_g) per group (0 for an empty group)."""
-    return np.floor(rng.random(len(group_sizes)) * group_sizes).astype(np.int64)
+    return cast(np.ndarray, np.floor(rng.random(len(group_sizes)) * group_sizes).astype(np.int64))
 
 
 def systematic_positions(starts: np.ndarray, *, sizes: np.ndarray, counts: np.ndarray,
@@ -64,7 +66,7 @@ def systematic_positions(starts: np.ndarray, *, sizes: np.ndarray, counts: np.nd
     start_fraction = rng.random(len(counts))
     step = sizes / np.maximum(counts, 1)
     position = np.floor((start_fraction[owner] + within) * step[owner]).astype(np.int64)
-    return starts[owner] + np.minimum(position, sizes[owner] - 1)
+    return cast(np.ndarray, starts[owner] + np.minimum(position, sizes[owner] - 1))
 
 
 def group_rows(rows: np.ndarray, *, keys: list[np.ndarray],
@@ -105,7 +107,7 @@ def _dense(values: np.ndarray) -> np.ndarray:
         return np.unique(values, return_inverse=True)[1].reshape(-1)
     present = np.zeros(high + 1, dtype=bool)
     present[values] = True
-    return (np.cumsum(present) - 1)[values]
+    return cast(np.ndarray, (np.cumsum(present) - 1)[values])
 
 
 def _stable_order(values: np.ndarray) -> np.ndarray:

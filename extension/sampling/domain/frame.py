@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -42,7 +42,7 @@ class Frame:
 
     def label_list(self, column: str) -> list[Any]:
         """Labels as plain Python values (numpy scalars unwrapped), for building output."""
-        return self.labels[column].tolist()
+        return cast(list[Any], self.labels[column].tolist())
 
 
 def to_frame(interactions: Mapping[str, Any] | Iterable[Any]) -> Frame:
@@ -152,7 +152,8 @@ def _to_epoch(moment: Any) -> int:
         raise TypeError(f"ended_at must be a datetime, not {type(moment).__name__}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return math.floor(moment.timestamp())
+    seconds: float = moment.timestamp()
+    return math.floor(seconds)
 
 
 def _floats(values: Any, size: int) -> np.ndarray:

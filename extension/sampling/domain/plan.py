@@ -107,7 +107,12 @@ class SamplingPlan:
 
     def budget(self, eligible: int) -> int:
         """Risk plus random picks for a period with ``eligible`` interactions (never more)."""
-        wanted = self.budget_count if self.budget_count is not None else round(self.budget_rate * eligible)
+        if self.budget_count is not None:
+            wanted = self.budget_count
+        elif self.budget_rate is not None:
+            wanted = round(self.budget_rate * eligible)
+        else:  # parse_plan requires one of them
+            raise TypeError("a sampling plan needs budget_rate or budget_count")
         return min(int(wanted), eligible)
 
 

@@ -16,6 +16,8 @@ an agent's candidates beyond the cap so the quota reaches more agents.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from extension.sampling.domain.frame import Frame
@@ -46,7 +48,8 @@ def _fires(frame: Frame, rule: RiskRule, *, in_period: np.ndarray,
                 fences[key] = inquiry_fences(frame, in_period=in_period, k=key[0], min_size=key[1])
             low, high = fences[key]
             handle, code = numbers["t_handle_ms"], frame.codes["inquiry"]
-            return handle > high[code] if rule.id == "long_handle_time" else handle < low[code]
+            fired = handle > high[code] if rule.id == "long_handle_time" else handle < low[code]
+            return cast(np.ndarray, fired)
     flag = {"escalation": "escalation", "compliance_miss": "compliance_miss",
             "transfer": "transferred", "repeat_contact": "repeat_contact"}[rule.id]
     return flags[flag].copy()

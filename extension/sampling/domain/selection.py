@@ -33,7 +33,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -186,7 +186,7 @@ class _Run:
     def missing(self, minimum: int) -> np.ndarray:
         """Picks each active agent still lacks to reach ``minimum`` (already sampled ones count)."""
         have = self.volume(np.flatnonzero(self.taken & self.in_period))
-        return np.maximum(minimum - have, 0) * self.active()
+        return cast(np.ndarray, np.maximum(minimum - have, 0) * self.active())
 
 
 def _entropy(seed: int | str) -> int:
@@ -214,7 +214,8 @@ def _already_mask(frame: Frame, already_sampled: Iterable[Any] | None) -> np.nda
         return np.zeros(frame.size, dtype=bool)
     kind = frame.conversation_id.dtype.kind
     if kind in "iu":  # ids of another type cannot match an integer column
-        return np.isin(frame.conversation_id, [i for i in ids if isinstance(i, int | np.integer)])
+        integers: list[Any] = [i for i in ids if isinstance(i, int | np.integer)]
+        return np.isin(frame.conversation_id, integers)
     if kind == "U":
         return np.isin(frame.conversation_id, [i for i in ids if isinstance(i, str)])
     return np.fromiter((c in ids for c in frame.conversation_id.tolist()), dtype=bool, count=frame.size)
@@ -233,7 +234,7 @@ def _random(frame: Frame, *, plan: SamplingPlan, rows: np.ndarray, quota: int, r
     starts = np.cumsum(sizes) - sizes
     counts = grouped_counts(sizes, group=np.zeros(len(sizes), dtype=np.int64),
                             totals=np.array([quota]), rng=rng)
-    return ordered[systematic_positions(starts, sizes=sizes, counts=counts, rng=rng)]
+    return cast(np.ndarray, ordered[systematic_positions(starts, sizes=sizes, counts=counts, rng=rng)])
 
 
 def _per_agent(frame: Frame, *, rows: np.ndarray, need: np.ndarray, rank: np.ndarray,
@@ -249,7 +250,7 @@ def _per_agent(frame: Frame, *, rows: np.ndarray, need: np.ndarray, rank: np.nda
     totals[rank] = need  # group index is the agent's rank
     available = np.bincount(group, weights=sizes, minlength=len(rank)).astype(np.int64)
     counts = grouped_counts(sizes, group=group, totals=np.minimum(totals, available), rng=rng)
-    return ordered[systematic_positions(starts, sizes=sizes, counts=counts, rng=rng)]
+    return cast(np.ndarray, ordered[systematic_positions(starts, sizes=sizes, counts=counts, rng=rng)])
 
 
 def _allocations(run: _Run, *, parts: dict[str, np.ndarray], expected: np.ndarray,
