@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = [
     "OPERATORS",
@@ -53,7 +53,7 @@ class ThresholdRule:
         if self.op not in OPERATORS:
             raise ValueError(f"unknown operator {self.op!r}; expected one of {list(OPERATORS)}")
 
-    def breached(self, observed: float | None) -> bool:
+    def breached(self, observed: float | None) -> TypeGuard[float]:
         return observed is not None and OPERATORS[self.op](observed, self.value)
 
 
@@ -181,6 +181,8 @@ def deviation_alerts(
         )
         last = chart.points[-1]
         if last.out_of_control:
+            # out of control implies the chart has limits (a sigma)
+            assert last.ucl is not None
             side = "above" if last.ewma > last.ucl else "below"
             alerts.append(
                 Alert(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise, product
 from statistics import NormalDist
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "Forecast",
@@ -191,7 +191,8 @@ def backtest(
                 continue
             model_errors.append(abs(actual - point.value) / abs(actual))
             naive_errors.append(abs(actual - naive) / abs(actual))
-            inside += point.lo is not None and point.lo <= actual <= point.hi
+            # an interval has both ends or neither
+            inside += point.lo is not None and point.lo <= actual <= cast(float, point.hi)
     count = len(model_errors)
     model_mape = 100 * math.fsum(model_errors) / count if count else None
     naive_mape = 100 * math.fsum(naive_errors) / count if count else None
@@ -200,13 +201,13 @@ def backtest(
         "naive_mape": naive_mape,
         "forecasts": count,
         "coverage": inside / count if count else None,
-        "beats_naive": count > 0 and model_mape < naive_mape,
+        "beats_naive": count > 0 and cast(float, model_mape) < cast(float, naive_mape),
     }
 
 
 def likely_to_decline(
     forecasts: Mapping[Any, Forecast], *, threshold: float, lower_is_better: bool = True, metric: str = "aes"
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Subjects whose metric is forecast to worsen by more than ``threshold`` (metric units).
 
     Worsening = final-horizon point forecast minus the last observed value (reversed when

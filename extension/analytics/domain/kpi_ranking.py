@@ -73,14 +73,14 @@ def _quartile(better: int, n: int) -> str:
 
 def quartile_labels_by(
     records: Iterable[Any], *, metric: str = "aes", by: tuple[str, ...] = ("inquiry", "channel")
-) -> dict[tuple, dict]:
+) -> dict[tuple[Any, ...], dict[Any, str]]:
     """Quartile labels of ``metric`` per cell of ``by`` (default inquiry x channel).
 
     Within a cell each agent's value is :func:`kpi_summary` over the agent's records there, so
     email (AES falls back to AHT) is only ever compared with email.
     """
     direction = lower_is_better(metric)
-    cells: dict[tuple, dict[Any, float | None]] = {}
+    cells: dict[tuple[Any, ...], dict[Any, float | None]] = {}
     for key, recs in group_records(records, dims=(*by, "agent_id")).items():
         cells.setdefault(key[:-2], {})[key[-2]] = kpi_summary(recs)[metric]
     return {cell: quartile_labels(values, lower_is_better=direction) for cell, values in cells.items()}
@@ -139,10 +139,10 @@ def peer_kpis_by_inquiry(records: Iterable[Any]) -> dict[Any, list[dict[str, Any
 
 def focus_metric(
     agent_inquiry_kpis: Mapping[Any, Mapping[str, Any]],
-    peer_inquiry_kpis: Mapping[Any, list[Mapping[str, Any]]],
+    peer_inquiry_kpis: Mapping[Any, Sequence[Mapping[str, Any]]],
     *,
     metrics: tuple[str, ...] = FOCUS_METRICS,
-) -> dict[Any, dict | None]:
+) -> dict[Any, dict[str, Any] | None]:
     """Per inquiry, the metric where the agent trails peers most, in peer standard deviations.
 
     Gap = ``(agent - mean) / std`` over the peer agents' values (population std), signed so
@@ -157,8 +157,10 @@ def focus_metric(
     }
 
 
-def _focus(kpis: Mapping[str, Any], peers: list[Mapping[str, Any]], metrics: tuple[str, ...]) -> dict | None:
-    best = None
+def _focus(
+    kpis: Mapping[str, Any], peers: Sequence[Mapping[str, Any]], metrics: tuple[str, ...]
+) -> dict[str, Any] | None:
+    best: dict[str, Any] | None = None
     for metric in metrics:
         gap = _standardized_gap(
             kpis.get(metric), [p.get(metric) for p in peers], lower=lower_is_better(metric)
@@ -184,7 +186,7 @@ def _standardized_gap(
 
 def compare_with_team(
     agent_id: Any, team_records: Iterable[Any], *, metrics: tuple[str, ...] = ("aes", *FOCUS_METRICS)
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     """The agent against the team average and the team's top agent, per metric.
 
     Team average = mean of the team's agents' values (each agent counts once: the "average

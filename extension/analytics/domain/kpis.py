@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -145,7 +145,9 @@ def aes(records: Iterable[Any]) -> dict[str, Any]:
     ``value`` is None with no timed records, or when the expected resolutions sum to zero.
     """
     parts = aes_parts(records)
-    result = {"value": None, "fallback": None, "volume": parts["volume"], "scored": parts["scored"]}
+    result: dict[str, Any] = {
+        "value": None, "fallback": None, "volume": parts["volume"], "scored": parts["scored"]
+    }
     if parts["scored"]:
         if parts["expected"] > 0:
             result["value"] = parts["scored_handle_ms"] / 1000.0 / parts["expected"]
@@ -212,9 +214,9 @@ def group_records(
     dims: tuple[str, ...] = ("agent_id",),
     period: str | None = None,
     tz: str = "Europe/London",
-) -> dict[tuple, list[Any]]:
+) -> dict[tuple[Any, ...], list[Any]]:
     """Records by ``(dimension values..., bucket start or None)``, in first-seen order."""
-    groups: dict[tuple, list[Any]] = {}
+    groups: dict[tuple[Any, ...], list[Any]] = {}
     for record in records:
         bucket = None if period is None else period_start(field(record, "ended_at"), period=period, tz=tz)
         key = (*(field(record, d) for d in dims), bucket)
@@ -222,7 +224,7 @@ def group_records(
     return groups
 
 
-def _sort_key(key: tuple) -> tuple:
+def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
     # None sorts last; values of one dimension are assumed to be of one type
     return tuple((True, 0) if v is None else (False, v) for v in key)
 
@@ -233,7 +235,7 @@ def kpis_by(
     dims: tuple[str, ...] = ("agent_id",),
     period: str | None = None,
     tz: str = "Europe/London",
-    keys: Iterable[tuple] | None = None,
+    keys: Iterable[tuple[Any, ...]] | None = None,
 ) -> list[dict[str, Any]]:
     """KPI rows per dimension value(s) and, optionally, per local period bucket.
 
@@ -253,10 +255,13 @@ def kpis_by(
     return [_row(key, groups[key], dims=dims, period=period) for key in sorted(groups, key=_sort_key)]
 
 
-def _row(key: tuple, records: list[Any], *, dims: tuple[str, ...], period: str | None) -> dict[str, Any]:
+def _row(
+    key: tuple[Any, ...], records: list[Any], *, dims: tuple[str, ...], period: str | None
+) -> dict[str, Any]:
     row: dict[str, Any] = dict(zip(dims, key[:-1], strict=True))
     bucket = key[-1]
-    row["period"] = None if bucket is None else period_label(bucket, period)
+    # a bucket exists only when a period was asked for
+    row["period"] = None if bucket is None else period_label(bucket, cast(str, period))
     row["period_start"] = bucket
     row.update(kpi_summary(records))
     return row

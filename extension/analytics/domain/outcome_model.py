@@ -31,7 +31,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -190,7 +190,9 @@ def brier(predicted: Sequence[float], observed: Sequence[int]) -> float | None:
     return math.fsum((p - o) ** 2 for p, o in zip(predicted, observed, strict=True)) / len(observed)
 
 
-def calibration(predicted: Sequence[float], observed: Sequence[int], *, bins: int = DECILES) -> list[dict]:
+def calibration(
+    predicted: Sequence[float], observed: Sequence[int], *, bins: int = DECILES
+) -> list[dict[str, Any]]:
     """Equal-count bins by predicted probability: mean predicted vs observed share per bin."""
     pairs = sorted(zip(predicted, observed, strict=True))
     table = []
@@ -219,7 +221,8 @@ def evaluate(records: Iterable[Any], *, target: str) -> dict[str, Any] | None:
     if train and test:
         model = _fit_params([r for r, _ in train], np.array([y for _, y in train]), target=target)
         observed = [y for _, y in test]
-        predicted = predict(model, [r for r, _ in test])
+        # labelled records are never of an excluded channel, so no prediction is None
+        predicted = cast(list[float], predict(model, [r for r, _ in test]))
         base = sum(y for _, y in train) / len(train)
         report.update(brier=brier(predicted, observed), brier_base=brier([base] * len(test), observed),
                       calibration=calibration(predicted, observed))
