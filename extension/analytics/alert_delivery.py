@@ -16,10 +16,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,6 +88,7 @@ def raise_alerts(session: Session, *, tenant_id: str, found: list, now: datetime
         stored = session.get(PerformanceAlert, (tenant_id, alert.key))
         previous = [] if stored is None else [{"key": alert.key, "at": stored.raised_at}]
         if not rules_domain.due_alerts([alert], previous=previous, cooldown=cooldown, now=now):
+            assert stored is not None  # an alert never stored before is always due
             stored.value, stored.message = alert.value, alert.message[:500]
             stored.details = {**(stored.details or {}), "last_seen": now.isoformat()}
             result["refreshed"].append(alert.key)
@@ -129,7 +130,7 @@ def supervisor_email(session: Session, alert: PerformanceAlert) -> str | None:
 def _create_deliveries(session: Session, settings: AlertSettings, alert: PerformanceAlert, *,
                        raise_id: str) -> None:
     now = utcnow()
-    rows = [("panel", None, "sent")]
+    rows: list[tuple[str, str | None, str]] = [("panel", None, "sent")]
     if settings.email_enabled:
         email = supervisor_email(session, alert)
         rows.append(("email", email, "pending" if email else "skipped"))
@@ -219,10 +220,11 @@ def _lease() -> timedelta:
 
 def _take_lease(session: Session, delivery_id: int) -> bool:
     now = utcnow()
-    won = session.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id).where(
-        (AlertDelivery.status == "pending")
-        | ((AlertDelivery.status == "sending") & (AlertDelivery.updated_at <= now - _lease())))
-        .values(status="sending", attempts=AlertDelivery.attempts + 1, updated_at=now))
+    won = cast(CursorResult[Any], session.execute(
+        update(AlertDelivery).where(AlertDelivery.id == delivery_id).where(
+            (AlertDelivery.status == "pending")
+            | ((AlertDelivery.status == "sending") & (AlertDelivery.updated_at <= now - _lease())))
+        .values(status="sending", attempts=AlertDelivery.attempts + 1, updated_at=now)))
     return won.rowcount == 1
 
 
@@ -233,6 +235,7 @@ def deliver_alert(delivery_id: int) -> str:
         if not _take_lease(session, delivery_id):
             return "skipped"
         delivery = session.get(AlertDelivery, delivery_id)
+        assert delivery is not None  # the lease was just taken on this row
         alert = session.get(PerformanceAlert, (delivery.tenant_id, delivery.alert_key))
         if alert is None:  # erased since (retention, subject erasure): nothing left to say
             missing = True
@@ -245,10 +248,10 @@ def deliver_alert(delivery_id: int) -> str:
         return _finish(delivery_id, status="failed", error="the alert no longer exists")
     try:
         if channel == "email":
-            _send_email(recipient, message)
+            _send_email(cast(str, recipient), message)  # pending deliveries have a recipient
         else:
             box = context.secret_box()
-            post_signed(recipient, box.open(secret_token), msg_id=message["id"], payload=message)
+            post_signed(cast(str, recipient), box.open(secret_token), msg_id=message["id"], payload=message)
     except Transient as exc:
         return _transient(delivery_id, exc)
     except ConnectorError as exc:
@@ -280,11 +283,13 @@ def _send_email(recipient: str, message: dict[str, Any]) -> None:
 def _transient(delivery_id: int, exc: Exception) -> str:
     with get_db().session() as session:
         delivery = session.get(AlertDelivery, delivery_id)
+        assert delivery is not None
         final = delivery.attempts >= MAX_ATTEMPTS
     if final:
         return _finish(delivery_id, status="failed", error=f"{type(exc).__name__}: {exc}")
     with get_db().session() as session:
         delivery = session.get(AlertDelivery, delivery_id)
+        assert delivery is not None
         delivery.status, delivery.updated_at = "pending", utcnow()
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:1000]
     raise exc
@@ -293,6 +298,7 @@ def _transient(delivery_id: int, exc: Exception) -> str:
 def _finish(delivery_id: int, *, status: str, error: str | None) -> str:
     with get_db().session() as session:
         delivery = session.get(AlertDelivery, delivery_id)
+        assert delivery is not None
         delivery.status, delivery.updated_at = status, utcnow()
         delivery.last_error = None if error is None else error[:1000]
         if status == "sent":

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, tuple_
+from sqlalchemy import Table, bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,9 +40,9 @@ FACT_FIELDS = (
     "agent_sentiment", "p_satisfaction", "p_resolution", "customer_key", "n_hold",
 )
 _CHUNK = 500  # ids per IN (...) lookup; well under every engine's bind-parameter limit
-_facts = InteractionFact.__table__
-_rollups = KpiRollupDaily.__table__
-_agent_rollups = KpiRollupAgentDaily.__table__
+_facts = cast(Table, InteractionFact.__table__)
+_rollups = cast(Table, KpiRollupDaily.__table__)
+_agent_rollups = cast(Table, KpiRollupAgentDaily.__table__)
 
 
 def fact_row(record: Mapping[str, Any], *, tenant_id: str, tz: str) -> dict[str, Any]:
@@ -201,7 +201,7 @@ def delete_facts(session: Session, *, tenant_id: str, conversation_ids: Iterable
         session.execute(delete(_facts).where(
             tuple_(_facts.c.tenant_id, _facts.c.conversation_id).in_(keys[start:start + _CHUNK])))
     apply_deltas(session, tenant_id=tenant_id, deltas=deltas)
-    keys = {fact["customer_key"] for fact in stored.values() if fact.get("customer_key")}
-    if keys:  # an erased repeat contact no longer counts against the customer's earlier ones
-        fcr_service.rejudge(session, tenant_id=tenant_id, keys=keys)
+    customer_keys = {fact["customer_key"] for fact in stored.values() if fact.get("customer_key")}
+    if customer_keys:  # an erased repeat contact no longer counts against the customer's earlier ones
+        fcr_service.rejudge(session, tenant_id=tenant_id, keys=customer_keys)
     return len(stored)

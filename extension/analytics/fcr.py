@@ -23,9 +23,9 @@ import secrets
 import threading
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import distinct, select, text, update
+from sqlalchemy import Table, distinct, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,8 +38,8 @@ from extension.platform.models.inbox import InboxEvent
 from extension.platform.models.tenants import Tenant
 from extension.platform.queue import job
 
-_facts = InteractionFact.__table__
-_settings = AnalyticsSettings.__table__
+_facts = cast(Table, InteractionFact.__table__)
+_settings = cast(Table, AnalyticsSettings.__table__)
 _CHUNK = 500
 _secrets: dict[tuple[str, str], bytes] = {}
 _secrets_lock = threading.Lock()
@@ -65,6 +65,7 @@ def _settings_row(session: Session, tenant_id: str) -> AnalyticsSettings:
             tenant_id=tenant_id, fcr_window_days=rule.DEFAULT_WINDOW_DAYS, updated_at=utcnow())
             .on_conflict_do_nothing(index_elements=["tenant_id"]))
         found = session.get(AnalyticsSettings, tenant_id)
+        assert found is not None  # inserted above, by us or a concurrent writer
     return found
 
 
@@ -82,7 +83,7 @@ def customer_secret(session: Session, tenant_id: str, *, create: bool = True) ->
                                                 _settings.c.customer_secret_enc.is_(None))
                         .values(customer_secret_enc=sealed, updated_at=utcnow()))
         session.refresh(found)
-    key = (tenant_id, found.customer_secret_enc)
+    key = (tenant_id, cast(str, found.customer_secret_enc))  # set above if it was missing
     with _secrets_lock:
         if key not in _secrets:
             _secrets[key] = base64.b64decode(box.open(found.customer_secret_enc))
@@ -215,6 +216,7 @@ def finalize(session: Session, *, tenant_id: str, now: datetime | None = None, b
     """Settle the contacts whose window has passed and are still "not yet known"."""
     now = now or utcnow()
     cutoff = now - rule.window_for(window_days(session, tenant_id))
+    seen: set[str]
     changed, seen = 0, set()
     while True:
         keys = set(session.scalars(

@@ -24,9 +24,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from typing import cast as typing_cast
 
 import numpy as np
-from sqlalchemy import BigInteger, Float, case, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Float, Row, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from extension.analytics.domain import kpi_ranking
@@ -58,7 +59,7 @@ class Block:
         i = self.rows.get(agent_id)
         if i is None:
             return None
-        out = dict(zip(INT_COLUMNS, (int(v) for v in self.ints[i]), strict=True))
+        out: dict[str, Any] = dict(zip(INT_COLUMNS, (int(v) for v in self.ints[i]), strict=True))
         out.update(zip(FLOAT_COLUMNS, (float(v) for v in self.floats[i]), strict=True))
         return out
 
@@ -66,7 +67,7 @@ class Block:
         return self.ints[:, _I[name]] if name in _I else self.floats[:, _F[name]]
 
     def total(self) -> dict[str, Any]:
-        out = dict(zip(INT_COLUMNS, (int(v) for v in self.ints.sum(axis=0)), strict=True))
+        out: dict[str, Any] = dict(zip(INT_COLUMNS, (int(v) for v in self.ints.sum(axis=0)), strict=True))
         out.update(zip(FLOAT_COLUMNS, (float(v) for v in self.floats.sum(axis=0)), strict=True))
         return out
 
@@ -112,8 +113,8 @@ class PeerSnapshot:
 
     def top_bottom(self, agent_id: str, *, n: int = 3) -> dict[str, list[dict[str, Any]]]:
         """analytics_ranking.top_bottom: peers of a cell = its total minus the agent's vector."""
-        mine = {key: cell.block.sums(agent_id) for key, cell in self.cells.items()}
-        mine = {key: sums for key, sums in mine.items() if sums is not None}
+        every = {key: cell.block.sums(agent_id) for key, cell in self.cells.items()}
+        mine = {key: sums for key, sums in every.items() if sums is not None}
         total = sum(s["volume"] for s in mine.values())
         impacts: dict[Any, dict[str, Any]] = {}
         for (inquiry, channel), sums in mine.items():
@@ -136,14 +137,14 @@ class PeerSnapshot:
         bottom = sorted(worse, key=lambda r: (-r["impact"], _text(r["inquiry"])))
         return {"top": top, "bottom": bottom[:n]}
 
-    def focus(self, agent_id: str) -> dict[Any, dict | None]:
+    def focus(self, agent_id: str) -> dict[Any, dict[str, Any] | None]:
         """kpi_ranking.focus_metric with every other agent of the inquiry as the peers."""
-        result: dict[Any, dict | None] = {}
+        result: dict[Any, dict[str, Any] | None] = {}
         for inquiry, entry in self.inquiries.items():
             i = entry.block.rows.get(agent_id)
             if i is None:
                 continue
-            best = None
+            best: dict[str, Any] | None = None
             for metric in kpi_ranking.FOCUS_METRICS:
                 gap = _gap(entry.metrics[metric], i, lower=lower_is_better(metric))
                 if gap is not None and gap[0] > 0 and (best is None or gap[0] > best["gap"]):
@@ -181,8 +182,8 @@ class PeerSnapshot:
         direction = lower_is_better("aes")
         out = {}
         for key, cell in self.cells.items():
-            out[key] = {agent: kpi_ranking.quartile_label(round(cell.aes[i], _TIE_DIGITS), cell.ascending,
-                                                          lower_is_better=direction)
+            out[key] = {agent: kpi_ranking.quartile_label(round(typing_cast(float, cell.aes[i]), _TIE_DIGITS),
+                                                          cell.ascending, lower_is_better=direction)
                         for agent, i in cell.block.rows.items() if cell.aes[i] is not None}
         return out
 
@@ -214,7 +215,7 @@ def build(session: Session, *, tenant_id: str, start: date, end: date) -> PeerSn
     """Sum every agent's vector per (inquiry, channel) over [start, end] in one query."""
     t = KpiRollupDaily.__table__.c
     dims = (t.inquiry, t.channel, t.agent_id)
-    sums = [cast(func.sum(t[c]), BigInteger) for c in INT_COLUMNS]
+    sums: list[ColumnElement[Any]] = [cast(func.sum(t[c]), BigInteger) for c in INT_COLUMNS]
     sums += [cast(func.sum(t[c]), Float) for c in FLOAT_COLUMNS]
     order = []
     for column in dims[:2]:
@@ -224,6 +225,9 @@ def build(session: Session, *, tenant_id: str, start: date, end: date) -> PeerSn
              .group_by(*dims).having(func.sum(t.volume) > 0).order_by(*order, t.agent_id))
     snapshot = PeerSnapshot(tenant_id=tenant_id, start=start, end=end, as_of=datetime.now(UTC))
     width = len(INT_COLUMNS)
+    rows: list[Row[Any]]
+    int_parts: list[np.ndarray]
+    float_parts: list[np.ndarray]
     rows, int_parts, float_parts = [], [], []
     for part in session.execute(query).partitions(_CHUNK_ROWS):
         rows.extend(part)

@@ -13,9 +13,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from typing import cast as typing_cast
 
 from sqlalchemy import BigInteger, Float, case, cast, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from extension.analytics.domain.kpis import PERIODS, period_label
 from extension.analytics.models.facts import KpiRollupAgentDaily, KpiRollupDaily
@@ -73,7 +75,8 @@ def sums_query(where: Slice, *, dims: tuple[str, ...] = (), period: str | None =
         groups.append(table.c[_PERIOD_COLUMN[period]].label("bucket"))
         order.append(groups[-1])
     # typed sums: PostgreSQL's SUM(bigint) is numeric, which the driver hands over as Decimal
-    sums = [cast(func.sum(table.c[c]), BigInteger if c in INT_COLUMNS else Float).label(c)
+    sums = [cast(func.sum(table.c[c]),
+                 typing_cast("type[TypeEngine[Any]]", BigInteger if c in INT_COLUMNS else Float)).label(c)
             for c in SUM_COLUMNS]
     query = select(*groups, *sums).group_by(*groups).having(func.sum(table.c.volume) > 0)
     return _where(query, where, table).order_by(*order)
@@ -114,7 +117,7 @@ def kpi_rows(session: Session, where: Slice, *, dims: tuple[str, ...] = (), peri
 def kpi_row(key: tuple, sums: Mapping[str, Any], *, dims: tuple[str, ...], period: str | None) -> dict:
     row: dict[str, Any] = dict(zip(dims, key[:len(dims)], strict=True))
     bucket = key[len(dims)] if period is not None else None
-    row["period"] = None if bucket is None else period_label(bucket, period)
+    row["period"] = None if bucket is None else period_label(bucket, typing_cast(str, period))
     row["period_start"] = bucket
     row.update(summary_from_sums(sums))
     return row

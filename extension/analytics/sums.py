@@ -63,9 +63,9 @@ def add(into: dict[str, Any], other: Mapping[str, Any], *, sign: int = 1) -> dic
     return into
 
 
-def clean(raw: Mapping[str, Any]) -> dict[str, Any]:
+def clean(raw: Mapping[Any, Any]) -> dict[str, Any]:
     """Database SUMs as Python numbers (PostgreSQL's SUM(bigint) is a Decimal, NULL when empty)."""
-    sums = {c: int(raw[c] or 0) for c in INT_COLUMNS}
+    sums: dict[str, int | float] = {c: int(raw[c] or 0) for c in INT_COLUMNS}
     sums.update({c: float(raw[c] or 0.0) for c in FLOAT_COLUMNS})
     return sums
 

@@ -77,14 +77,14 @@ def _channel(session: dict[str, Any]) -> str | None:
 
 def _handling(conversation: dict[str, Any]) -> tuple[dict, dict, datetime] | None:
     """The agent participant and session that handled the customer last, and when it ended."""
-    best = None
+    best: tuple[dict, dict, datetime] | None = None
     for participant in conversation.get("participants") or []:
         if participant.get("purpose") != "agent" or not participant.get("userId"):
             continue
         for session in participant.get("sessions") or []:
-            ends = [_parse(s.get("segmentEnd")) for s in session.get("segments") or []
-                    if s.get("segmentType") in ("interact", "hold")]
-            ends = [e for e in ends if e is not None]
+            parsed = [_parse(s.get("segmentEnd")) for s in session.get("segments") or []
+                      if s.get("segmentType") in ("interact", "hold")]
+            ends = [e for e in parsed if e is not None]
             if ends and (best is None or max(ends) > best[2]):
                 best = (participant, session, max(ends))
     return best
