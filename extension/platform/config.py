@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 DEV_SECRET = "dev-only-not-secret"
 # A fixed development Fernet key so a dev database survives restarts; never accepted in production.
@@ -29,7 +30,7 @@ def _int(env: dict, name: str, default: int) -> int:
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        return int(cast(str, raw))
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 

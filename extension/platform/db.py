@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -80,7 +81,7 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on error, always closes."""
-        session = self.sessionmaker()
+        session = cast("sessionmaker[Session]", self.sessionmaker)()  # set by configure()
         try:
             yield session
             session.commit()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -188,9 +188,11 @@ def sync_all() -> dict[str, str]:
     for tenant_id in tenant_ids:
         try:
             with db.session() as session:
-                people.sync_people(session, session.get(Tenant, tenant_id))
+                # ids of active tenants, read just above
+                people.sync_people(session, cast(Tenant, session.get(Tenant, tenant_id)))
             with db.session() as session:
-                result[tenant_id] = summary(sync_directory(session, session.get(Tenant, tenant_id)))
+                result[tenant_id] = summary(sync_directory(
+                    session, cast(Tenant, session.get(Tenant, tenant_id))))
         except ConnectorError as exc:  # the next run tries again; other tenants go on
             log.warning("directory sync of tenant %s stopped, the host answered: %s", tenant_id, exc)
             result[tenant_id] = f"stopped: {exc}"
@@ -208,9 +210,12 @@ def differences(session: Session, tenant: Tenant, *,
             ("groups", host.groups, _group_values, host.group_members),
             ("queues", host.queues, _queue_values, host.queue_members)):
         model, member, owner = _KINDS[kind]
-        stored = {r.id: r for r in session.scalars(select(model).where(model.tenant_id == tenant.id))}
+        # mypy types the rows of select(<one of two classes>) as their common base: name them
+        stored = {r.id: r for r in cast("Iterable[Group | Queue]", session.scalars(
+            select(model).where(model.tenant_id == tenant.id)))}
         links: dict[str, set[str]] = {}
-        for row in session.scalars(select(member).where(member.tenant_id == tenant.id)):
+        for row in cast("Iterable[GroupMember | QueueMember]", session.scalars(
+                select(member).where(member.tenant_id == tenant.id))):
             links.setdefault(getattr(row, owner), set()).add(row.person_id)
         there = {e["id"]: e for e in entities}
         report[kind] = {
@@ -258,7 +263,8 @@ def queue_names(session: Session, tenant_id: str, queue_ids: Iterable[str | None
     if not wanted:
         return {}
     return dict(session.execute(select(Queue.id, Queue.name).where(
-        Queue.tenant_id == tenant_id, Queue.id.in_(wanted))).all())
+        Queue.tenant_id == tenant_id, Queue.id.in_(wanted))).tuples().all())
 
 
-_KINDS = {"groups": (Group, GroupMember, "group_id"), "queues": (Queue, QueueMember, "queue_id")}
+_KINDS: dict[str, tuple[type[Group | Queue], type[GroupMember | QueueMember], str]] = {
+    "groups": (Group, GroupMember, "group_id"), "queues": (Queue, QueueMember, "queue_id")}

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import cast
 
-from extension.platform.queue import get_dispatcher
+from extension.platform.queue import RQDispatcher, get_dispatcher
 
 log = logging.getLogger("coachwire.worker")
 
@@ -74,6 +75,7 @@ def run_worker(app, queues: list[str], *, burst: bool = False) -> None:
     dispatcher = get_dispatcher(app)
     if not hasattr(dispatcher, "redis"):
         raise SystemExit("REDIS_URL is not set: the web process runs jobs in-process already")
+    dispatcher = cast(RQDispatcher, dispatcher)  # the one dispatcher with a Redis connection
     if not burst:
         warm_up(app)
     stop = start_scheduler(app) if not burst else None

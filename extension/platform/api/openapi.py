@@ -7,6 +7,7 @@ is generated from the app's URL map, so a route cannot exist without appearing h
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -61,7 +62,7 @@ def _operations(rule, view) -> dict:
         parameters.append({"in": "query", "schema": meta["query"]})
     status = str(meta.get("status", 200))
     if meta["response"] is None:
-        responses = {status: {"description": "Done"}}
+        responses: dict[str, dict[str, Any]] = {status: {"description": "Done"}}
     else:
         responses = {status: {"description": "OK",
                               "content": {"application/json": {"schema": meta["response"]}}}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 MAX_DAYS = 400  # a little over a year: the longest interval one request may aggregate
@@ -13,7 +15,9 @@ class CsvList(fields.Field):
     def __init__(self, *, choices: tuple[str, ...], **kwargs) -> None:
         super().__init__(**kwargs)
         self.choices = choices
-        self.metadata.setdefault("description", f"Comma-separated, from: {', '.join(choices)}")
+        # typed as a read-only Mapping, built as a dict by Field.__init__
+        cast(dict[str, Any], self.metadata).setdefault(
+            "description", f"Comma-separated, from: {', '.join(choices)}")
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):

@@ -7,6 +7,8 @@ principal's tenant first, so another tenant's id is simply "not found" (404), ne
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -40,7 +42,8 @@ def visible_agent_ids(session: Session, principal: Principal) -> frozenset[str] 
         return frozenset({principal.person_id})
     teams = visible_team_ids(session, principal)
     query = tenant_people(principal).where(
-        or_(Person.supervisor_id == principal.person_id, Person.team_id.in_(teams)))
+        # not None: a principal that is not tenant-wide sees a set of teams
+        or_(Person.supervisor_id == principal.person_id, Person.team_id.in_(cast(frozenset[str], teams))))
     return frozenset({principal.person_id, *(p.id for p in session.scalars(query))})
 
 
