@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +34,7 @@ NORMALIZED_TYPES = frozenset({
 class FieldError(ValueError):
     """A payload field that cannot be converted; `path` is a JSON pointer inside the payload."""
 
-    def __init__(self, path: str, message: str, *, more: list[tuple[str, str]] = ()) -> None:
+    def __init__(self, path: str, message: str, *, more: Iterable[tuple[str, str]] = ()) -> None:
         self.path = path
         self.message = message
         # Validators that collect several problems report them all in one 422.

@@ -25,11 +25,15 @@ import time
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
 
 from extension.platform.models._types import utcnow
 from extension.platform.models.inbox import InboxEvent
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger("coachwire.inbox")
 MAX_GROUP_ROWS = 2000
@@ -69,7 +73,8 @@ class _Request:
             raise TimeoutError("the inbox writer did not answer in time")
         if self._error is not None:
             raise self._error
-        return self._result
+        # resolve() sets a result whenever it sets no error; no runtime check on this path
+        return self._result  # type: ignore[return-value]
 
 
 ROW_COLUMNS = ("tenant_id", "delivery_id", "type", "subject", "source_topic", "occurred_at",
@@ -144,7 +149,7 @@ def event_row(tenant_id: str, event) -> dict:
     }
 
 
-_STOP = object()  # queued by close(): the writer finishes what is ahead of it, then exits
+_STOP: Any = object()  # queued by close(): the writer finishes what is ahead of it, then exits
 
 
 class _Notifier:
@@ -192,7 +197,7 @@ class InboxWriter:
         self._start_lock = threading.Lock()
         self._stmts: dict[int, object] = {}
         self._conn = None
-        self._pg = None  # the writer thread's own autocommit psycopg connection
+        self._pg: psycopg.Connection[Any] | None = None  # the writer thread's own autocommit connection
         self._notifier = _Notifier(lambda ids: self.on_committed(ids), notify_interval)
 
     @classmethod

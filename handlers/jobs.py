@@ -96,6 +96,7 @@ def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
     if not rows:
         return 0
     context = _context(session, tenant_id, rows)
+    handled: list[bool | None]  # None: failed and set up for retry
     try:
         with session.begin_nested():
             handled = [routes.handle(DomainEvent.from_json(row.payload), context) for row in rows]

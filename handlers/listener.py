@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -182,7 +182,7 @@ class ChannelListener:
     # -- serving -----------------------------------------------------------------------------
     def _serve(self) -> None:
         while not self.stop.is_set():
-            live = self._live
+            live = cast(Live, self._live)  # attached before serving; _renew() swaps it
             if self._renew_due(live):
                 self._renew()
                 continue
@@ -238,7 +238,7 @@ class ChannelListener:
             self._next_renew_try = self.monotonic() + self.backoff(self._renew_failures)
             log.warning("listener %s: renewal failed (%s); old channel kept", self.name, exc)
             return
-        old, self._live, self._channel = self._live, new, new.channel
+        old, self._live, self._channel = cast(Live, self._live), new, new.channel
         self._renew_requested, self._renew_failures = False, 0
         self._drain(old)
         _close_quietly(old.socket)

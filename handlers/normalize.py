@@ -134,6 +134,7 @@ def _from_cloudevent(payload: dict[str, Any]) -> _Unwrapped:
 
 
 def _normalized_cloudevent(payload: dict[str, Any]) -> Mapped:
+    data: Any  # any JSON until data_errors() finds nothing wrong with it
     event_type, data = payload["type"], payload.get("data")
     found = ce.data_errors(event_type, data)
     if found:

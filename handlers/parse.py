@@ -12,7 +12,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from handlers.errors import BadJSON, NotAnEvent, TooManyEvents, problem
 
@@ -203,5 +203,5 @@ def _id_errors(value: Any) -> list[tuple[str, str]]:
     return []
 
 
-def _nonempty_str(value: Any) -> bool:
+def _nonempty_str(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
