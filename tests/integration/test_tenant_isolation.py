@@ -15,11 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from extension.analytics.models.facts import PerformanceAlert
-from extension.platform.auth import tokens
 from extension.platform.models.audit import AuditEntry
 from extension.platform.models.directory import Group, GroupMember, Queue, QueueMember
 from extension.platform.models.people import Person
-from extension.platform.models.tenants import Tenant
+from tests.factories import add_people, add_tenant, bearer
 from tests.integration.quality.conftest import add_interaction
 from tests.integration.sampling.world import FORM
 
@@ -34,20 +33,14 @@ ANSWERS = {"q1": {"option_id": "q1y"}, "q2": {"option_id": "q2y"}, "q3": {"optio
 
 @pytest.fixture
 def two_tenants(app, db, tenant):
-    with db.session() as session:
-        session.add(Tenant(id="globex", name="Globex", api_base="https://api.example",
-                           login_base="https://login.example", timezone="UTC"))
-    with db.session() as session:
-        for tenant_id in ("acme", "globex"):
-            session.add_all(Person(tenant_id=tenant_id, id=pid, name=pid, role=role, team_id=team,
-                                   supervisor_id=sup) for pid, role, team, sup in PEOPLE)
+    add_tenant(db, "globex")
+    for tenant_id in ("acme", "globex"):
+        add_people(db, tenant_id, PEOPLE)
     return "acme", "globex"
 
 
 def _headers(app, person: str, tenant_id: str = "acme") -> dict[str, str]:
-    role = {p: r for p, r, _, _ in PEOPLE}[person]
-    token = tokens.issue(app.config["SECRET_KEY"], tenant_id=tenant_id, person_id=person, role=role)
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(app, person, {p: r for p, r, _, _ in PEOPLE}[person], tenant_id=tenant_id)
 
 
 def _ok(response, status=(200, 201)):

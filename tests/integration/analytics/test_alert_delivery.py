@@ -20,7 +20,8 @@ from extension.analytics.models.delivery import AlertDelivery, AlertSettings
 from extension.analytics.models.facts import PerformanceAlert
 from extension.platform.models.audit import AuditEntry
 from extension.platform.models.people import Person
-from tests.integration.analytics.conftest import _people
+from tests.factories import person
+from tests.integration.analytics.conftest import NAMES, PEOPLE
 from tests.smtp_sink import SmtpSink
 
 HOOK = "https://hooks.example.com/coachwire"
@@ -45,11 +46,11 @@ def settings(settings, sink):
 @pytest.fixture
 def people(db, tenant):
     with db.session() as session:
-        for person in _people("acme"):
-            session.merge(person)
+        for row in PEOPLE:
+            session.merge(person("acme", row, name=NAMES[row[0]]))
     with db.session() as session:
-        for person in session.scalars(select(Person).where(Person.role == "supervisor")):
-            person.email = f"{person.id}@acme.example"
+        for supervisor in session.scalars(select(Person).where(Person.role == "supervisor")):
+            supervisor.email = f"{supervisor.id}@acme.example"
     return "acme"
 
 

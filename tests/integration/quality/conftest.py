@@ -12,10 +12,8 @@ import responses
 from sqlalchemy import func, select
 
 from extension.platform import hosts
-from extension.platform.auth import tokens
 from extension.platform.models.audit import AuditEntry
-from extension.platform.models.people import Person
-from extension.platform.models.tenants import Tenant
+from tests.factories import add_people, add_tenant, bearer
 
 # acme: two teams; qa1/qa2 are the evaluation pool, qa3 a third analyst (second reviewer cases)
 PEOPLE = [
@@ -26,26 +24,19 @@ PEOPLE = [
 ]
 
 
-def _people(tenant_id: str) -> list[Person]:
-    return [Person(tenant_id=tenant_id, id=pid, name=pid.upper(), role=role, team_id=team,
-                   supervisor_id=sup) for pid, role, team, sup in PEOPLE]
 
 
 @pytest.fixture
 def people(app, db, tenant):
-    with db.session() as session:
-        session.add_all(_people(tenant[0]))
+    add_people(db, tenant[0], PEOPLE, name=str.upper)
     return tenant[0]
 
 
 @pytest.fixture
 def other_tenant(app, db, people):
     """globex: the same person ids, so any leak across tenants would show."""
-    with db.session() as session:
-        session.add(Tenant(id="globex", name="Globex", api_base="https://api.example",
-                           login_base="https://login.example", timezone="UTC"))
-    with db.session() as session:
-        session.add_all(_people("globex"))
+    add_tenant(db, "globex")
+    add_people(db, "globex", PEOPLE, name=str.upper)
     return "globex"
 
 
@@ -53,8 +44,7 @@ def other_tenant(app, db, people):
 def token_for(app):
     def mint(person_id: str, role: str | None = None, *, tenant_id: str = "acme") -> dict[str, str]:
         role = role or {p: r for p, r, _, _ in PEOPLE}[person_id]
-        token = tokens.issue(app.config["SECRET_KEY"], tenant_id=tenant_id, person_id=person_id, role=role)
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(app, person_id, role, tenant_id=tenant_id)
 
     return mint
 
