@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TypedDict
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 EXCERPT_CHARS = 200
@@ -118,8 +119,15 @@ def decipher(
     raise _error_for(status, headers, body)
 
 
+class _ErrorFields(TypedDict):
+    """The keyword arguments every ConnectorError of a response gets."""
+
+    status: int
+    excerpt: str
+
+
 def _error_for(status: int, headers: Mapping[str, str], body: bytes) -> ConnectorError:
-    kwargs = {"status": status, "excerpt": excerpt(body)}
+    kwargs: _ErrorFields = {"status": status, "excerpt": excerpt(body)}
     if status == 429:
         retry_after = parse_retry_after(_header(headers, "Retry-After"))
         return RateLimited("rate limited", retry_after=retry_after, **kwargs)

@@ -77,7 +77,7 @@ def send_mail(
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     context = ssl.create_default_context()
     if settings.use_ssl:
-        smtp = smtplib.SMTP_SSL(
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
             settings.host, settings.port, timeout=settings.timeout, context=context
         )
     else:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import redis
 
@@ -48,7 +49,8 @@ class RedisTokenCache:
         self._client, self._prefix, self._clock = client, prefix, clock
 
     def get(self, key: str) -> AccessToken | None:
-        raw = self._client.get(self._prefix + key)
+        # a synchronous client: the value itself, never an awaitable
+        raw = cast("bytes | str | None", self._client.get(self._prefix + key))
         if raw is None:
             return None
         stored = json.loads(raw)
