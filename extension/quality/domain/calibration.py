@@ -22,7 +22,7 @@ the same set; an unanswered question is simply absent). Everything below is comp
   None when it is undefined: fewer than two pairable values, or a single value overall (no
   expected disagreement, so perfect agreement cannot be told apart from no variation).
 
-Hand-checked examples live in tests/unit/calibration/test_calibration.py.
+Hand-checked examples live in tests/unit/quality/calibration/test_calibration.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from extension.platform.auth import tokens
 from extension.platform.models.people import Person
-from tests.integration.sync.conftest import UNTIL
+from tests.integration.analytics.sync.conftest import UNTIL
 
 
 @pytest.fixture

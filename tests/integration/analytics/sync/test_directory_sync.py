@@ -12,7 +12,7 @@ from extension.platform import directory
 from extension.platform.models.audit import AuditEntry
 from extension.platform.models.directory import Group, GroupMember, Queue, QueueMember
 from extension.platform.models.people import Person
-from tests.integration.sync.conftest import UNTIL
+from tests.integration.analytics.sync.conftest import UNTIL
 
 TABLES = ("directory_groups", "directory_queues", "group_members", "queue_members")
 

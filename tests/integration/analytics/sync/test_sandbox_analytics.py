@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.analytics import history, notification_messages
 from sandbox.app import create_app
-from tests.integration.sync.conftest import NOW
+from tests.integration.analytics.sync.conftest import NOW
 from tests.sandbox.sdk import conforms
 
 BASIC = "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode()

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from extension.analytics.models.interactions import Interaction
 from extension.quality.evaluations import interaction_data
-from tests.integration.sync.conftest import NOW, UNTIL, facts
-from tests.integration.sync.test_sync_cli import _expected
+from tests.integration.analytics.sync.conftest import NOW, UNTIL, facts
+from tests.integration.analytics.sync.test_sync_cli import _expected
 
 SYNC = ("--since", "2d", "--until", UNTIL, "--mode", "query", "--no-people", "--no-directory")
 

@@ -10,7 +10,7 @@ from extension.analytics import facts as analytics
 from extension.analytics.models.facts import InteractionFact
 from extension.platform.models.people import Person
 from sandbox.analytics import day_conversations, history
-from tests.integration.sync.conftest import NOW, UNTIL, control, cursor, facts, rollups
+from tests.integration.analytics.sync.conftest import NOW, UNTIL, control, cursor, facts, rollups
 
 
 def _expected(sandbox_app, start: datetime, end: datetime) -> dict[str, dict]:

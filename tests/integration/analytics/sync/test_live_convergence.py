@@ -11,7 +11,7 @@ from extension.platform.queue import get_dispatcher
 from handlers import jobs
 from sandbox.analytics import history, notification_messages
 from tests.helpers import dumps, signed_headers
-from tests.integration.sync.conftest import NOW, UNTIL, facts
+from tests.integration.analytics.sync.conftest import NOW, UNTIL, facts
 
 SYNCED = ("agent_id", "queue_id", "inquiry", "channel", "ended_at", "t_talk_ms", "t_hold_ms", "t_acw_ms",
           "t_handle_ms")
