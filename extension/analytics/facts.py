@@ -69,7 +69,6 @@ def upsert_facts(session: Session, *, tenant_id: str, records: Iterable[Mapping[
     records = list(records)
     rows = {r["conversation_id"]: fact_row(r, tenant_id=tenant_id, tz=tz) for r in records}
     given_key = {r["conversation_id"] for r in records if "customer_key" in r}
-    fcr_service.prepare(session, tenant_id=tenant_id, rows=rows, given_key=given_key)
     fcr_service.lock_keys(session, tenant_id, (row["customer_key"] for row in rows.values()))
     stored = _load_facts(session, tenant_id=tenant_id, ids=sorted(rows))
     for conversation_id, row in rows.items():

@@ -34,7 +34,6 @@ from extension.analytics.models.facts import InteractionFact
 from extension.analytics.models.sync import AnalyticsSettings
 from extension.platform import context
 from extension.platform.models._types import utcnow
-from extension.platform.models.inbox import InboxEvent
 from extension.platform.models.tenants import Tenant
 from extension.platform.queue import job
 
@@ -98,33 +97,6 @@ def key_for(session: Session, tenant_id: str, address: str | None, *, create: bo
     if secret is None:
         return None
     return rule.customer_key(tenant_id=tenant_id, secret=secret, address=address)
-
-
-def prepare(session: Session, *, tenant_id: str, rows: dict[str, dict[str, Any]],
-            given_key: set[str]) -> None:
-    """Live path: a ``conversation.ended`` event carries the customer's address in its data
-    (handlers.genesys); the interaction merge does not keep it, so the key is made here from
-    the inbox rows of the batch being processed, which are in this session already."""
-    wanted = {cid for cid, row in rows.items() if row.get("customer_key") is None}
-    if not wanted:
-        return
-    for conversation_id, address in _batch_addresses(session, tenant_id, wanted).items():
-        key = key_for(session, tenant_id, address)
-        if key is not None:
-            rows[conversation_id]["customer_key"] = key
-            given_key.add(conversation_id)
-
-
-def _batch_addresses(session: Session, tenant_id: str, wanted: set[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for obj in list(session.identity_map.values()):
-        if not isinstance(obj, InboxEvent) or obj.tenant_id != tenant_id or obj.type != "conversation.ended":
-            continue
-        data = (obj.payload or {}).get("data") or {}
-        conversation_id, address = data.get("conversation_id"), data.get("customer_address")
-        if conversation_id in wanted and address:
-            found[conversation_id] = address
-    return found
 
 
 def judge_groups(session: Session, *, tenant_id: str, rows: dict[str, dict[str, Any]],

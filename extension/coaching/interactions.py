@@ -36,6 +36,8 @@ class BatchContext:
     needs_sentiment: set[str] = field(default_factory=set)
     agents_with_new_flags: set[str] = field(default_factory=set)
     prefetched: set[str] = field(default_factory=set)
+    # customer addresses the batch's ended events carried: only their keys are stored (FCR)
+    addresses: dict[str, str] = field(default_factory=dict)
 
     @property
     def host_scores(self) -> bool:
@@ -128,9 +130,22 @@ def _record_facts(context: BatchContext, *, skip) -> None:
         stored = analytics.stored_facts(context.session, tenant_id=context.tenant_id,
                                         ids=[i.conversation_id for i in ready])
         records = [_fact_record(i, stored.get(i.conversation_id) or {}) for i in ready]
+        _add_customer_keys(context, records)
         records = analytics_model.predicted_if_fitted(context.session, context.tenant_id, records)
         analytics.upsert_facts(context.session, tenant_id=context.tenant_id, records=records,
                                tz=context.tenant.timezone)
+
+
+def _add_customer_keys(context: BatchContext, records: list[dict]) -> None:
+    """The customer key of each record whose ended event carried the customer's address in
+    this batch (the address itself is never stored, on the interaction or the fact)."""
+    from extension.analytics import fcr
+
+    for record in records:
+        address = context.addresses.get(record["conversation_id"])
+        key = fcr.key_for(context.session, context.tenant_id, address) if address else None
+        if key is not None:
+            record["customer_key"] = key
 
 
 def _fact_record(interaction: Interaction, stored: dict) -> dict:
@@ -182,6 +197,8 @@ def _score_transcripts(context: BatchContext) -> None:
 
 def apply_ended(context: BatchContext, data: dict) -> None:
     interaction = context.interaction(data["conversation_id"])
+    if data.get("customer_address"):
+        context.addresses[data["conversation_id"]] = data["customer_address"]
     for name in ENDED_FIELDS:
         value = data.get(name)
         if value is not None:
