@@ -12,12 +12,14 @@ def init_app(app) -> None:
     from extension.platform.crypto import SecretBox
     from extension.platform.db import Database
     from extension.platform.directory import SYNC_EVERY_SECONDS, sync_all
+    from extension.platform.router import Router
     from extension.platform.worker import add_periodic
 
     Database().init_app(app)
     app.extensions["coachwire.box"] = SecretBox(app.config["SETTINGS"].data_keys)
     queue.init_app(app)
     problems.init_app(app)
+    app.extensions["coachwire.router"] = Router()  # event routes: each capability adds its own
     for api in (health, install, openapi, directory):
         app.register_blueprint(api.bp)
     register(app)

@@ -1,7 +1,7 @@
 import pytest
 
+from extension.platform.router import Router
 from handlers.events import DomainEvent
-from handlers.router import Router
 
 
 def event(event_type="evaluation.changed", **data):
