@@ -77,6 +77,7 @@ class _Request:
         return self._result  # type: ignore[return-value]
 
 
+SQLITE_LOCK_WAIT_MS = 2000
 ROW_COLUMNS = ("tenant_id", "delivery_id", "type", "subject", "source_topic", "occurred_at",
                "payload", "status", "attempts", "received_at", "next_attempt_at")
 
@@ -384,6 +385,11 @@ class InboxWriter:
             return
         if self._conn is None or self._conn.closed:
             self._conn = self.db.engine.connect()
+            if self._conn.dialect.name == "sqlite":
+                # wait for the worker's write lock less long than a sender waits for its answer:
+                # past this the request is answered 503 with Retry-After, nothing stored
+                raw = self._conn.connection.dbapi_connection  # no SQLAlchemy begin (no lock taken)
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_WAIT_MS}")
         try:
             with self._conn.begin():
                 yield self._conn

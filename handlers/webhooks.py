@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
+import sqlalchemy.exc
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length, get_input_stream
@@ -66,6 +68,16 @@ class WebhookReceiver:
             problem = exc
         except RequestEntityTooLarge as exc:
             problem = from_http_exception(exc)
+        except STORE_UNAVAILABLE as exc:
+            # Locked past the writer's wait (SQLite), restarting or unreachable (PostgreSQL), or
+            # a writer that did not answer: nothing of this request was stored, so the sender's
+            # retry is safe and will be answered once the store is back.
+            log.warning("webhook for tenant %s: event store unavailable (%s)", tenant_id,
+                        type(exc).__name__)
+            return problem_response(Problem(503, "Service Unavailable",
+                                            "The event store is busy or unavailable; nothing was "
+                                            "stored. Retry after the given delay."),
+                                    headers={"Retry-After": RETRY_AFTER_SECONDS})(environ, start_response)
         except Exception:
             log.exception("webhook for tenant %s failed", tenant_id)
             problem = internal_error()
@@ -94,6 +106,12 @@ class WebhookReceiver:
         result = extensions["coachwire.inbox"].accept(tenant_id, events)
         status = "202 Accepted" if result.accepted or not events else "200 OK"
         return status, b'{"accepted":%d,"duplicates":%d}\n' % (result.accepted, result.duplicates)
+
+
+# What a sender may retry: the database or the writer could not take the events just now.
+STORE_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError,
+                     psycopg.OperationalError, TimeoutError)
+RETRY_AFTER_SECONDS = "2"
 
 
 def _authenticate(headers, body: bytes, config) -> str | None:

@@ -338,3 +338,57 @@ def test_chunked_body_within_the_limit_is_accepted(client, db, tenant):
                            environ_overrides={"wsgi.input_terminated": True})
     assert response.status_code == 202
     assert inbox_count(db) == 1
+
+
+@pytest.mark.parametrize("failure", ["postgres-down", "writer-timeout", "pool-timeout"])
+def test_an_unavailable_store_is_503_with_retry_after_and_stores_nothing(app, client, db, tenant,
+                                                                         monkeypatch, failure):
+    import psycopg
+    import sqlalchemy.exc
+
+    tenant_id, secret = tenant
+    errors = {"postgres-down": psycopg.OperationalError("server closed the connection unexpectedly"),
+              "writer-timeout": TimeoutError("the inbox writer did not answer in time"),
+              "pool-timeout": sqlalchemy.exc.TimeoutError("QueuePool limit reached")}
+
+    def unavailable(tenant_id, events):
+        raise errors[failure]
+
+    monkeypatch.setattr(app.extensions["coachwire.inbox"], "accept", unavailable)
+    body = dumps(user_end("c-1", "agent-1"))
+    response = post(client, tenant_id, body, signed_headers(secret, body, msg_id="m-503"))
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"].isdigit()
+    assert inbox_count(db) == 0
+    monkeypatch.undo()
+    again = post(client, tenant_id, body, signed_headers(secret, body, msg_id="m-503"))
+    assert again.status_code == 202 and inbox_count(db) == 1  # the sender's retry is stored once
+
+
+def test_a_database_locked_past_the_writers_wait_is_503_and_the_retry_is_stored(app, client, db, tenant):
+    """SQLite: another process holds the write lock (a long worker transaction). The receiver
+    answers within its own lock wait, before a sender's 10 s read timeout, instead of a 500."""
+    import sqlite3
+    import time
+
+    if not db.engine.url.drivername.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    tenant_id, secret = tenant
+    warm = dumps(user_end("c-8", "agent-1"))  # steady traffic: the tenant's config is cached
+    assert post(client, tenant_id, warm, signed_headers(secret, warm)).status_code == 202
+    body = dumps(user_end("c-9", "agent-1"))
+    holder = sqlite3.connect(db.engine.url.database, isolation_level=None, timeout=1)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = post(client, tenant_id, body, signed_headers(secret, body, msg_id="m-lock"))
+        waited = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503 and response.headers["Retry-After"].isdigit()
+    assert waited < 8
+    assert inbox_count(db) == 1
+    again = post(client, tenant_id, body, signed_headers(secret, body, msg_id="m-lock"))
+    assert again.status_code == 202 and inbox_count(db) == 2
