@@ -77,13 +77,49 @@ def run(groups: Iterable[list[Planned]], send: Callable[[list[dict]], int], *,
     return {"sent": sent, "failed": failed}
 
 
-def webhook_sender(session, *, target: str, tenant: str, secret: str, batched: bool):
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def retrying(attempt: Callable[[], tuple[int, str | None]], *, tries: int = 8, base: float = 0.5,
+             cap: float = 30.0, sleep: Callable[[float], None] = time.sleep,
+             rng: random.Random | None = None, log: Callable[[str], None] = print) -> int:
+    """Send like a real host: a 429, a 5xx or a connection error is retried with capped
+    exponential backoff and jitter, honouring Retry-After; never raises. ``attempt`` returns
+    (status, Retry-After header or None) and raises OSError-like errors on connection failures.
+    The status of the last try is returned (599 when no answer ever came)."""
+    rng = rng or random.Random()
+    status = 599
+    for number in range(1, tries + 1):
+        retry_after: str | None = None
+        try:
+            status, retry_after = attempt()
+        except Exception as exc:  # a connection refused, reset or timed out: retry it
+            status = 599
+            log(f"no answer ({type(exc).__name__}); retrying")
+        if status not in RETRY_STATUSES and status != 599:
+            return status
+        if number == tries:
+            break
+        delay = min(cap, base * 2 ** (number - 1)) * rng.uniform(0.5, 1.0)
+        if retry_after and retry_after.isdigit():
+            delay = max(delay, min(cap, float(retry_after)))
+        sleep(delay)
+    return status
+
+
+def webhook_sender(session, *, target: str, tenant: str, secret: str, batched: bool,
+                   sleep: Callable[[float], None] = time.sleep):
+    """Post each group signed, retrying like a host; a retry is signed anew (fresh timestamp)
+    under the same webhook-id, so the receiver stores it once."""
     url = f"{target.rstrip('/')}/webhooks/{tenant}"
 
     def send(messages: list[dict]) -> int:
-        body, headers = signed_request(messages, secret=secret, now=datetime.now(UTC),
-                                       batched=batched)
-        return session.post(url, data=body, headers=headers, timeout=10).status_code
+        def attempt() -> tuple[int, str | None]:
+            body, headers = signed_request(messages, secret=secret, now=datetime.now(UTC),
+                                           batched=batched)
+            response = session.post(url, data=body, headers=headers, timeout=10)
+            return response.status_code, response.headers.get("Retry-After")
+        return retrying(attempt, sleep=sleep)
     return send
 
 

@@ -7,6 +7,7 @@ the sandbox fire a realistic stream of signed events at it. Ctrl-C stops everyth
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -79,6 +80,8 @@ def serve(app) -> None:
 
     say("loading the sentiment model")
     warm_up(app)
+    # the terminal tells the demo's story, not an access-log line per event
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", PORT, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     start_scheduler(app)

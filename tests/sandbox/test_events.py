@@ -9,7 +9,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from sandbox.events import build_conversation, conversation_metrics, webhook_id
-from sandbox.generate import batches, plan, run, signed_request
+from sandbox.generate import batches, plan, retrying, run, signed_request, webhook_sender
 from sandbox.phrases import AGENT
 from sandbox.world import build_world
 
@@ -125,3 +125,57 @@ def test_run_paces_sends_and_counts_failures(world):
                  clock=lambda: 0.0, progress=lambda _: None)
     assert result == {"sent": 8, "failed": 1}
     assert sleeps[0] == pytest.approx(0.2) and max(sleeps) == pytest.approx(1.6)
+
+
+class _Answer:
+    def __init__(self, status: int, retry_after: str | None = None) -> None:
+        self.status_code, self.headers = status, ({"Retry-After": retry_after} if retry_after else {})
+
+
+class _Session:
+    """A requests-like session whose answers are scripted: statuses, or exceptions to raise."""
+
+    def __init__(self, answers) -> None:
+        self.answers, self.posts = list(answers), []
+
+    def post(self, url, data, headers, timeout):
+        self.posts.append(headers)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_the_sender_retries_5xx_429_and_lost_connections_like_a_host_and_never_dies(world):
+    messages = [p.message for p in plan(world, seed=7, count=1, rate=1, step=0, start=START)][:1]
+    session = _Session([_Answer(503, "3"), ConnectionError("refused"), _Answer(429), _Answer(500),
+                        _Answer(202)])
+    sleeps = []
+    send = webhook_sender(session, target="http://127.0.0.1:9", tenant="demo", secret=SECRET,
+                          batched=False, sleep=sleeps.append)
+    assert send(messages) == 202
+    assert len(session.posts) == 5
+    assert {h["webhook-id"] for h in session.posts} == {webhook_id(messages[0])}  # one delivery
+    assert sleeps[0] >= 3  # Retry-After honoured
+    assert all(0 < s <= 30 for s in sleeps)
+
+
+def test_the_sender_gives_up_after_its_tries_with_the_last_status_and_no_exception():
+    sleeps = []
+    attempts = iter([ConnectionError("down")] * 3)
+
+    def attempt():
+        raise next(attempts)
+
+    assert retrying(attempt, tries=3, sleep=sleeps.append, log=lambda _: None) == 599
+    assert len(sleeps) == 2 and sleeps[1] > sleeps[0] * 0.5
+
+
+def test_client_errors_are_not_retried():
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        return 401, None
+
+    assert retrying(attempt, sleep=lambda _: None) == 401 and len(calls) == 1
