@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from sandbox.errors import not_found
+from sandbox.errors import bad_request, not_found
 from sandbox.serialize import list_arg, paged, user_json
 from sandbox.state import world
 from sandbox.timeutil import iso
@@ -12,8 +12,24 @@ from sandbox.timeutil import iso
 bp = Blueprint("sandbox_directory", __name__, url_prefix="/api/v2")
 
 
+# the users endpoints' expand enum (reference); anything else is refused as the host refuses it
+USER_EXPANDS = frozenset((
+    "routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice",
+    "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles",
+    "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes",
+    "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference",
+    "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent"))
+
+
+def _check_expand() -> None:
+    unknown = [value for value in list_arg("expand") if value not in USER_EXPANDS]
+    if unknown:
+        raise bad_request(f"Invalid expand value(s): {', '.join(unknown)}")
+
+
 @bp.get("/users")
 def list_users():
+    _check_expand()
     wanted = set(list_arg("id"))
     people = [p for p in _sorted_people() if not wanted or p.id in wanted]
     return jsonify(paged([user_json(p, world()) for p in people]))
@@ -21,6 +37,7 @@ def list_users():
 
 @bp.get("/users/<user_id>")
 def get_user(user_id: str):
+    _check_expand()
     return jsonify(user_json(_person(user_id), world()))
 
 

@@ -9,6 +9,21 @@ from connectors.genesys.body import one_of, query
 from connectors.http import Transport
 
 USER_STATES = ("active", "inactive", "deleted", "any")
+# The expand values GET /api/v2/users and /users/{userId} accept (reference enum); `manager` is
+# not one of them: a user's `manager` comes without any expand.
+USER_EXPANDS = (
+    "routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice",
+    "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles",
+    "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes",
+    "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference",
+    "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent",
+)
+
+
+def _expands(expand: list[str] | None) -> list[str] | None:
+    for value in expand or ():
+        one_of(USER_EXPANDS, value, field="expand")
+    return expand
 
 
 class UsersClient:
@@ -20,12 +35,14 @@ class UsersClient:
     ) -> Iterator[dict[str, Any]]:
         """Every user of the organisation (GET /api/v2/users), page by page."""
         params = query(
-            pageSize=page_size, state=one_of(USER_STATES, state, field="state"), expand=expand
+            pageSize=page_size, state=one_of(USER_STATES, state, field="state"),
+            expand=_expands(expand),
         )
         return self._t.paginate("/api/v2/users", params)
 
     def get_user(self, user_id: str, *, expand: list[str] | None = None) -> dict[str, Any]:
-        return self._t.request("GET", f"/api/v2/users/{user_id}", params=query(expand=expand))
+        return self._t.request("GET", f"/api/v2/users/{user_id}",
+                               params=query(expand=_expands(expand)))
 
     def direct_reports(self, user_id: str) -> list[dict[str, Any]]:
         """The users who report to `user_id` (a plain list, not a paged listing)."""

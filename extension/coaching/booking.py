@@ -116,7 +116,7 @@ def _known_facilitator(session, tenant_id: str, agent_id: str) -> Facilitator:
 def _facilitator(client, agent_id: str, known: Facilitator) -> Facilitator:
     if known.id and known.email:
         return known
-    user = client.users.get_user(agent_id, expand=["manager"]) if not known.id else {}
+    user = client.users.get_user(agent_id) if not known.id else {}  # manager needs no expand
     manager_id = known.id or (user.get("manager") or {}).get("id")
     if not manager_id:
         return Facilitator(None, None)

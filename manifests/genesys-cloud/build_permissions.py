@@ -199,14 +199,14 @@ def build(reference: dict, calls: set[tuple[str, str]]) -> dict:
     return {
         "_generated": "by manifests/genesys-cloud/build_permissions.py from the connector code "
                       "and shared/reference/genesys-cloud-api.json; do not edit by hand",
-        "_install": "Create the role, then the OAuth client with roleDivisions pointing at it "
-                    "(home division, or every division the tenant coaches). Topic permissions "
+        "_install": "Create the role, then the OAuth client with roleDivisions pointing at it: "
+                    "roleId is the id Genesys gives the new role, divisionId the home division's "
+                    "(or one entry per division the tenant coaches). Topic permissions "
                     "are runtime data (GET /api/v2/notifications/availabletopics); the listener "
                     "logs any topic the host rejects with its missingPermissions.",
-        "client": {"name": "Coachwire", "authorizedGrantType": "CLIENT_CREDENTIALS",
-                   "description": "Coachwire quality management and coaching (server side)",
-                   "accessTokenValiditySeconds": 86400,
-                   "roleDivisions": [{"role": ROLE_NAME, "division": "home"}]},
+        "client": {"name": "Coachwire", "authorizedGrantType": "CLIENT-CREDENTIALS",
+                   "roleDivisions": [{"roleId": f"<id of the role {ROLE_NAME!r}>",
+                                      "divisionId": "<id of the home division>"}]},
         "role": {"name": ROLE_NAME, "description": "What the Coachwire connectors call",
                  "permissions": permissions, "permissionPolicies": policies(permissions)},
         "operations": [_operation_entry(op, chosen) for op in operations],

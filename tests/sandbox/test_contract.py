@@ -118,6 +118,16 @@ def test_errors_are_error_bodies(api):
     conforms(bad.json, "ErrorBody")
 
 
+def test_an_expand_value_the_users_endpoints_do_not_list_is_refused(api, world):
+    agent = _agent(world)
+    refused = api("get", f"/users/{agent.id}?expand=manager")
+    assert refused.status_code == 400 and "manager" in refused.json["message"]
+    conforms(refused.json, "ErrorBody")
+    assert api("get", "/users?expand=team,groups").status_code == 200
+    user = api("get", f"/users/{agent.id}").json
+    assert user["manager"]["id"] == world.supervisor_of(agent.id).id  # no expand needed
+
+
 def test_generated_events_conform_to_topic_models(world):
     from random import Random
 

@@ -40,6 +40,29 @@ def test_list_users_rejects_a_state_the_reference_does_not_list(genesys):
         genesys.users.list_users(state="sleeping")
 
 
+def test_user_expands_are_the_reference_enum_and_manager_is_not_one(genesys):
+    from connectors.genesys.users import USER_EXPANDS
+    from tests.conftest import REFERENCE
+
+    operations = json.loads((REFERENCE / "genesys-cloud-api.json").read_text())["operations"]
+    operations = operations if isinstance(operations, list) else list(operations.values())
+    for path in ("/api/v2/users", "/api/v2/users/{userId}"):
+        [op] = [o for o in operations if o.get("path") == path and o.get("method") == "GET"]
+        [expand] = [p for p in op["queryParams"] if p["name"] == "expand"]
+        assert set(USER_EXPANDS) == set(expand["enum"])
+    with pytest.raises(ValueError, match="expand"):
+        genesys.users.get_user("u1", expand=["manager"])
+
+
+def test_the_facilitator_is_read_from_the_users_manager_without_an_expand(mocked, genesys):
+    from extension.coaching.booking import Facilitator, _facilitator
+
+    mocked.get(f"{API}/api/v2/users/a1", json={"id": "a1", "manager": {"id": "m1"}})
+    mocked.get(f"{API}/api/v2/users/m1", json={"id": "m1", "email": "m1@example.com"})
+    assert _facilitator(genesys, "a1", Facilitator(None, None)) == Facilitator("m1", "m1@example.com")
+    assert all("expand" not in call.request.url for call in api_calls(mocked))
+
+
 def test_direct_reports_is_a_plain_list(mocked, genesys):
     mocked.get(f"{API}/api/v2/users/boss/directreports", json=[{"id": "a"}, {"id": "b"}])
     assert [u["id"] for u in genesys.users.direct_reports("boss")] == ["a", "b"]

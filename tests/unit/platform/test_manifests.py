@@ -198,3 +198,16 @@ def test_the_builder_refuses_a_call_the_reference_does_not_know(reference):
     assert calls == {("POST", "/api/v2/quality/coaching/{}/appointments")}
     with pytest.raises(ValueError, match="not in the reference"):
         builder.used_operations(reference, calls)
+
+
+def test_the_oauth_client_is_an_org_oauth_client_as_the_reference_spells_it(reference):
+    """Grant types are spelled with a hyphen (CLIENT-CREDENTIALS), and roleDivisions hold
+    RoleDivision objects (roleId, divisionId), not names."""
+    model = reference["models"]["OrgOAuthClient"]
+    client = manifest("oauth-client.json")["client"]
+    assert set(client) <= set(model["fields"]), set(client) - set(model["fields"])
+    assert client["authorizedGrantType"] in model["enums"]["authorizedGrantType"]
+    assert client["authorizedGrantType"] == "CLIENT-CREDENTIALS"
+    role_division = reference["models"]["RoleDivision"]
+    for entry in client["roleDivisions"]:
+        assert set(entry) == set(role_division["fields"]) == set(role_division["required"])
