@@ -119,6 +119,8 @@ class Transport:
         return self.request("GET", url)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> tuple[Any, str | None]:
+        if "://" not in path:
+            _check_relative_path(path)
         url = urljoin(self.base_url, path.lstrip("/")) if "://" not in path else path
         try:
             return self._with_retries(method, url, **kwargs)
@@ -181,3 +183,13 @@ class Transport:
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0
         log.warning("retrying after %s (attempt %d, wait %.2fs)", error, state.attempt_number, wait)
+
+
+def _check_relative_path(path: str) -> None:
+    """An id put into a path must stay one segment: `.`/`..` segments (plain or %-encoded) and
+    backslashes would make urljoin reach another endpoint with our token. (A query is allowed:
+    the host's nextUri is a relative path with one.)"""
+    route = path.split("?", 1)[0].lower()
+    segments = route.replace("%2e", ".").replace("%2f", "/").replace("%5c", "/").split("/")
+    if "\\" in route or "#" in route or any(seg in (".", "..") for seg in segments):
+        raise ValueError(f"unsafe request path {path[:200]!r}: an id may not leave its segment")

@@ -33,9 +33,13 @@ class FormBody(Schema):
                        "'auto' rule (see extension.quality.domain.autoscore)."})
 
 
+# Genesys Cloud ids are UUIDs; anything else never reaches the host's URL.
+HOST_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
 class FormImportBody(Schema):
     genesys_form_id = fields.String(required=True, data_key="genesysFormId",
-                                    validate=validate.Length(min=1, max=64))
+                                    validate=validate.Regexp(HOST_ID, error="Must be a Genesys id (a UUID)."))
     interaction_type = fields.String(allow_none=True, validate=validate.Length(max=32))
     department = fields.String(**_SELECTOR)
     customer_segment = fields.String(**_SELECTOR)

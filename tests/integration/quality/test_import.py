@@ -78,8 +78,23 @@ def test_an_unrepresentable_form_is_422_naming_the_genesys_path(client, db, host
 
 
 def test_an_unknown_host_form_is_422_on_the_field(client, db, host, token_for):
-    response = client.post("/api/v1/forms/import", json={"genesysFormId": "no-such-form"},
+    response = client.post("/api/v1/forms/import",
+                           json={"genesysFormId": "00000000-0000-4000-8000-00000000dead"},
                            headers=token_for("mgr"))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["genesysFormId"]
+    assert count(db, QualityForm) == 0
+
+
+@pytest.mark.parametrize("form_id", ["../../../users/me", "..%2F..%2Fusers%2Fme", "no-such-form",
+                                     SUPPORT_FORM_ID + "/../../../users/me"])
+def test_a_form_id_that_is_not_a_host_id_is_422_and_never_reaches_the_host(client, db, people,
+                                                                           token_for, form_id):
+    hosts.forget()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        response = client.post("/api/v1/forms/import", json={"genesysFormId": form_id},
+                               headers=token_for("mgr"))
+        assert len(mock.calls) == 0  # not even a token request
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["genesysFormId"]
     assert count(db, QualityForm) == 0

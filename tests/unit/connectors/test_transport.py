@@ -154,3 +154,20 @@ def test_the_bucket_is_consulted_for_every_attempt(mocked, sleeps):
     transport = make(sleeps, bucket=bucket, bucket_key="tenant-a")
     transport.request("GET", "/x")
     assert bucket.acquire("tenant-a") > 0  # the request above took the only token
+
+
+@pytest.mark.parametrize("path", ["/api/v2/quality/publishedforms/evaluations/../../../users/me",
+                                  "/api/v2/quality/x/%2e%2e/%2E%2E/users/me",
+                                  "/api/v2/quality/x/..%2F..%2Fusers",
+                                  "/api/v2/quality/x\\..\\users"])
+def test_an_id_that_leaves_its_path_segment_is_refused_before_any_request(mocked, sleeps, path):
+    with pytest.raises(ValueError, match="segment"):
+        make(sleeps).request("GET", path)
+    assert len(mocked.calls) == 0
+
+
+def test_a_relative_next_uri_with_a_query_is_still_followed(mocked, sleeps):
+    first = {"entities": [{"id": "a"}], "nextUri": "/api/v2/users?pageNumber=2"}
+    mocked.get(f"{BASE}/api/v2/users", json=first)
+    mocked.get(f"{BASE}/api/v2/users?pageNumber=2", json={"entities": [{"id": "b"}]})
+    assert [u["id"] for u in make(sleeps).paginate("/api/v2/users")] == ["a", "b"]
