@@ -151,12 +151,27 @@ def migrate():
 @tokens_cli.command("issue")
 @click.option("--tenant", "tenant_id", required=True)
 @click.option("--person", "person_id", required=True)
-@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--role", type=click.Choice(ROLES),
+              help="Must be the person's stored role (the default); the stored role is what counts")
 @click.option("--ttl-minutes", default=60, show_default=True, type=click.IntRange(1, 60 * 24 * 30))
 def issue_token(tenant_id, person_id, role, ttl_minutes):
-    """Print a bearer token for PERSON of TENANT with ROLE (the person must exist to use it)."""
+    """Print a bearer token for PERSON of TENANT (both must exist); the issue is audited."""
+    from extension.platform import audit
     from extension.platform.auth import tokens
+    from extension.platform.models.people import Person
 
+    with get_db().session() as session:
+        tenant_or_fail(session, tenant_id)
+        person = session.get(Person, (tenant_id, person_id))
+        if person is None or not person.active:
+            raise click.ClickException(f"no active person {person_id!r} in tenant {tenant_id!r}")
+        if role is not None and role != person.role:
+            raise click.ClickException(f"{person_id!r} is a {person.role}, not a {role}; "
+                                       "change the stored role first")
+        role = person.role
+        audit.record(session, tenant_id=tenant_id, actor="system:cli", action="token.issued",
+                     subject_type="person", subject_id=person_id,
+                     details={"role": role, "ttl_minutes": ttl_minutes})
     click.echo(tokens.issue(current_app.config["SECRET_KEY"], tenant_id=tenant_id, person_id=person_id,
                             role=role, ttl=timedelta(minutes=ttl_minutes)))
 

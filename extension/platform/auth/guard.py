@@ -1,8 +1,9 @@
 """``require(permission)``: bearer token -> checked Principal on ``flask.g``, or a problem.
 
 401 for a missing, malformed or expired token and for a person or tenant we no longer know;
-403 when the role lacks the permission. The person is looked up on every request so removing
-someone (or disabling the tenant) takes effect before their token expires.
+403 when the role lacks the permission. The person is looked up on every request, and their
+*stored* role is what counts (the token's role claim is only what it was at issue), so removing
+or demoting someone, or disabling the tenant, takes effect before their token expires.
 """
 
 from __future__ import annotations
@@ -52,15 +53,19 @@ def authenticate(header: str) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise tokens.TokenError("no bearer token")
     claims = tokens.verify(current_app.config["SECRET_KEY"], token.strip())
-    _check_known(claims)
-    return Principal(tenant_id=claims.tenant_id, person_id=claims.person_id, role=claims.role)
+    role = _stored_role(claims)
+    return Principal(tenant_id=claims.tenant_id, person_id=claims.person_id, role=role)
 
 
-def _check_known(claims: tokens.Claims) -> None:
+def _stored_role(claims: tokens.Claims) -> str:
     with get_db().session() as session:
         tenant = session.get(Tenant, claims.tenant_id)
         person = session.get(Person, (claims.tenant_id, claims.person_id))
-    if tenant is None or person is None or not person.active:
+        role = person.role if person is not None else None
+        known = tenant is not None and person is not None and person.active
+        tenant_active = tenant is not None and tenant.status == "active"
+    if not known or role is None:
         raise tokens.TokenError("unknown tenant or person")
-    if tenant.status != "active":
+    if not tenant_active:
         raise Problem(403, "Forbidden", "This tenant is not active.")
+    return role

@@ -69,6 +69,8 @@ def team_members_or_404(session: Session, principal: Principal, team_id: str) ->
                                    .order_by(Person.id)))
     if not members:
         raise domain_errors.NotFound(f"No team {team_id!r}.")
+    if principal.role == "agent":  # an agent's own team lists their teammates' daily figures
+        raise domain_errors.Forbidden("The team view is for supervisors, managers and admins.")
     visible = visible_team_ids(session, principal)
     if visible is not None and team_id not in visible:
         raise domain_errors.Forbidden("This team is outside your scope.")

@@ -129,6 +129,26 @@ def test_a_supervisor_sees_their_team_only(client, loaded, token_for):
     assert [r["team_id"] for r in body["items"]] == ["t1"]
 
 
+def test_the_stored_role_counts_not_the_tokens_claim(client, db, loaded, token_for):
+    """A supervisor demoted in the database loses supervisor access at once, with the same
+    token; a token claiming more than the stored role gets the stored role's rights only."""
+    from extension.platform.models.people import Person
+
+    supervisor = token_for("sup-t1", "supervisor")
+    assert get(client, "/api/v1/teams/t1/performance", supervisor).status_code == 200
+    with db.session() as session:
+        session.get(Person, ("acme", "sup-t1")).role = "agent"
+    assert get(client, "/api/v1/teams/t1/performance", supervisor).status_code == 403
+    inflated = token_for("a01", "manager")
+    assert get(client, "/api/v1/alerts", inflated).status_code == 403  # a01 is an agent
+
+
+def test_an_agent_may_not_list_their_own_teams_daily_figures(client, loaded, token_for):
+    """a01 is on team t2: the team view would show every teammate's daily KPIs."""
+    assert get(client, "/api/v1/teams/t2/performance", token_for("a01", "agent")).status_code == 403
+    assert get(client, "/api/v1/teams/t2/performance", token_for("sup-t2", "supervisor")).status_code == 200
+
+
 def test_an_agent_may_not_read_alerts(client, loaded, token_for):
     response = get(client, "/api/v1/alerts", token_for("a01", "agent"))
     assert response.status_code == 403
