@@ -23,6 +23,7 @@ from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length, get_input_stream
 
+from extension.platform import headers as headers_module
 from extension.platform import tenants
 from extension.platform.problems import Problem, from_http_exception, internal_error, problem_response
 from handlers import normalize, parse, verify
@@ -53,9 +54,8 @@ class WebhookReceiver:
         if not tenant_id or "/" in tenant_id:
             return self.downstream(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST":
-            return problem_response(Problem(405, "Method Not Allowed",
-                                            "Webhooks are delivered with POST."),
-                                    headers={"Allow": "POST"})(environ, start_response)
+            return _answer(Problem(405, "Method Not Allowed", "Webhooks are delivered with POST."),
+                           environ, start_response, Allow="POST")
         headers = EnvironHeaders(environ)
         try:
             status, answer = self.receive(environ, headers, tenant_id)
@@ -74,10 +74,9 @@ class WebhookReceiver:
             # retry is safe and will be answered once the store is back.
             log.warning("webhook for tenant %s: event store unavailable (%s)", tenant_id,
                         type(exc).__name__)
-            return problem_response(Problem(503, "Service Unavailable",
-                                            "The event store is busy or unavailable; nothing was "
-                                            "stored. Retry after the given delay."),
-                                    headers={"Retry-After": RETRY_AFTER_SECONDS})(environ, start_response)
+            return _answer(Problem(503, "Service Unavailable", "The event store is busy or "
+                                   "unavailable; nothing was stored. Retry after the given delay."),
+                           environ, start_response, **{"Retry-After": RETRY_AFTER_SECONDS})
         except Exception:
             log.exception("webhook for tenant %s failed", tenant_id)
             problem = internal_error()
@@ -85,9 +84,9 @@ class WebhookReceiver:
             # The one answer of the hot path, written directly: a Response object and its
             # header processing cost more than the rest of this function's HTTP handling.
             start_response(status, [("Content-Type", _JSON_ANSWER),
-                                    ("Content-Length", str(len(answer)))])
+                                    ("Content-Length", str(len(answer))), *SECURITY_HEADERS])
             return [answer]
-        return problem_response(problem)(environ, start_response)
+        return _answer(problem, environ, start_response)
 
     def receive(self, environ, headers: EnvironHeaders, tenant_id: str) -> tuple[str, bytes]:
         """The status line and body of the answer; raises what becomes a problem answer."""
@@ -108,10 +107,18 @@ class WebhookReceiver:
         return status, b'{"accepted":%d,"duplicates":%d}\n' % (result.accepted, result.duplicates)
 
 
+# The same as Flask's answers get (extension.platform.headers), as one ready list.
+SECURITY_HEADERS = (*headers_module.ALWAYS, headers_module.NO_STORE)
+
 # What a sender may retry: the database or the writer could not take the events just now.
 STORE_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError,
                      psycopg.OperationalError, TimeoutError)
 RETRY_AFTER_SECONDS = "2"
+
+
+def _answer(problem: Problem, environ, start_response, **headers: str):
+    return problem_response(problem, headers={**dict(SECURITY_HEADERS), **headers})(
+        environ, start_response)
 
 
 def _authenticate(headers, body: bytes, config) -> str | None:

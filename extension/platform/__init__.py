@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from extension.platform import problems, queue
+    from extension.platform import headers, problems, queue
     from extension.platform.api import directory, health, install, openapi
     from extension.platform.cli import register
     from extension.platform.crypto import SecretBox
@@ -19,6 +19,7 @@ def init_app(app) -> None:
     app.extensions["coachwire.box"] = SecretBox(app.config["SETTINGS"].data_keys)
     queue.init_app(app)
     problems.init_app(app)
+    headers.init_app(app)
     app.extensions["coachwire.router"] = Router()  # event routes: each capability adds its own
     for api in (health, install, openapi, directory):
         app.register_blueprint(api.bp)

@@ -54,7 +54,9 @@ def internal_error() -> Problem:
 
 
 def _http(exc: HTTPException) -> Response:
-    return problem_response(from_http_exception(exc))
+    # keep what the exception says about itself, e.g. a 405's Allow
+    allow = {name: value for name, value in exc.get_headers() if name == "Allow"}
+    return problem_response(from_http_exception(exc), headers=allow or None)
 
 
 def _unexpected(exc: Exception) -> Response:
