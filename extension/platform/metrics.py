@@ -18,6 +18,8 @@ Two kinds of numbers:
 Labels are tenant ids (bounded: tenants are created by operators), statuses and outcomes; never a
 person. Who may scrape: with ``METRICS_TOKEN`` set, whoever sends ``Authorization: Bearer
 <token>``; without it, loopback clients only (development, a sidecar on the same host).
+``flask metrics serve`` answers the same scrape on its own port, for hosts that run workers but
+no web process.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import ipaddress
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
@@ -203,37 +205,77 @@ def scrape_registry(app) -> CollectorRegistry:
 
 # --- the endpoint ----------------------------------------------------------------------------
 
-def _allowed(settings, remote_addr: str | None, authorization: str | None) -> int | None:
-    """None when allowed, else the status to answer (401 wrong token, 403 not loopback)."""
+def _refusal(settings, remote_addr: str | None, authorization: str | None):
+    """The problem to answer (401 wrong or missing token, 403 not loopback), or None when this
+    client may scrape."""
+    from extension.platform.problems import Problem
+
     if settings.metrics_token:
         given = (authorization or "").removeprefix("Bearer ").strip()
-        return None if hmac.compare_digest(given.encode(), settings.metrics_token.encode()) else 401
+        if hmac.compare_digest(given.encode(), settings.metrics_token.encode()):
+            return None
+        return Problem(401, "Unauthorized", "A valid metrics token is required "
+                       "(Authorization: Bearer <METRICS_TOKEN>).")
     try:
-        return None if remote_addr and ipaddress.ip_address(remote_addr).is_loopback else 403
+        if remote_addr and ipaddress.ip_address(remote_addr).is_loopback:
+            return None
     except ValueError:
-        return 403
+        pass
+    return Problem(403, "Forbidden", "Without METRICS_TOKEN, /metrics answers loopback "
+                   "clients only; set METRICS_TOKEN to scrape from elsewhere.")
+
+
+def scrape(app) -> bytes:
+    started = time.perf_counter()
+    body = generate_latest(scrape_registry(app))
+    log.debug("metrics scraped in %.1f ms", (time.perf_counter() - started) * 1000)
+    return body
+
+
+def sidecar(app) -> Callable:
+    """A WSGI app answering only scrapes, for a host that runs no web process (RQ workers): any
+    path is the metrics, with the same rule on who may scrape as ``/metrics``."""
+    from extension.platform.problems import problem_response
+
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        problem = _refusal(app.config["SETTINGS"], environ.get("REMOTE_ADDR"),
+                           environ.get("HTTP_AUTHORIZATION"))
+        if problem is not None:
+            return problem_response(problem)(environ, start_response)
+        body = scrape(app)
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST),
+                                  ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
+        return [body]
+
+    return application
 
 
 def init_app(app) -> None:
+    import click
     from flask import Blueprint, Response, request
-
-    from extension.platform.problems import Problem
+    from werkzeug.serving import make_server
 
     bp = Blueprint("metrics", __name__)
 
     @bp.get("/metrics")
     def metrics():
-        refused = _allowed(app.config["SETTINGS"], request.remote_addr,
+        problem = _refusal(app.config["SETTINGS"], request.remote_addr,
                            request.headers.get("Authorization"))
-        if refused == 401:
-            raise Problem(401, "Unauthorized", "A valid metrics token is required "
-                          "(Authorization: Bearer <METRICS_TOKEN>).")
-        if refused == 403:
-            raise Problem(403, "Forbidden", "Without METRICS_TOKEN, /metrics answers loopback "
-                          "clients only; set METRICS_TOKEN to scrape from elsewhere.")
-        started = time.perf_counter()
-        body = generate_latest(scrape_registry(app))
-        log.debug("metrics scraped in %.1f ms", (time.perf_counter() - started) * 1000)
-        return Response(body, mimetype=None, content_type=CONTENT_TYPE_LATEST)
+        if problem is not None:
+            raise problem
+        return Response(scrape(app), content_type=CONTENT_TYPE_LATEST)
 
     app.register_blueprint(bp)
+
+    group = click.Group("metrics", help="Prometheus metrics (docs/platform.md).")
+
+    @group.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=9108, show_default=True, type=int)
+    def serve(host: str, port: int) -> None:
+        """Answer scrapes on HOST:PORT, e.g. beside `flask worker` on a host without the web:
+        with the same PROMETHEUS_MULTIPROC_DIR it reports that host's workers' counters."""
+        click.echo(f"metrics on http://{host}:{port}/metrics")
+        make_server(host, port, sidecar(app), threaded=True).serve_forever()
+
+    app.cli.add_command(group)
