@@ -22,43 +22,41 @@ from pythonjsonlogger.json import JsonFormatter
 
 FORMATS = ("text", "json")
 FIELDS = ("tenant", "delivery_id", "job_id")
-_vars: dict[str, ContextVar[str | None]] = {
-    name: ContextVar(f"coachwire_log_{name}", default=None) for name in FIELDS}
+_EMPTY: tuple[str | None, str | None, str | None] = (None, None, None)
+# One variable holding the three, in FIELDS order: the webhook hot path sets it once per request.
+_context: ContextVar[tuple[str | None, str | None, str | None]] = ContextVar(
+    "coachwire_log_context", default=_EMPTY)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"
 JSON_FIELDS = ("levelname", "name", "message", *FIELDS)
 
 
 def current() -> dict[str, str | None]:
     """The context as it stands: ``{"tenant": ..., "delivery_id": ..., "job_id": ...}``."""
-    return {name: var.get() for name, var in _vars.items()}
+    return dict(zip(FIELDS, _context.get(), strict=True))
 
 
 def tenant() -> str | None:
-    return _vars["tenant"].get()
+    return _context.get()[0]
 
 
 def clear() -> None:
     """Forget any context: a server thread (or greenlet) answering its next request starts clean."""
-    for var in _vars.values():
-        var.set(None)
+    _context.set(_EMPTY)
 
 
 def bind_request(*, tenant: str, delivery_id: str | None) -> None:
     """The receiver knows the tenant (and the sender's delivery id): it says so for its logs."""
-    _vars["tenant"].set(tenant)
-    _vars["delivery_id"].set(delivery_id[:200] if delivery_id else None)
+    _context.set((tenant, delivery_id[:200] if delivery_id else None, None))
 
 
 @contextmanager
 def job_context(job_id: str | None, func: Callable, args: Sequence[Any]) -> Iterator[None]:
     """Bind the job id and (from a ``tenant_id`` argument) the tenant while a job runs."""
-    values = {"job_id": job_id, "tenant": _tenant_argument(func, args), "delivery_id": None}
-    tokens = [(_vars[name], _vars[name].set(value)) for name, value in values.items()]
+    token = _context.set((_tenant_argument(func, args), None, job_id))
     try:
         yield
     finally:
-        for var, token in reversed(tokens):
-            var.reset(token)
+        _context.reset(token)
 
 
 def run_job(func: Callable, args: Sequence[Any], *, job_id: str | None) -> Any:
@@ -87,8 +85,7 @@ def install_record_factory() -> None:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        for name, var in _vars.items():
-            setattr(record, name, var.get())
+        record.tenant, record.delivery_id, record.job_id = _context.get()
         return record
 
     logging.setLogRecordFactory(factory)
