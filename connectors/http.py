@@ -27,6 +27,7 @@ from connectors.errors import (
     decipher,
     parse_retry_after,
 )
+from connectors.metrics import count_host_answer
 from connectors.ratelimit import InMemoryTokenBucket, RedisTokenBucket, TokenBucket
 
 __all__ = [
@@ -156,6 +157,7 @@ class Transport:
         return backoff
 
     def _attempt(self, method: str, url: str, *, headers=None, **kwargs: Any):
+        budgeted = self._bucket is not None and self._is_own_host(url)  # counted in /metrics
         if self._bucket is not None and self._is_own_host(url):
             self._bucket.take(self._bucket_key, sleep=self._sleep)
         try:
@@ -163,7 +165,11 @@ class Transport:
                 method, url, headers=self._headers(url, headers), timeout=self._timeout, **kwargs
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
+            if budgeted:
+                count_host_answer(self._bucket_key, "error")
             raise Transient(f"{type(exc).__name__} calling {urlsplit(url).netloc}") from None
+        if budgeted:
+            count_host_answer(self._bucket_key, response.status_code)
         log.debug("%s %s -> %s", method, urlsplit(url).path, response.status_code)
         return decipher(
             response.status_code, response.headers, response.content, request_url=response.url

@@ -43,6 +43,10 @@ class TokenBucket:
     def acquire(self, key: str, tokens: float = 1) -> float:
         raise NotImplementedError
 
+    def level(self, key: str) -> float:
+        """Tokens left in the bucket now (refilled to the present), without taking any."""
+        raise NotImplementedError
+
     def take(
         self,
         key: str,
@@ -87,6 +91,12 @@ class InMemoryTokenBucket(TokenBucket):
             self._state[key] = (level - tokens if wait == 0 else level, now)
             return wait
 
+    def level(self, key: str) -> float:
+        with self._lock:
+            level, stamp = self._state.get(key, (self.spec.capacity, self._clock()))
+            return min(self.spec.capacity,
+                       level + max(0.0, self._clock() - stamp) * self.spec.per_second)
+
 
 # Runs atomically inside Redis, with Redis' own clock, so every process and host shares one
 # bucket per key without clock skew. A full bucket is the same as no key, hence the EXPIRE.
@@ -124,6 +134,7 @@ class RedisTokenBucket(TokenBucket):
     ):
         super().__init__(spec)
         self._prefix = prefix
+        self._client = client
         self._script = client.register_script(_ACQUIRE_LUA)
 
     def acquire(self, key: str, tokens: float = 1) -> float:
@@ -131,3 +142,14 @@ class RedisTokenBucket(TokenBucket):
         args = [repr(float(self.spec.capacity)), repr(float(self.spec.per_second)), repr(tokens)]
         # Lua numbers come back from Redis truncated to integers; the script returns a string.
         return float(self._script(keys=[self._prefix + key], args=args))
+
+    def level(self, key: str) -> float:
+        # Read with Redis' clock, as the script refills; a missing key is a full bucket.
+        with self._client.pipeline(transaction=False) as pipe:
+            pipe.hmget(self._prefix + key, ["level", "stamp"])
+            pipe.time()
+            (level, stamp), (seconds, micros) = pipe.execute()
+        if level is None or stamp is None:
+            return float(self.spec.capacity)
+        elapsed = max(0.0, seconds + micros / 1_000_000 - float(stamp))
+        return min(float(self.spec.capacity), float(level) + elapsed * self.spec.per_second)

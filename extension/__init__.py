@@ -3,7 +3,6 @@ it does no I/O."""
 
 from __future__ import annotations
 
-import logging
 from importlib import import_module
 
 from flask import Flask
@@ -22,7 +21,6 @@ def create_app(settings: config_module.Settings | None = None) -> Flask:
                       MAX_CONTENT_LENGTH=settings.webhook_max_bytes * 2,
                       TESTING=settings.testing)
     app.session_interface = NoCookieSessions()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for name in CAPABILITIES:
         import_module(f"extension.{name}").init_app(app)
     import handlers

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from extension.coaching import booking, transcripts_fetch
 from extension.coaching.interactions import BatchContext, release_transcript_fallbacks
-from extension.platform import audit
+from extension.platform import audit, metrics
 from extension.platform.db import get_db
 from extension.platform.models._types import utcnow
 from extension.platform.models.inbox import InboxEvent
@@ -59,9 +59,11 @@ def drain_inbox(tenant_id: str) -> int:
         transcribed |= batch  # only once the batch is committed
         ended.update(batch_ended)
         total += handled
+        metrics.count_drained(tenant_id, handled)
         if handled < BATCH:
             break
     after_drain(tenant_id, transcribed, ended)
+    log.debug("drained %d events", total)
     return total
 
 

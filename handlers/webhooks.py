@@ -24,7 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from extension.platform import headers as headers_module
-from extension.platform import tenants
+from extension.platform import logs, metrics, tenants
 from extension.platform.problems import Problem, from_http_exception, internal_error, problem_response
 from handlers import normalize, parse, verify
 
@@ -46,6 +46,7 @@ class WebhookReceiver:
         self.max_content_length = app.config["MAX_CONTENT_LENGTH"]
 
     def __call__(self, environ, start_response):
+        logs.clear()  # this request's log context starts empty (a server may reuse the thread)
         path = environ.get("PATH_INFO", "")
         if not path.startswith(PREFIX):
             return self.downstream(environ, start_response)
@@ -53,6 +54,7 @@ class WebhookReceiver:
         tenant_id = path[len(PREFIX):].encode("latin-1").decode(errors="replace")
         if not tenant_id or "/" in tenant_id:
             return self.downstream(environ, start_response)
+        start_response = metrics.count_webhook_answers(start_response)
         if environ.get("REQUEST_METHOD") != "POST":
             return _answer(Problem(405, "Method Not Allowed", "Webhooks are delivered with POST."),
                            environ, start_response, Allow="POST")
@@ -95,6 +97,7 @@ class WebhookReceiver:
                                      extensions["coachwire.box"], tenant_id)
         if config is None:
             raise Problem(404, "Unknown Tenant", "No tenant with this id.")
+        logs.bind_request(tenant=tenant_id, delivery_id=headers.get("webhook-id"))
         if config.status != "active":
             raise Problem(403, "Tenant Disabled", "This tenant does not accept events.")
         verify.check_size(get_content_length(environ), limit=settings.webhook_max_bytes)

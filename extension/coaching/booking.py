@@ -19,7 +19,7 @@ from extension.coaching import task_email as notify
 from extension.coaching import wfm_data
 from extension.coaching.domain import policies, scheduling
 from extension.coaching.models import Appointment, Recognition, Task
-from extension.platform import audit, context, hosts
+from extension.platform import audit, context, hosts, metrics
 from extension.platform.db import get_db
 from extension.platform.models._types import utcnow
 from extension.platform.models.people import Person
@@ -86,6 +86,7 @@ def _take_lease(session, model, row_id: int, *, start: str, busy: str) -> bool:
 
 
 @job(queue="effects", retries=4, intervals=(5, 30, 120, 600))
+@metrics.outcomes(metrics.BOOKINGS)
 def book_appointment(appointment_id: int) -> str:
     db = get_db()
     with db.session() as session:
@@ -251,6 +252,7 @@ def _manual_task(session, appointment, *, email: str | None) -> Task:
 
 
 @job(queue="effects", retries=4, intervals=(5, 30, 120, 600))
+@metrics.outcomes(metrics.RECOGNITIONS)
 def send_recognition(recognition_id: int) -> str:
     with get_db().session() as session:
         if not _take_lease(session, Recognition, recognition_id, start="pending", busy="sending"):

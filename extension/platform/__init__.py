@@ -1,12 +1,12 @@
 """The platform every capability stands on: configuration, database, queue and worker, secrets,
 errors, authentication and scope, tenants, people and directory, audit, host clients, health,
-install and the OpenAPI document."""
+install, the OpenAPI document, logging and the Prometheus metrics."""
 
 from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from extension.platform import headers, problems, queue
+    from extension.platform import headers, logs, metrics, problems, queue
     from extension.platform.api import directory, health, install, openapi
     from extension.platform.cli import register
     from extension.platform.crypto import SecretBox
@@ -15,6 +15,7 @@ def init_app(app) -> None:
     from extension.platform.router import Router
     from extension.platform.worker import add_periodic
 
+    logs.init_app(app)
     Database().init_app(app)
     app.extensions["coachwire.box"] = SecretBox(app.config["SETTINGS"].data_keys)
     queue.init_app(app)
@@ -23,5 +24,6 @@ def init_app(app) -> None:
     app.extensions["coachwire.router"] = Router()  # event routes: each capability adds its own
     for api in (health, install, openapi, directory):
         app.register_blueprint(api.bp)
+    metrics.init_app(app)  # /metrics
     register(app)
     add_periodic(app, sync_all, SYNC_EVERY_SECONDS)

@@ -63,6 +63,8 @@ class Settings:
     sta_grace_seconds: int = 600
     sta_fetch_delay_seconds: int = 180
     peer_snapshot_seconds: int = 300
+    log_format: str = "text"  # text | json (one object per line: extension/platform/logs.py)
+    metrics_token: str | None = None  # bearer for /metrics; unset: loopback clients only
     extra: dict = field(default_factory=dict)
 
     @property
@@ -104,6 +106,8 @@ def from_env(env: dict | None = None) -> Settings:
         sta_grace_seconds=_int(env, "COACHWIRE_STA_GRACE_SECONDS", 600),
         sta_fetch_delay_seconds=_int(env, "COACHWIRE_STA_FETCH_DELAY_SECONDS", 180),
         peer_snapshot_seconds=_int(env, "COACHWIRE_PEER_SNAPSHOT_SECONDS", 300),
+        log_format=env.get("COACHWIRE_LOG_FORMAT") or "text",
+        metrics_token=env.get("METRICS_TOKEN") or None,
     )
     check(settings)
     return settings
@@ -115,6 +119,8 @@ def check(settings: Settings) -> None:
             f"COACHWIRE_ENV must be development, test or production, not {settings.env!r}")
     if settings.sentiment_model not in ("auto", "vader"):
         raise ConfigError("COACHWIRE_SENTIMENT must be auto or vader")
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError(f"COACHWIRE_LOG_FORMAT must be text or json, not {settings.log_format!r}")
     if settings.env != "production":
         return
     if settings.secret_key == DEV_SECRET or len(settings.secret_key) < 32:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 
+from extension.platform.logs import run_job
+
 log = logging.getLogger("coachwire.queue")
 
 _REGISTRY: dict[str, JobSpec] = {}
@@ -225,9 +227,9 @@ class EmbeddedDispatcher(Dispatcher):
         try:
             if self.app is not None:
                 with self.app.app_context():
-                    spec.func(*item.args)
+                    run_job(spec.func, item.args, job_id=f"embedded-{item.seq}")  # logs carry it
             else:
-                spec.func(*item.args)
+                run_job(spec.func, item.args, job_id=f"embedded-{item.seq}")
         except Exception:
             log.exception("job %s failed (attempt %d)", item.path, item.attempt + 1)
             if item.attempt < spec.retries:

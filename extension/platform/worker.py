@@ -11,6 +11,7 @@ import threading
 import time
 from typing import cast
 
+from extension.platform.logs import job_context
 from extension.platform.queue import RQDispatcher, get_dispatcher
 
 log = logging.getLogger("coachwire.worker")
@@ -84,7 +85,7 @@ def run_worker(app, queues: list[str], *, burst: bool = False) -> None:
         """Runs each job inside the Flask app context (jobs use the app's db and queue)."""
 
         def perform_job(self, job, queue):
-            with app.app_context():
+            with app.app_context(), job_context(job.id, job.func, job.args):  # logs carry it
                 return super().perform_job(job, queue)
 
     worker = AppWorker([dispatcher.queue(name) for name in queues], connection=dispatcher.redis,
