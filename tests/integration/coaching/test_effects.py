@@ -273,7 +273,6 @@ def test_a_recognition_past_the_give_up_time_becomes_a_task(
 
 
 def test_a_permanent_error_still_fails_at_once(app, db, run_jobs, sandbox, host_tenant):
-    base, state = sandbox
     tenant_id, _ = host_tenant
     decide_recognitions(db, tenant_id, ["not-a-person-on-the-host"])  # the host answers 400
     dispatch(app, tenant_id, run_jobs)
@@ -332,7 +331,7 @@ def test_a_calendar_that_cannot_be_read_with_the_task_policy_asks_the_supervisor
 
 
 def test_a_readable_calendar_is_marked_checked(app, db, run_jobs, sandbox, host_tenant):
-    base, state = sandbox
+    _, state = sandbox
     tenant_id, _ = host_tenant
     decide_appointments(db, tenant_id, [state.world.agents[7].id])
     dispatch(app, tenant_id, run_jobs)
