@@ -45,6 +45,11 @@ class Transient(ConnectorError):
     """Connection failure, timeout or 5xx: worth retrying later."""
 
 
+class NotSent(Transient):
+    """The connection was never made (connect timeout): the host cannot have acted on the
+    request, so even a create may be sent again at once."""
+
+
 class RateLimited(Transient):
     """429. A kind of Transient, so code that retries transient errors also backs off here."""
 

@@ -22,6 +22,7 @@ from connectors.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    NotSent,
     RateLimited,
     Transient,
     decipher,
@@ -37,6 +38,7 @@ __all__ = [
     "InMemoryTokenBucket",
     "Invalid",
     "NotFound",
+    "NotSent",
     "RateLimited",
     "RedisTokenBucket",
     "TokenBucket",
@@ -95,9 +97,17 @@ class Transport:
         data: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        create: bool = False,
     ) -> Any:
-        """Send one request (with retries) and return the decoded body."""
-        data_out, _ = self._send(method, path, json=json, data=data, params=params, headers=headers)
+        """Send one request (with retries) and return the decoded body.
+
+        `create=True` marks a request the host must not receive twice (a POST that creates):
+        it is retried only when the host cannot have acted on it (429, connect timeout). A 5xx,
+        a read timeout or a dropped connection leave its outcome unknown; they are raised at
+        once, so the caller can look on the host before sending it again.
+        """
+        data_out, _ = self._send(method, path, json=json, data=data, params=params,
+                                 headers=headers, create=create)
         return data_out
 
     def paginate(
@@ -119,22 +129,25 @@ class Transport:
         """GET a pre-signed URL (downloadUrl, transcript url); never sends our bearer token."""
         return self.request("GET", url)
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> tuple[Any, str | None]:
+    def _send(self, method: str, path: str, *, create: bool = False,
+              **kwargs: Any) -> tuple[Any, str | None]:
         if "://" not in path:
             _check_relative_path(path)
         url = urljoin(self.base_url, path.lstrip("/")) if "://" not in path else path
         try:
-            return self._with_retries(method, url, **kwargs)
+            return self._with_retries(method, url, create=create, **kwargs)
         except AuthExpired:
             if self._token_provider is None or not self._is_own_host(url):
                 raise
             log.info("token rejected by %s; refreshing once", self._host)
             self._token_provider(refresh=True)
-            return self._with_retries(method, url, **kwargs)
+            return self._with_retries(method, url, create=create, **kwargs)
 
-    def _with_retries(self, method: str, url: str, **kwargs: Any) -> tuple[Any, str | None]:
+    def _with_retries(self, method: str, url: str, *, create: bool = False,
+                      **kwargs: Any) -> tuple[Any, str | None]:
+        should_retry = self._should_retry_create if create else self._should_retry
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(self._should_retry),
+            retry=tenacity.retry_if_exception(should_retry),
             stop=tenacity.stop_after_attempt(self._max_attempts),
             wait=self._wait,
             sleep=self._sleep,
@@ -148,6 +161,10 @@ class Transport:
             # A long Retry-After is better handled by re-queueing the job than by a sleeping worker.
             return error.retry_after <= self._max_retry_after
         return isinstance(error, Transient)
+
+    def _should_retry_create(self, error: BaseException) -> bool:
+        # Only errors that prove the host did not act: a 429 is refused before any work.
+        return isinstance(error, RateLimited | NotSent) and self._should_retry(error)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -164,6 +181,8 @@ class Transport:
             response = self.session.request(
                 method, url, headers=self._headers(url, headers), timeout=self._timeout, **kwargs
             )
+        except requests.ConnectTimeout as exc:
+            raise NotSent(f"{type(exc).__name__} calling {urlsplit(url).netloc}") from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             if budgeted:
                 count_host_answer(self._bucket_key, "error")

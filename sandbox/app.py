@@ -16,6 +16,7 @@ from sandbox import (
     directory,
     engagement,
     errors,
+    faults,
     notifications,
     quality,
     sta,
@@ -34,6 +35,7 @@ def create_app(*, seed: int = 7, now: datetime | None = None,
                                              config=config or Config(), fixed_now=now)
     errors.register(app)
     app.before_request(auth.guard_api)
+    faults.init_app(app)
     for blueprint in (auth.bp, directory.bp, coaching.bp, wfm.bp, engagement.bp, calendars.bp,
                       control.bp, console.bp):
         app.register_blueprint(blueprint)

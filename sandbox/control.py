@@ -55,6 +55,7 @@ def reset():
     with s.lock:
         s.world = build_world(seed=s.world.seed, now=s.world.created)
         s.controls.throttle_remaining, s.controls.slots_mode = 0, "on"
+        s.controls.faults = []
     for channel_id in list(s.hub.channels):
         s.hub.remove(channel_id)
     return jsonify(reset=True, seed=s.world.seed)

@@ -36,6 +36,8 @@ def list_recognitions():
     start, end = request.args.get("dateStart"), request.args.get("dateEnd")
     with world().lock:
         items = sorted(world().recognitions.values(), key=lambda r: r["dateCreated"], reverse=True)
+    if request.args.get("direction") == "sent":  # sent by the caller: the integration user
+        items = [r for r in items if r["createdBy"]["id"] == world().integration_user.id]
     items = [r for r in items if not recipient or r["recipient"]["id"] == recipient]
     items = [r for r in items if _within(r["dateCreated"], start, end)]
     listing = paged(items, default_size=100)

@@ -31,6 +31,7 @@ class Controls:
     throttle_remaining: int = 0
     retry_after: int = 1
     slots_mode: str = "on"  # on | 404 | 501
+    faults: list = field(default_factory=list)  # faults.FaultRule, armed by /sandbox/control/faults
 
 
 @dataclass

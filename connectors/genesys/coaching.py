@@ -51,7 +51,8 @@ class CoachingClient:
             shareInsightsData=share_insights_data,
             addToSchedule=add_to_schedule,
         )
-        return self._t.request("POST", f"{BASE}/appointments", json=body)
+        # Never re-sent blindly: after a 5xx or timeout the caller looks for it first.
+        return self._t.request("POST", f"{BASE}/appointments", json=body, create=True)
 
     def get_appointment(self, appointment_id: str) -> dict[str, Any]:
         return self._t.request("GET", f"{BASE}/appointments/{appointment_id}")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
-from connectors.genesys.body import compact, one_of
+from connectors.genesys.body import compact, one_of, query
 from connectors.http import Transport
 
 TYPES = ("ThankYou", "Congratulations", "HighPerformance", "CompanyValues")
+PATH = "/api/v2/employeeengagement/recognitions"
 CONTEXT_TYPES = ("Interaction", "Insights", "Development", "Scorecard")
 
 
@@ -34,4 +37,13 @@ class RecognitionClient:
             contextType=one_of(CONTEXT_TYPES, context_type, field="context_type"),
             contextId=context_id,
         )
-        return self._t.request("POST", "/api/v2/employeeengagement/recognitions", json=body)
+        # Never re-sent blindly: after a 5xx or timeout the caller looks for it first.
+        return self._t.request("POST", PATH, json=body, create=True)
+
+    def list_sent(
+        self, *, recipient_id: str, start: datetime, end: datetime, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Recognitions this client's user sent to one recipient, created in [start, end)."""
+        params = query(direction="sent", recipient=recipient_id, dateStart=start,
+                       dateEnd=end, pageSize=page_size)
+        return self._t.paginate(PATH, params)

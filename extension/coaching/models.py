@@ -51,7 +51,8 @@ class Appointment(Base):
     week_seq: Mapped[int] = mapped_column(default=0)
     idempotency_key: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    # pending -> booking -> booked | manual (no slot: supervisor asked) | failed
+    # pending -> booking -> booked | manual (no slot: supervisor asked) | failed; a transient
+    # failure puts it back to pending with a later next_attempt_at (retrying, not failed)
     conversation_ids: Mapped[list] = mapped_column(JSONType, default=list)
     date_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     length_minutes: Mapped[int] = mapped_column(default=30)
@@ -59,6 +60,11 @@ class Appointment(Base):
     decision: Mapped[dict] = mapped_column(JSONType, default=dict)
     slot_reason: Mapped[dict | None] = mapped_column(JSONType)
     attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: due now
+    # False: booked while the supervisor's calendar could not be read ("calendar not checked");
+    # None: no calendar to check (none configured, or no supervisor email)
+    calendar_checked: Mapped[bool | None] = mapped_column()
+    calendar_failures: Mapped[int] = mapped_column(default=0)  # transient, across attempts
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -79,6 +85,7 @@ class Recognition(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed
     host_recognition_id: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: due now
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

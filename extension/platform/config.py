@@ -60,6 +60,11 @@ class Settings:
     sweep_seconds: int = 15
     inbox_grace_seconds: int = 30
     effect_lease_seconds: int = 120
+    # a host effect (appointment, recognition) that keeps failing transiently is retried with
+    # capped exponential backoff for this long, as a host's own sender would, then handed over
+    effect_give_up_seconds: int = 24 * 3600
+    effect_retry_base_seconds: int = 15
+    effect_retry_cap_seconds: int = 600
     sta_grace_seconds: int = 600
     sta_fetch_delay_seconds: int = 180
     peer_snapshot_seconds: int = 300
@@ -103,6 +108,9 @@ def from_env(env: dict | None = None) -> Settings:
         sweep_seconds=_int(env, "COACHWIRE_SWEEP_SECONDS", 15),
         inbox_grace_seconds=_int(env, "COACHWIRE_INBOX_GRACE_SECONDS", 30),
         effect_lease_seconds=_int(env, "COACHWIRE_EFFECT_LEASE_SECONDS", 120),
+        effect_give_up_seconds=_int(env, "COACHWIRE_EFFECT_GIVE_UP_SECONDS", 24 * 3600),
+        effect_retry_base_seconds=_int(env, "COACHWIRE_EFFECT_RETRY_BASE_SECONDS", 15),
+        effect_retry_cap_seconds=_int(env, "COACHWIRE_EFFECT_RETRY_CAP_SECONDS", 600),
         sta_grace_seconds=_int(env, "COACHWIRE_STA_GRACE_SECONDS", 600),
         sta_fetch_delay_seconds=_int(env, "COACHWIRE_STA_FETCH_DELAY_SECONDS", 180),
         peer_snapshot_seconds=_int(env, "COACHWIRE_PEER_SNAPSHOT_SECONDS", 300),

@@ -108,6 +108,7 @@ _COACHING = {
         "horizon_days": {"type": "integer", "minimum": 1, "maximum": 30},
         "length_minutes": {"type": "integer", "minimum": 15, "maximum": 60, "multipleOf": 15},
         "peak_quantile": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+        "calendar_unavailable": {"enum": ["book_unchecked", "task"]},
     },
     "additionalProperties": False,
 }
@@ -137,6 +138,9 @@ DEFAULT_COACHING: dict[str, Any] = {
     "horizon_days": 5,
     "length_minutes": 30,
     "peak_quantile": 0.8,
+    # supervisor calendar unreadable after retries: book anyway, marked "calendar not checked"
+    # (book_unchecked), or hand the supervisor a task to schedule by hand (task)
+    "calendar_unavailable": "book_unchecked",
 }
 
 DEFAULT_POLICY: dict[str, Any] = {

@@ -74,6 +74,7 @@ def test_default_recognition_is_thank_you_and_coaching_defaults_match_the_guide(
         "horizon_days": 5,
         "length_minutes": 30,
         "peak_quantile": 0.8,
+        "calendar_unavailable": "book_unchecked",
     }
 
 

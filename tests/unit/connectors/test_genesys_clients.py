@@ -276,3 +276,35 @@ def test_recognition_body_and_enum_check(mocked, genesys):
         genesys.recognition.create_recognition(
             recipient_id="a", recognition_type="Kudos", title="x"
         )
+
+
+def test_sent_recognitions_are_listed_by_recipient_and_creation_window(mocked, genesys):
+    mocked.get(f"{API}/api/v2/employeeengagement/recognitions",
+               json={"entities": [{"id": "r1"}], "pageNumber": 1, "pageCount": 1})
+    found = list(genesys.recognition.list_sent(
+        recipient_id="agent-1", start=datetime(2026, 12, 1, tzinfo=UTC),
+        end=datetime(2026, 12, 2, tzinfo=UTC)))
+    assert found == [{"id": "r1"}]
+    query = api_calls(mocked)[0].request.params
+    assert query == {"direction": "sent", "recipient": "agent-1",
+                     "dateStart": "2026-12-01T00:00:00.000Z", "dateEnd": "2026-12-02T00:00:00.000Z",
+                     "pageSize": "100"}
+
+
+@pytest.mark.parametrize("create", ["appointment", "recognition"])
+def test_effect_creates_are_not_re_sent_after_a_5xx(mocked, genesys, create):
+    from connectors.errors import Transient
+
+    path = {"appointment": "coaching/appointments",
+            "recognition": "employeeengagement/recognitions"}[create]
+    mocked.post(f"{API}/api/v2/{path}", status=502)
+    mocked.post(f"{API}/api/v2/{path}", json={"id": "x"})
+    with pytest.raises(Transient):
+        if create == "appointment":
+            genesys.coaching.create_appointment(
+                name="n", description="d", date_start=datetime(2026, 12, 1, 9, tzinfo=UTC),
+                length_in_minutes=30, attendee_ids=["a"])
+        else:
+            genesys.recognition.create_recognition(recipient_id="a", recognition_type="ThankYou",
+                                                   title="t")
+    assert len(api_calls(mocked)) == 1

@@ -171,3 +171,33 @@ def test_a_relative_next_uri_with_a_query_is_still_followed(mocked, sleeps):
     mocked.get(f"{BASE}/api/v2/users", json=first)
     mocked.get(f"{BASE}/api/v2/users?pageNumber=2", json={"entities": [{"id": "b"}]})
     assert [u["id"] for u in make(sleeps).paginate("/api/v2/users")] == ["a", "b"]
+
+
+# A create (create=True) must reach the host at most once per call: only errors that prove the
+# host did not act are retried; a 5xx or a lost answer is raised for the caller to look first.
+
+
+@pytest.mark.parametrize("failure", [{"status": 502}, {"status": 503},
+                                     {"body": requests.ReadTimeout("slow answer")},
+                                     {"body": requests.ConnectionError("reset after send")}])
+def test_a_create_with_an_unknown_outcome_is_not_sent_again(mocked, sleeps, failure):
+    mocked.post(f"{BASE}/things", **failure)
+    mocked.post(f"{BASE}/things", json={"id": "second"})
+    with pytest.raises(Transient):
+        make(sleeps).request("POST", "/things", json={}, create=True)
+    assert len(mocked.calls) == 1
+
+
+def test_a_create_refused_with_429_or_never_connected_is_retried(mocked, sleeps):
+    mocked.post(f"{BASE}/things", status=429, headers={"Retry-After": "1"})
+    mocked.post(f"{BASE}/things", body=requests.ConnectTimeout("no connection"))
+    mocked.post(f"{BASE}/things", json={"id": "one"})
+    assert make(sleeps).request("POST", "/things", json={}, create=True) == {"id": "one"}
+    assert len(mocked.calls) == 3
+
+
+def test_other_posts_are_still_retried_after_a_5xx(mocked, sleeps):
+    mocked.post(f"{BASE}/query", status=503)
+    mocked.post(f"{BASE}/query", json={"ok": True})
+    assert make(sleeps).request("POST", "/query", json={}) == {"ok": True}
+    assert len(mocked.calls) == 2
