@@ -64,7 +64,7 @@ class Settings:
     # capped exponential backoff for this long, as a host's own sender would, then handed over
     effect_give_up_seconds: int = 24 * 3600
     effect_retry_base_seconds: int = 15
-    effect_retry_cap_seconds: int = 600
+    effect_retry_cap_seconds: int = 90
     sta_grace_seconds: int = 600
     sta_fetch_delay_seconds: int = 180
     peer_snapshot_seconds: int = 300
@@ -110,7 +110,7 @@ def from_env(env: dict | None = None) -> Settings:
         effect_lease_seconds=_int(env, "COACHWIRE_EFFECT_LEASE_SECONDS", 120),
         effect_give_up_seconds=_int(env, "COACHWIRE_EFFECT_GIVE_UP_SECONDS", 24 * 3600),
         effect_retry_base_seconds=_int(env, "COACHWIRE_EFFECT_RETRY_BASE_SECONDS", 15),
-        effect_retry_cap_seconds=_int(env, "COACHWIRE_EFFECT_RETRY_CAP_SECONDS", 600),
+        effect_retry_cap_seconds=_int(env, "COACHWIRE_EFFECT_RETRY_CAP_SECONDS", 90),
         sta_grace_seconds=_int(env, "COACHWIRE_STA_GRACE_SECONDS", 600),
         sta_fetch_delay_seconds=_int(env, "COACHWIRE_STA_FETCH_DELAY_SECONDS", 180),
         peer_snapshot_seconds=_int(env, "COACHWIRE_PEER_SNAPSHOT_SECONDS", 300),
