@@ -187,6 +187,8 @@ def checkpoint(session: Session, tenant_id: str, head: Head) -> AuditCheckpoint 
     cp.mac = keys.mac(_checkpoint_message(cp))
     session.add(cp)
     session.flush()
+    # the log keeps a copy of each head outside the database
+    log.info("audit checkpoint tenant=%s head_id=%s head_hash=%s", tenant_id, head.row_id, head.hash)
     return cp
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import delete, func, select, update
 
 from extension import create_app
 from extension.platform import audit, tenants
-from extension.platform.models.audit import AuditCheckpoint, AuditEntry
 from extension.platform.models._types import utcnow
+from extension.platform.models.audit import AuditCheckpoint, AuditEntry
 from extension.platform.worker import periodic_jobs
 
 
