@@ -15,7 +15,8 @@ from extension.platform.db import get_db
 from extension.platform.models.tenants import Tenant
 
 tenants_cli = AppGroup("tenants", help="Create and manage tenants.")
-tokens_cli = AppGroup("tokens", help="Mint API bearer tokens (local use and tests).")
+tokens_cli = AppGroup("tokens", help="Mint and revoke API bearer tokens.")
+audit_cli = AppGroup("audit", help="Check the tamper-evident audit trail.")
 
 
 def _box():
@@ -169,13 +170,89 @@ def issue_token(tenant_id, person_id, role, ttl_minutes):
             raise click.ClickException(f"{person_id!r} is a {person.role}, not a {role}; "
                                        "change the stored role first")
         role = person.role
+        secret = current_app.config["SECRET_KEY"]
+        token = tokens.issue(secret, tenant_id=tenant_id, person_id=person_id, role=role,
+                             ttl=timedelta(minutes=ttl_minutes))
+        jti = tokens.verify(secret, token).token_id
         audit.record(session, tenant_id=tenant_id, actor="system:cli", action="token.issued",
                      subject_type="person", subject_id=person_id,
-                     details={"role": role, "ttl_minutes": ttl_minutes})
-    click.echo(tokens.issue(current_app.config["SECRET_KEY"], tenant_id=tenant_id, person_id=person_id,
-                            role=role, ttl=timedelta(minutes=ttl_minutes)))
+                     details={"role": role, "ttl_minutes": ttl_minutes, "jti": jti})
+    click.echo(token)
+
+
+@tokens_cli.command("revoke")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option("--token", help="The bearer token to revoke (its id and expiry are read from it)")
+@click.option("--jti", help="The id of the token to revoke (see the token.issued audit row)")
+@click.option("--person", "person_id", help="Revoke every token of this person issued until now")
+def revoke_token(tenant_id, token, jti, person_id):
+    """Revoke one token (--token or --jti with --person) or all of a person's tokens so far
+    (--person alone); audited as token.revoked."""
+    from extension.platform import audit
+    from extension.platform.auth import tokens
+    from extension.platform.models._types import utcnow
+    from extension.platform.models.people import Person, RevokedToken
+
+    if token is not None and (jti is not None or person_id is not None):
+        raise click.UsageError("--token names its own person and id; give it alone")
+    if token is None and person_id is None:
+        raise click.UsageError("give --token, --person, or --jti with --person")
+    claims = None
+    if jti is not None:
+        if not tokens._ID.fullmatch(jti):
+            raise click.BadParameter("not a token id", param_hint="--jti")
+        now = utcnow().replace(microsecond=0)
+        claims = tokens.Claims(tenant_id=tenant_id, person_id=person_id, role="agent",
+                               expires_at=now + tokens.MAX_TTL, issued_at=now, token_id=jti)
+    if token is not None:
+        try:
+            claims = tokens.verify(current_app.config["SECRET_KEY"], token.strip())
+        except tokens.TokenError as exc:
+            raise click.BadParameter(f"not a valid token of this deployment ({exc})",
+                                     param_hint="--token") from exc
+        if claims.tenant_id != tenant_id:
+            raise click.BadParameter(f"the token belongs to tenant {claims.tenant_id!r}",
+                                     param_hint="--token")
+        person_id = claims.person_id
+    with get_db().session() as session:
+        tenant_or_fail(session, tenant_id)
+        person = session.get(Person, (tenant_id, person_id))
+        if person is None:
+            raise click.ClickException(f"no person {person_id!r} in tenant {tenant_id!r}")
+        if claims is not None:
+            if session.get(RevokedToken, (tenant_id, claims.token_id)) is None:
+                session.add(RevokedToken(tenant_id=tenant_id, jti=claims.token_id,
+                                         person_id=person_id, expires_at=claims.expires_at))
+            details = {"jti": claims.token_id, "expires_at": claims.expires_at.isoformat()}
+        else:
+            # tokens carry whole seconds: everything issued up to this second is revoked
+            person.tokens_not_before = utcnow().replace(microsecond=0) + timedelta(seconds=1)
+            details = {"not_before": person.tokens_not_before.isoformat()}
+        audit.record(session, tenant_id=tenant_id, actor="system:cli", action="token.revoked",
+                     subject_type="person", subject_id=person_id, details=details)
+    click.echo(f"revoked {'token ' + claims.token_id if claims else 'all tokens'} of {person_id}")
+
+
+@audit_cli.command("verify")
+@click.option("--tenant", "tenant_id", help="Only this tenant (default: every tenant)")
+@click.option("--checkpoint", is_flag=True, help="Also checkpoint each intact chain's head")
+def verify_audit(tenant_id, checkpoint):
+    """Verify the audit chains; exit 1 naming the first bad row of each broken chain."""
+    from extension.platform import audit
+
+    db = get_db()
+    if tenant_id is not None:
+        with db.session() as session:
+            tenant_or_fail(session, tenant_id)
+    failures = audit.verify_tenants(db.session, None if tenant_id is None else [tenant_id],
+                                    anchor=checkpoint)
+    for failure in failures:
+        click.echo(f"BROKEN {failure}", err=True)
+    if failures:
+        raise SystemExit(1)
+    click.echo("audit chain intact" + (f" for tenant {tenant_id}" if tenant_id else ""))
 
 
 def register(app) -> None:
-    for command in (tenants_cli, worker, migrate, tokens_cli):
+    for command in (tenants_cli, worker, migrate, tokens_cli, audit_cli):
         app.cli.add_command(command)

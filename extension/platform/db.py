@@ -66,12 +66,17 @@ class Database:
         self.engine: Engine | None = None
         self.sessionmaker: sessionmaker[Session] | None = None
 
-    def configure(self, url: str) -> None:
+    def configure(self, url: str, *, info: dict | None = None) -> None:
+        """``info`` rides on every session (e.g. the audit keys, so services need no Flask)."""
         self.engine = make_engine(url)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info=info or {})
 
     def init_app(self, app) -> None:
-        self.configure(app.config["SETTINGS"].database_url)
+        from extension.platform.crypto import AuditKeys
+
+        settings = app.config["SETTINGS"]
+        self.configure(settings.database_url,
+                       info={"coachwire.audit_keys": AuditKeys(settings.data_keys)})
         app.extensions["coachwire.db"] = self
 
     @property

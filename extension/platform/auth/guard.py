@@ -3,7 +3,9 @@
 401 for a missing, malformed or expired token and for a person or tenant we no longer know;
 403 when the role lacks the permission. The person is looked up on every request, and their
 *stored* role is what counts (the token's role claim is only what it was at issue), so removing
-or demoting someone, or disabling the tenant, takes effect before their token expires.
+or demoting someone, or disabling the tenant, takes effect before their token expires. A token
+revoked by id (``flask tokens revoke --jti``) or issued before the person's "not before"
+(``flask tokens revoke --person``) is a 401 as well.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from flask import current_app, g, request
 from extension.platform.auth import tokens
 from extension.platform.auth.permissions import Principal
 from extension.platform.db import get_db
-from extension.platform.models.people import Person
+from extension.platform.models.people import Person, RevokedToken
 from extension.platform.models.tenants import Tenant
 from extension.platform.problems import Problem, problem_response
 
@@ -64,8 +66,12 @@ def _stored_role(claims: tokens.Claims) -> str:
         role = person.role if person is not None else None
         known = tenant is not None and person is not None and person.active
         tenant_active = tenant is not None and tenant.status == "active"
+        not_before = person.tokens_not_before if person is not None else None
+        revoked = known and session.get(RevokedToken, (claims.tenant_id, claims.token_id)) is not None
     if not known or role is None:
         raise tokens.TokenError("unknown tenant or person")
+    if revoked or (not_before is not None and claims.issued_at < not_before):
+        raise tokens.TokenError("the token has been revoked")
     if not tenant_active:
         raise Problem(403, "Forbidden", "This tenant is not active.")
     return role

@@ -26,3 +26,19 @@ class Person(Base):
     supervisor_id: Mapped[str | None] = mapped_column(HostId)
     active: Mapped[bool] = mapped_column(default=True)
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # `flask tokens revoke --person`: tokens issued before this instant are refused
+    tokens_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RevokedToken(Base):
+    """One revoked bearer token (its ``jti``), kept until the token would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    tenant_id: Mapped[str] = mapped_column(
+        TenantId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(HostId)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -40,7 +40,9 @@ def free_port() -> int:
 @pytest.fixture
 def web_server(app, database_url, redis_url, tmp_path):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "COACHWIRE_ENV": "development",
+    # `test`: the web process must open the secrets the test's app sealed with the test keys,
+    # which every other environment refuses
+    env = {**os.environ, "DATABASE_URL": database_url, "COACHWIRE_ENV": "test",
            "COACHWIRE_QUEUE_NAMESPACE": QUEUE_NAMESPACE, "PYTHONPATH": str(ROOT)}
     if redis_url:
         env["REDIS_URL"] = redis_url

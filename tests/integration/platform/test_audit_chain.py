@@ -91,11 +91,13 @@ def test_moving_a_rows_timestamp_is_detected(db, chain):
 
 
 def test_rehashing_an_edited_row_breaks_the_link_to_the_next_row(db, chain):
-    """A forger who recomputes the edited row's own hash is caught by its successor."""
+    """Even a forger holding the data keys who recomputes the edited row's own HMAC is caught
+    by its successor."""
     with db.session() as session:
         row = session.get(AuditEntry, chain[2])
         row.details = {"n": 999}
-        row.hash = audit.entry_hash(row.prev_hash, audit._fields(row))
+        keys = audit.keys_of(session)
+        row.hash = audit.keyed_hash(keys, row.key_id, row.prev_hash, audit._fields(row))
     assert verify(db, "acme") == chain[3]
 
 
