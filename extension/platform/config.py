@@ -63,6 +63,11 @@ class Settings:
     sta_grace_seconds: int = 600
     sta_fetch_delay_seconds: int = 180
     peer_snapshot_seconds: int = 300
+    heartbeat_seconds: int = 5
+    ready_stale_seconds: int = 15
+    ready_wait_seconds: int = 10
+    ready_backlog_seconds: int = 120
+    background: bool = True
     extra: dict = field(default_factory=dict)
 
     @property
@@ -104,6 +109,11 @@ def from_env(env: dict | None = None) -> Settings:
         sta_grace_seconds=_int(env, "COACHWIRE_STA_GRACE_SECONDS", 600),
         sta_fetch_delay_seconds=_int(env, "COACHWIRE_STA_FETCH_DELAY_SECONDS", 180),
         peer_snapshot_seconds=_int(env, "COACHWIRE_PEER_SNAPSHOT_SECONDS", 300),
+        heartbeat_seconds=_int(env, "COACHWIRE_HEARTBEAT_SECONDS", 5),
+        ready_stale_seconds=_int(env, "COACHWIRE_READY_STALE_SECONDS", 15),
+        ready_wait_seconds=_int(env, "COACHWIRE_READY_WAIT_SECONDS", 10),
+        ready_backlog_seconds=_int(env, "COACHWIRE_READY_BACKLOG_SECONDS", 120),
+        background=env.get("COACHWIRE_BACKGROUND", "1") != "0",
     )
     check(settings)
     return settings
