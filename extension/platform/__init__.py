@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from extension.platform import headers, problems, queue
+    from extension.platform import headers, problems, queue, worker
     from extension.platform.api import directory, health, install, openapi
     from extension.platform.cli import register
     from extension.platform.crypto import SecretBox
@@ -25,3 +25,4 @@ def init_app(app) -> None:
         app.register_blueprint(api.bp)
     register(app)
     add_periodic(app, sync_all, SYNC_EVERY_SECONDS)
+    worker.init_app(app)
