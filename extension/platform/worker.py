@@ -256,16 +256,22 @@ def start_scheduler(app, *, role: str | None = None) -> threading.Event:
 _START_LOCK = threading.Lock()
 
 
+def start_background(app) -> None:
+    """A web process's scheduler, unless COACHWIRE_BACKGROUND=0 (gunicorn.conf.py calls this
+    as each gunicorn worker boots)."""
+    if app.config["SETTINGS"].background:
+        start_scheduler(app)
+
+
 def init_app(app) -> None:
-    """Outside tests, a web process starts its scheduler with its first request (after any
-    fork, so each gunicorn worker has its own thread); gunicorn.conf.py starts it at boot."""
-    settings = app.config["SETTINGS"]
-    if settings.testing or not settings.background:
+    """Outside tests (their apps are driven by hand), a web process starts its scheduler with
+    its first request, after any fork, so `flask run` ticks too."""
+    if app.config["SETTINGS"].testing:
         return
 
     @app.before_request
     def _ensure_scheduler():
-        start_scheduler(app)
+        start_background(app)
 
 
 def warm_up(app) -> None:

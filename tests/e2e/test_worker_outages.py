@@ -201,3 +201,28 @@ def test_flask_worker_without_redis_runs_the_periodic_jobs(app, settings, tmp_pa
         assert worker.returncode == 0, log_path.read_text()[-3000:]
     finally:
         kill(worker)
+
+
+def test_gunicorn_with_two_workers_and_no_redis_runs_the_periodic_jobs(app, settings, tmp_path):
+    """gunicorn.conf.py starts each gunicorn worker's scheduler at boot, no request needed."""
+    from extension.platform.models.ops import PeriodicLease
+
+    db = app.extensions["coachwire.db"]
+    log_path = tmp_path / "gunicorn.log"
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "COACHWIRE_ENV": "test",
+           "COACHWIRE_SWEEP_SECONDS": "2", "COACHWIRE_SENTIMENT": "vader"}
+    env.pop("REDIS_URL", None)
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
+                            f"127.0.0.1:{free_port()}", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
+                           stderr=subprocess.STDOUT, start_new_session=True)
+
+    def ran() -> set[str]:
+        with db.session() as session:
+            return set(session.scalars(select(PeriodicLease.name).where(
+                PeriodicLease.last_outcome == "ok")))
+
+    try:
+        assert wait_until(lambda: "handlers.jobs.sweep" in ran(), 90), log_path.read_text()[-3000:]
+    finally:
+        kill(web, signal.SIGTERM)
