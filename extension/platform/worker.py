@@ -167,7 +167,9 @@ def tick(app, dispatcher: Dispatcher | None = None, *, now: datetime | None = No
         if slot is None:
             continue
         try:
-            dispatcher.enqueue(run_periodic, name, job_id=f"periodic-{name}-{int(slot.timestamp())}")
+            # no fixed job id: the lease already makes the run unique, and a fixed id would be
+            # shared by deployments (or test runs) using one Redis under different namespaces
+            dispatcher.enqueue(run_periodic, name)
         except Exception:  # e.g. Redis briefly away: give the tick back, the next one retries
             log.exception("could not enqueue %s; it stays due", name)
             unclaim(db, name, slot)
