@@ -126,8 +126,7 @@ def _lease_model():
     return PeriodicLease
 
 
-@job(queue="default", retries=0, timeout=3600)
-def run_periodic(name: str) -> object:
+def _run_periodic(name: str) -> object:
     """Run the periodic job ``name`` and record when it ran and how it ended on its lease row.
     No retries here: the next tick runs it again."""
     from flask import current_app
@@ -154,6 +153,26 @@ def run_periodic(name: str) -> object:
     return result
 
 
+# One runner per queue: a periodic job keeps its own queue's priority (the inbox sweep on
+# `events` must not wait behind a burst of `default` work).
+@job(queue="events", retries=0, timeout=3600)
+def run_periodic_events(name: str) -> object:
+    return _run_periodic(name)
+
+
+@job(queue="effects", retries=0, timeout=3600)
+def run_periodic_effects(name: str) -> object:
+    return _run_periodic(name)
+
+
+@job(queue="default", retries=0, timeout=3600)
+def run_periodic(name: str) -> object:
+    return _run_periodic(name)
+
+
+RUNNERS = {"events": run_periodic_events, "effects": run_periodic_effects, "default": run_periodic}
+
+
 def tick(app, dispatcher: Dispatcher | None = None, *, now: datetime | None = None) -> list[str]:
     """One scheduler tick: claim every due job and enqueue its run; the names claimed here."""
     from extension.platform.db import get_db
@@ -169,7 +188,7 @@ def tick(app, dispatcher: Dispatcher | None = None, *, now: datetime | None = No
         try:
             # no fixed job id: the lease already makes the run unique, and a fixed id would be
             # shared by deployments (or test runs) using one Redis under different namespaces
-            dispatcher.enqueue(run_periodic, name)
+            dispatcher.enqueue(RUNNERS.get(func.spec.queue, run_periodic), name)
         except Exception:  # e.g. Redis briefly away: give the tick back, the next one retries
             log.exception("could not enqueue %s; it stays due", name)
             unclaim(db, name, slot)

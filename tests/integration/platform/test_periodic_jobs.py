@@ -14,7 +14,7 @@ import time
 import pytest
 import responses
 
-from extension.platform.worker import _schedule_loop, job_name, periodic_jobs, run_periodic
+from extension.platform.worker import RUNNERS, _schedule_loop, job_name, periodic_jobs
 
 
 def test_every_periodic_job_is_a_queue_job_with_a_distinct_name(app):
@@ -46,7 +46,7 @@ def test_the_scheduler_enqueues_each_job_and_each_one_runs(app, tenant, empty_ho
 
     def recording(func, *args, job_id=None):
         real_enqueue(func, *args, job_id=job_id)
-        enqueued.append(args[0] if func is run_periodic else job_name(func))
+        enqueued.append(args[0] if func in RUNNERS.values() else job_name(func))
 
     monkeypatch.setattr(dispatcher, "enqueue", recording)
     want = {job_name(func) for func, _ in periodic_jobs(app)}
@@ -77,7 +77,7 @@ class Recorder:
         self.names: list[str] = []
 
     def enqueue(self, func, *args, job_id=None) -> None:
-        assert func is run_periodic
+        assert func in RUNNERS.values()
         self.names.append(args[0])
 
 
@@ -200,3 +200,19 @@ def test_a_web_process_starts_its_scheduler_with_its_first_request(settings):
         web.extensions.get("coachwire.scheduler", {}).get("stop", threading.Event()).set()
         web.extensions["coachwire.queue"].shutdown()
         web.extensions["coachwire.db"].dispose()
+
+
+def test_a_periodic_job_keeps_its_own_queue(app):
+    """The inbox sweep runs on `events`, not behind `default` work."""
+    from extension.platform.worker import ensure_leases, tick
+
+    queues: dict[str, str] = {}
+
+    class Queues:
+        def enqueue(self, func, *args, job_id=None):
+            queues[args[0]] = func.spec.queue
+
+    ensure_leases(app.extensions["coachwire.db"], periodic_jobs(app))
+    tick(app, Queues())
+    assert queues == {job_name(func): func.spec.queue for func, _ in periodic_jobs(app)}
+    assert queues["handlers.jobs.sweep"] == "events"
