@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from extension.platform import audit, headers, logs, metrics, problems, queue
+    from extension.platform import audit, headers, logs, metrics, problems, queue, worker
     from extension.platform.api import directory, health, install, openapi
     from extension.platform.cli import register
     from extension.platform.crypto import SecretBox
@@ -27,5 +27,6 @@ def init_app(app) -> None:
     metrics.init_app(app)  # /metrics
     register(app)
     add_periodic(app, sync_all, SYNC_EVERY_SECONDS)
+    worker.init_app(app)
     app.extensions["coachwire.audit_alerts"] = []  # audit.add_alert_hook
     add_periodic(app, audit.verify_all, app.config["SETTINGS"].audit_verify_seconds)

@@ -17,6 +17,7 @@ from extension.platform.models.tenants import Tenant
 tenants_cli = AppGroup("tenants", help="Create and manage tenants.")
 tokens_cli = AppGroup("tokens", help="Mint and revoke API bearer tokens.")
 audit_cli = AppGroup("audit", help="Check the tamper-evident audit trail.")
+jobs_cli = AppGroup("jobs", help="The periodic jobs and the processes that run them.")
 
 
 def _box():
@@ -134,10 +135,33 @@ def reseal():
 @click.option("--queues", default="events,effects,default")
 @click.option("--burst", is_flag=True)
 def worker(queues, burst):
-    """Run an RQ worker (with the periodic sweeps) on REDIS_URL."""
+    """Run an RQ worker (with the periodic jobs) on REDIS_URL; it reconnects after a Redis or
+    database outage. Without REDIS_URL: run only the periodic jobs (the web runs the events)."""
     from extension.platform.worker import run_worker
 
     run_worker(current_app._get_current_object(), queues.split(","), burst=burst)
+
+
+@jobs_cli.command("status")
+def jobs_status():
+    """When each periodic job last ran, how it ended and when it is next due; live workers."""
+    from extension.platform.models.ops import PeriodicLease, WorkerHeartbeat
+
+    with get_db().session() as session:
+        leases = session.scalars(select(PeriodicLease).order_by(PeriodicLease.name)).all()
+        beats = session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.id)).all()
+    click.echo("job\tevery\tlast started\tlast finished\toutcome\tnext due")
+    for lease in leases:
+        click.echo("\t".join(str(value) for value in (
+            lease.name, f"{lease.every_seconds}s", _when(lease.last_started_at),
+            _when(lease.last_finished_at), lease.last_outcome or "-", _when(lease.due_at))))
+    click.echo("\nprocess\trole\tlast seen\tlast job")
+    for beat in beats:
+        click.echo(f"{beat.id}\t{beat.role}\t{_when(beat.seen_at)}\t{_when(beat.last_job_at)}")
+
+
+def _when(value) -> str:
+    return "-" if value is None else value.isoformat(timespec="seconds")
 
 
 @click.command("migrate")
@@ -254,5 +278,5 @@ def verify_audit(tenant_id, checkpoint):
 
 
 def register(app) -> None:
-    for command in (tenants_cli, worker, migrate, tokens_cli, audit_cli):
+    for command in (tenants_cli, worker, migrate, tokens_cli, audit_cli, jobs_cli):
         app.cli.add_command(command)

@@ -94,6 +94,11 @@ class Settings:
     log_format: str = "text"  # text | json (one object per line: extension/platform/logs.py)
     metrics_token: str | None = None  # bearer for /metrics; unset: loopback clients only
     audit_verify_seconds: int = 3600
+    heartbeat_seconds: int = 5
+    ready_stale_seconds: int = 15
+    ready_wait_seconds: int = 10
+    ready_backlog_seconds: int = 120
+    background: bool = True
     extra: dict = field(default_factory=dict)
 
     @property
@@ -151,6 +156,11 @@ def from_env(env: dict | None = None) -> Settings:
         log_format=env.get("COACHWIRE_LOG_FORMAT") or "text",
         metrics_token=env.get("METRICS_TOKEN") or None,
         audit_verify_seconds=_int(env, "COACHWIRE_AUDIT_VERIFY_SECONDS", 3600),
+        heartbeat_seconds=_int(env, "COACHWIRE_HEARTBEAT_SECONDS", 5),
+        ready_stale_seconds=_int(env, "COACHWIRE_READY_STALE_SECONDS", 15),
+        ready_wait_seconds=_int(env, "COACHWIRE_READY_WAIT_SECONDS", 10),
+        ready_backlog_seconds=_int(env, "COACHWIRE_READY_BACKLOG_SECONDS", 120),
+        background=env.get("COACHWIRE_BACKGROUND", "1") != "0",
     )
     check(settings)
     return settings

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import import_module
 
 from extension.platform.logs import run_job
@@ -180,6 +181,7 @@ class EmbeddedDispatcher(Dispatcher):
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._busy = 0
+        self.last_job_at: datetime | None = None  # when a job last finished here (the heartbeat reports it)
         self._threads = [
             threading.Thread(target=self._run, daemon=True, name=f"embedded-worker-{i}")
             for i in range(threads)]
@@ -237,6 +239,7 @@ class EmbeddedDispatcher(Dispatcher):
                 self._put(item.path, item.args, attempt=item.attempt + 1,
                           delay=delay * random.uniform(0.8, 1.2))
         finally:
+            self.last_job_at = datetime.now(UTC)
             with self._idle:
                 self._busy -= 1
                 self._idle.notify_all()

@@ -5,7 +5,7 @@ time for the next attempt. Appointments also record whether the supervisor's cal
 (False = booked with the calendar not checked) and how many transient calendar failures they met.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 15:45:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import extension.platform.models._types
 
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

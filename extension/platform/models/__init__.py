@@ -1,9 +1,11 @@
-"""The platform's tables: tenants, people, the directory, the audit trail and the inbox."""
+"""The platform's tables: tenants, people, the directory, the audit trail, the inbox, periodic
+leases and worker heartbeats."""
 
 from extension.platform.models import (  # noqa: F401  (register tables)
     audit,
     directory,
     inbox,
+    ops,
     people,
     tenants,
 )

@@ -1,4 +1,5 @@
-"""Every periodic job can be scheduled on both queue back ends and runs to completion.
+"""Every periodic job can be scheduled on both queue back ends and runs to completion, once per
+tick however many processes tick, and its last run is recorded.
 
 The scheduler thread enqueues each (function, interval) of extension.platform.worker.periodic_jobs; a
 plain function instead of a @job one once killed that thread in the embedded queue, silently
@@ -13,7 +14,7 @@ import time
 import pytest
 import responses
 
-from extension.platform.worker import _schedule_loop, job_name, periodic_jobs
+from extension.platform.worker import RUNNERS, _schedule_loop, job_name, periodic_jobs
 
 
 def test_every_periodic_job_is_a_queue_job_with_a_distinct_name(app):
@@ -45,7 +46,7 @@ def test_the_scheduler_enqueues_each_job_and_each_one_runs(app, tenant, empty_ho
 
     def recording(func, *args, job_id=None):
         real_enqueue(func, *args, job_id=job_id)
-        enqueued.append(job_name(func))
+        enqueued.append(args[0] if func in RUNNERS.values() else job_name(func))
 
     monkeypatch.setattr(dispatcher, "enqueue", recording)
     want = {job_name(func) for func, _ in periodic_jobs(app)}
@@ -67,3 +68,151 @@ def test_the_scheduler_enqueues_each_job_and_each_one_runs(app, tenant, empty_ho
 
         for name in ("events", "effects", "default"):
             assert FailedJobRegistry(queue=dispatcher.queue(name)).get_job_ids() == [], name
+
+
+class Recorder:
+    """A dispatcher stand-in for one process: what its ticks enqueued (nothing runs)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def enqueue(self, func, *args, job_id=None) -> None:
+        assert func in RUNNERS.values()
+        self.names.append(args[0])
+
+
+def test_each_job_runs_once_per_tick_however_many_processes_tick(app, settings):
+    """Four processes (apps with their own engines) tick at once, twice per slot: every job is
+    claimed by exactly one of them per slot, on SQLite and PostgreSQL alike."""
+    from datetime import UTC, datetime, timedelta
+
+    from extension import create_app
+    from extension.platform.worker import ensure_leases, tick
+
+    others = [create_app(settings) for _ in range(3)]
+    apps = [app, *others]
+    try:
+        ensure_leases(app.extensions["coachwire.db"], periodic_jobs(app))
+        names = sorted(job_name(func) for func, _ in periodic_jobs(app))
+        start = datetime.now(UTC)
+        longest = max(every for _, every in periodic_jobs(app))
+        for now in (start, start + timedelta(seconds=longest)):
+            recorders = [Recorder() for _ in apps]
+            barrier = threading.Barrier(len(apps))
+
+            def run(index: int, at: datetime, recorder: Recorder, gate: threading.Barrier) -> None:
+                gate.wait()
+                for _ in range(2):
+                    tick(apps[index], recorder, now=at)
+
+            threads = [threading.Thread(target=run, args=(i, now, recorders[i], barrier))
+                       for i in range(len(apps))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            assert sorted(n for r in recorders for n in r.names) == names
+    finally:
+        for other in others:
+            other.extensions["coachwire.queue"].shutdown()
+            other.extensions["coachwire.db"].dispose()
+
+
+def test_a_tick_that_cannot_enqueue_gives_the_slot_back(app):
+    from extension.platform.worker import ensure_leases, tick
+
+    class Down:
+        def enqueue(self, func, *args, job_id=None):
+            raise ConnectionError("Redis is away")
+
+    ensure_leases(app.extensions["coachwire.db"], periodic_jobs(app))
+    assert tick(app, Down()) == []
+    recorder = Recorder()
+    tick(app, recorder)
+    assert sorted(recorder.names) == sorted(job_name(f) for f, _ in periodic_jobs(app))
+
+
+FAIL_MESSAGE = "the host said no"
+
+
+def always_fails() -> None:
+    raise RuntimeError(FAIL_MESSAGE)
+
+
+def test_each_run_records_when_it_ran_its_outcome_and_next_due(app, tenant, empty_host, run_jobs,
+                                                               monkeypatch):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from extension.platform.models.ops import PeriodicLease
+    from extension.platform.queue import job
+    from extension.platform.worker import ensure_leases, tick
+
+    failing = job(queue="default", retries=0)(always_fails)
+    monkeypatch.setitem(app.extensions, "coachwire.periodic", [*periodic_jobs(app), (failing, 60)])
+    db = app.extensions["coachwire.db"]
+    ensure_leases(db, periodic_jobs(app))
+    before = datetime.now(UTC)
+    tick(app)
+    run_jobs()
+    with db.session() as session:
+        leases = {row.name: row for row in session.scalars(select(PeriodicLease))}
+    bad = leases.pop(job_name(failing))
+    assert bad.last_outcome == "error" and FAIL_MESSAGE in (bad.last_error or "")
+    assert leases and all(row.last_outcome == "ok" for row in leases.values()), {
+        n: (r.last_outcome, r.last_error) for n, r in leases.items()}
+    for row in leases.values():
+        assert row.last_started_at >= before and row.last_finished_at >= row.last_started_at
+        assert row.due_at > before
+    body = app.test_client().get("/readyz").json
+    shown = {entry["name"]: entry for entry in body["periodic"]}
+    assert shown[job_name(failing)]["last_outcome"] == "error"
+    assert all(shown[name]["last_outcome"] == "ok" for name in leases)
+    out = app.test_cli_runner().invoke(args=["jobs", "status"])
+    assert out.exit_code == 0, out.output
+    assert job_name(failing) in out.output and "error" in out.output
+
+
+def test_a_web_process_starts_its_scheduler_with_its_first_request(settings):
+    """`flask run` and gunicorn without Redis: the web process ticks the periodic jobs."""
+    from sqlalchemy import func, select
+
+    from extension import create_app
+    from extension.platform.models.ops import PeriodicLease
+
+    web = create_app(settings.with_overrides(env="development", redis_url=None))
+    try:
+        web.test_client().get("/healthz")
+        state = web.extensions.get("coachwire.scheduler", {})
+        assert state.get("pid") is not None, "no scheduler thread was started"
+        db = web.extensions["coachwire.db"]
+        want = len(periodic_jobs(web))
+        deadline = time.monotonic() + 20
+        claimed = 0
+        while time.monotonic() < deadline and claimed < want:
+            with db.session() as session:
+                claimed = session.scalar(select(func.count()).select_from(PeriodicLease).where(
+                    PeriodicLease.claimed_at.is_not(None)))
+            time.sleep(0.2)
+        assert claimed == want
+    finally:
+        web.extensions.get("coachwire.scheduler", {}).get("stop", threading.Event()).set()
+        web.extensions["coachwire.queue"].shutdown()
+        web.extensions["coachwire.db"].dispose()
+
+
+def test_a_periodic_job_keeps_its_own_queue(app):
+    """The inbox sweep runs on `events`, not behind `default` work."""
+    from extension.platform.worker import ensure_leases, tick
+
+    queues: dict[str, str] = {}
+
+    class Queues:
+        def enqueue(self, func, *args, job_id=None):
+            queues[args[0]] = func.spec.queue
+
+    ensure_leases(app.extensions["coachwire.db"], periodic_jobs(app))
+    tick(app, Queues())
+    assert queues == {job_name(func): func.spec.queue for func, _ in periodic_jobs(app)}
+    assert queues["handlers.jobs.sweep"] == "events"
