@@ -24,6 +24,7 @@ class Config:
     graph_client_secret: str = "graph-secret"
     google_client_id: str = "google-client"
     google_client_secret: str = "google-secret"
+    google_refresh_token: str = "google-refresh"
 
 
 @dataclass
