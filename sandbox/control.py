@@ -36,6 +36,20 @@ def scheduleslots():
     return jsonify(mode=mode)
 
 
+@bp.post("/control/users/<user_id>/state")
+def user_state(user_id: str):
+    """{"state": "active"|"inactive"|"deleted"}: a user leaves (or rejoins) the org."""
+    wanted = (request.get_json(silent=True) or {}).get("state")
+    if wanted not in ("active", "inactive", "deleted"):
+        raise bad_request("state must be active, inactive or deleted")
+    person = world().people.get(user_id)
+    if person is None:
+        raise bad_request("no such user")
+    with state().lock:
+        person.state = wanted
+    return jsonify(id=user_id, state=wanted)
+
+
 @bp.post("/control/websockets/drop")
 def drop_websockets():
     channel_id = (request.get_json(silent=True) or {}).get("channelId")

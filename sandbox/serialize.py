@@ -19,7 +19,7 @@ def user_ref(user_id: str) -> dict:
 
 def user_json(person: Person, world) -> dict:
     body = {"id": person.id, "name": person.name, "email": person.email,
-            "username": person.email, "state": "active", "version": 1,
+            "username": person.email, "state": person.state, "version": 1,
             "division": {"id": world.division_id, "name": "Home",
                          "selfUri": f"/api/v2/authorization/divisions/{world.division_id}"},
             "title": person.role.title(), "department": "Customer Operations",
