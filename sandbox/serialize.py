@@ -34,7 +34,7 @@ def user_json(person: Person, world) -> dict:
 
 
 def schedule_ref(world, week) -> dict:
-    return {"id": week.schedule_id, "weekDate": week.monday.isoformat(),
+    return {"id": week.schedule_id, "weekDate": week.schedule_week.isoformat(),
             "businessUnit": {"id": world.bu_id,
                              "selfUri": f"/api/v2/workforcemanagement/businessunits/{world.bu_id}"}}
 

@@ -25,6 +25,10 @@ class Config:
     google_client_id: str = "google-client"
     google_client_secret: str = "google-secret"
     google_refresh_token: str = "google-refresh"
+    # the business unit's week rules (BusinessUnitSettingsResponse) and schedule length
+    bu_start_day: str = "Monday"  # startDayOfWeek: Sunday..Saturday
+    bu_time_zone: str = "Europe/London"  # timeZone (IANA)
+    schedule_weeks: int = 1  # weekCount of each published schedule and forecast
 
 
 @dataclass

@@ -14,11 +14,20 @@ from connectors.genesys.body import compact, query, wire
 from connectors.http import Transport
 
 BU = "/api/v2/workforcemanagement/businessunits"
+# GET .../businessunits/{id} expand values (reference enum) for the week's start day and zone
+WEEK_EXPANDS = ("settings.startDayOfWeek", "settings.timeZone")
 
 
 class WfmClient:
     def __init__(self, transport: Transport):
         self._t = transport
+
+    def business_unit_settings(self, business_unit_id: str) -> dict[str, Any]:
+        """The BU's week rules: {startDayOfWeek (Sunday..Saturday), timeZone (IANA)}. Week ids
+        (weekId, weekDateId) must be the first day of a week by these rules."""
+        path = f"{BU}/{business_unit_id}"
+        answer = self._t.request("GET", path, params=query(expand=list(WEEK_EXPANDS))) or {}
+        return answer.get("settings") or {}
 
     def agent_management_unit(self, agent_id: str) -> dict[str, Any]:
         """AgentManagementUnitReference: {user, managementUnit, businessUnit}."""
