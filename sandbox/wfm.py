@@ -188,7 +188,8 @@ def _forecast_ref(week) -> dict:
 
 
 def _forecast_item(week) -> dict:
-    return {**_forecast_ref(week), "weekCount": week.week_count, "creationMethod": "HistoricalWeightedAverage",
+    return {**_forecast_ref(week), "weekCount": week.week_count,
+            "creationMethod": "HistoricalWeightedAverage",
             "legacy": False, "canUseForScheduling": True, "metadata": {"version": 1}}
 
 
