@@ -29,6 +29,9 @@ class Config:
     bu_start_day: str = "Monday"  # startDayOfWeek: Sunday..Saturday
     bu_time_zone: str = "Europe/London"  # timeZone (IANA)
     schedule_weeks: int = 1  # weekCount of each published schedule and forecast
+    # share of agent-schedule queries answered asynchronously (seeded): half of them Processing
+    # (no result), half with a downloadUrl; 0 answers every query inline
+    wfm_async_rate: float = 0.0
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Controls:
     throttle_remaining: int = 0
     retry_after: int = 1
     slots_mode: str = "on"  # on | 404 | 501
+    wfm_processing: int = 0  # the next n agent-schedule queries answer Processing
 
 
 @dataclass

@@ -9,14 +9,15 @@ weekNumber."""
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from sandbox.errors import bad_request, not_found
 from sandbox.ids import stable_id
 from sandbox.serialize import bu_activity, list_arg, user_ref
-from sandbox.state import world
+from sandbox.state import state, world
 from sandbox.timeutil import iso, week_start_of
 
 bp = Blueprint("sandbox_wfm", __name__, url_prefix="/api/v2/workforcemanagement")
@@ -95,9 +96,40 @@ def query_agent_schedules(bu_id: str, week_id: str, schedule_id: str):
     with world().lock:
         schedules = [_agent_schedule(covered, uid) for uid in user_ids if uid in week.shifts]
     result = {"agentSchedules": schedules, "businessUnitTimeZone": world().tz.key}
-    # Always answered inline: the sandbox has no download service or async topic path.
-    return jsonify(status="Complete", operationId=stable_id("query", schedule_id),
-                   progress=100, result=result)
+    operation = stable_id("query", schedule_id, str(len(_downloads())))
+    mode = _answer_mode()
+    if mode == "processing":
+        # the host would publish the result on v2.workforcemanagement.users.{id}.schedules.query;
+        # the sandbox publishes nothing: the client asks again
+        return jsonify(status="Processing", operationId=operation, progress=0)
+    if mode == "download":
+        _downloads()[operation] = result
+        return jsonify(status="Complete", operationId=operation, progress=100,
+                       downloadUrl=f"{request.host_url}sandbox/downloads/{operation}")
+    return jsonify(status="Complete", operationId=operation, progress=100, result=result)
+
+
+def _downloads() -> dict:
+    return current_app.extensions.setdefault("sandbox.downloads", {})
+
+
+def _answer_mode() -> str:
+    """inline | processing | download: forceAsync / forceDownloadService (reference test flags),
+    then the wfmProcessing control, then the seeded Config.wfm_async_rate."""
+    if request.args.get("forceAsync") == "true":
+        return "processing"
+    if request.args.get("forceDownloadService") == "true":
+        return "download"
+    s = state()
+    with s.lock:
+        if s.controls.wfm_processing > 0:
+            s.controls.wfm_processing -= 1
+            return "processing"
+        rng = current_app.extensions.setdefault("sandbox.wfm_rng",
+                                                random.Random(f"{world().seed}:wfm-async"))
+        if s.config.wfm_async_rate and rng.random() < s.config.wfm_async_rate:
+            return rng.choice(("processing", "download"))
+    return "inline"
 
 
 @bp.get("/businessunits/<bu_id>/weeks/<week_id>/shorttermforecasts")
