@@ -77,7 +77,11 @@ class Transport:
         max_retry_after: float = 120.0,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        classify: Callable[[requests.Response], ConnectorError | None] | None = None,
     ):
+        """`classify` lets a provider type its own error answers (e.g. Google's 403 with a
+        rate-limit reason is transient); it returns None to keep the generic mapping."""
+        self._classify = classify
         self.base_url = base_url.rstrip("/") + "/"
         self._host = urlsplit(self.base_url).netloc
         self._token_provider = token_provider
@@ -190,6 +194,10 @@ class Transport:
         if budgeted:
             count_host_answer(self._bucket_key, response.status_code)
         log.debug("%s %s -> %s", method, urlsplit(url).path, response.status_code)
+        if response.status_code >= 400 and self._classify is not None:
+            typed = self._classify(response)
+            if typed is not None:
+                raise typed
         return decipher(
             response.status_code, response.headers, response.content, request_url=response.url
         )

@@ -96,13 +96,23 @@ class ListenerPool:
                  connect: Callable = default_connect, extra_topics: tuple[str, ...] = ()) -> None:
         self.app, self.settings = app, settings or ListenerSettings()
         self.notifications_for, self.connect = notifications_for, connect
-        templates = load_topics()
-        # Extra org-level names, e.g. a sandbox wildcard for demos; the manifest stays the rule.
-        self.templates = {**templates, "org": [*templates.get("org", []), *extra_topics]}
+        self.extra_topics = extra_topics
         self.listeners: dict[Key, ChannelListener] = {}
 
+    @property
+    def templates(self) -> dict[str, list[str]]:
+        """The manifest's topics whose events the app's router handles (read each time: routes
+        may be added after the pool starts). Extra org-level names, e.g. a sandbox wildcard for
+        demos, are added as they are; the manifest stays the rule."""
+        router = self.app.extensions["coachwire.router"]
+        templates = load_topics(handled=router.routes)
+        return {**templates, "org": [*templates.get("org", []), *self.extra_topics]}
+
     def topics_for(self, tenant_id: str) -> list[str]:
-        return expand_topics(self.templates, user_ids=agent_ids(self.app, tenant_id))
+        templates = self.templates
+        if not templates.get("user"):
+            return expand_topics(templates, user_ids=[])  # no per-agent topic: skip the query
+        return expand_topics(templates, user_ids=agent_ids(self.app, tenant_id))
 
     def sync(self) -> None:
         """Start what should run, stop what should not."""

@@ -101,10 +101,14 @@ class SinkStopped(Exception):
     """Shutdown arrived while a frame was still unstored (the webhook copy or sweep covers it)."""
 
 
-def load_topics(path: Path = TOPICS_FILE) -> dict[str, list[str]]:
-    """{"org": [...], "user": [...]} topic templates the listener subscribes."""
+def load_topics(path: Path = TOPICS_FILE, *,
+                handled: Callable[[str], bool] | None = None) -> dict[str, list[str]]:
+    """{"org": [...], "user": [...]} topic templates the listener subscribes; with `handled`,
+    only those whose event type it accepts (a topic nothing routes costs a subscription slot,
+    per agent for the per-user ones, and brings nothing)."""
     document = json.loads(path.read_text())
-    return {scope: [entry["topic"] for entry in entries]
+    return {scope: [entry["topic"] for entry in entries
+                    if handled is None or handled(entry["event"])]
             for scope, entries in document["listener"].items()}
 
 

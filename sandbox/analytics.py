@@ -9,11 +9,14 @@ AnalyticsConversationAsyncQueryResponse{conversations, cursor, dataAvailabilityD
 
 Sandbox choices (documented, not the host's): the query matches conversations that STARTED
 inside the interval ([start, end)); an interval may span at most 31 days; a job is QUEUED when
-submitted and FULFILLED at its first status check. A conversation whose agent is still
+submitted and FULFILLED at its first status check. Job results report `dataAvailabilityDate`
+= now - lag (`lagMinutes`, default 0) and leave out conversations that started at or after it:
+data the host has not indexed yet (late data), which a later job returns. A conversation whose agent is still
 interacting at the sandbox's `now` has no `conversationEnd` (nor wrap-up) yet.
 
-`/sandbox/control/analytics` sets conversations per day and can make the next analytics calls
-fail (HTTP 400, so clients do not retry) after a number of successful ones: crash tests.
+`/sandbox/control/analytics` sets conversations per day, the data-availability lag, and can
+make the next analytics calls fail (HTTP 400, so clients do not retry) after a number of
+successful ones: crash tests.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class Job:
 class AnalyticsState:
     per_day: int = 8
     fail_after: int | None = None  # successful analytics calls left before failures start
+    lag_minutes: int = 0  # job results hold data up to now - lag (dataAvailabilityDate)
     jobs: dict[str, Job] = field(default_factory=dict)
     calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -373,9 +377,11 @@ def job_results(job_id: str):
         raise bad_request("cursor or pageSize is not valid") from None
     if not 1 <= size <= MAX_RESULTS_PAGE:
         raise bad_request(f"pageSize must be between 1 and {MAX_RESULTS_PAGE}")
-    found = _ordered(history(world(), job.start, job.end, per_day=analytics_state().per_day,
-                             now=state().now()), job.order)
-    answer = {"conversations": found[offset: offset + size], "dataAvailabilityDate": iso(state().now())}
+    available = state().now() - timedelta(minutes=analytics_state().lag_minutes)
+    found = _ordered([c for c in history(world(), job.start, job.end,
+                                         per_day=analytics_state().per_day, now=state().now())
+                      if _parse(c["conversationStart"]) < available], job.order)
+    answer = {"conversations": found[offset: offset + size], "dataAvailabilityDate": iso(available)}
     if offset + size < len(found):
         answer["cursor"] = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
     return jsonify(answer)
@@ -383,7 +389,8 @@ def job_results(job_id: str):
 
 @bp.post("/sandbox/control/analytics")
 def control():
-    """{"perDay": n, "failAfter": k|null}: conversations per day; fail after k more calls."""
+    """{"perDay": n, "failAfter": k|null, "lagMinutes": m}: conversations per day; fail after
+    k more calls; async results hold data up to m minutes before now."""
     body = request.get_json(silent=True) or {}
     s = analytics_state()
     with s.lock:
@@ -397,4 +404,10 @@ def control():
             if fail_after is not None and (not isinstance(fail_after, int) or fail_after < 0):
                 raise bad_request("failAfter must be a non-negative integer or null")
             s.fail_after = fail_after
-        return jsonify(perDay=s.per_day, failAfter=s.fail_after, calls=s.calls, jobs=len(s.jobs))
+        if "lagMinutes" in body:
+            lag = body["lagMinutes"]
+            if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 7 * 24 * 60:
+                raise bad_request("lagMinutes must be an integer in 0..10080")
+            s.lag_minutes = lag
+        return jsonify(perDay=s.per_day, failAfter=s.fail_after, lagMinutes=s.lag_minutes,
+                       calls=s.calls, jobs=len(s.jobs))

@@ -31,8 +31,10 @@ def create_app(*, seed: int = 7, now: datetime | None = None,
     """`now` pins the clock (weeks, token and channel expiry) for deterministic tests."""
     app = Flask("sandbox")
     app.json.sort_keys = False
-    app.extensions["sandbox"] = SandboxState(world=build_world(seed=seed, now=now),
-                                             config=config or Config(), fixed_now=now)
+    config = config or Config()
+    world = build_world(seed=seed, now=now, start_day=config.bu_start_day,
+                        time_zone=config.bu_time_zone, schedule_weeks=config.schedule_weeks)
+    app.extensions["sandbox"] = SandboxState(world=world, config=config, fixed_now=now)
     errors.register(app)
     app.before_request(auth.guard_api)
     faults.init_app(app)

@@ -3,9 +3,11 @@ seeded busy blocks. Field names follow shared/reference/*.json exactly."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import jwt
 from flask import Blueprint, jsonify, request
 
 from sandbox.auth import basic_credentials, bearer_token
@@ -13,6 +15,7 @@ from sandbox.state import state, world
 from sandbox.timeutil import overlaps, parse_dt
 
 bp = Blueprint("sandbox_calendars", __name__)
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 VIEW_DIGIT = {"free": "0", "tentative": "1", "busy": "2", "oof": "3", "workingElsewhere": "4"}
 
 
@@ -24,15 +27,48 @@ def graph_token(tenant: str):
 
 @bp.post("/google/token")
 def google_token():
-    form = request.form
-    if form.get("grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer":
-        # Service-account JWTs are not verified here: the sandbox has no Google keys.
-        if not form.get("assertion"):
-            return _oauth_error(400, "invalid_grant", "assertion is required")
-        token, seconds = state().issue_token("google")
-        return jsonify(access_token=token, token_type="Bearer", expires_in=seconds)
-    cfg = state().config
-    return _token("google", cfg.google_client_id, cfg.google_client_secret)
+    """Google's token endpoint offers no client_credentials grant: a server uses a refresh
+    token (client_id, client_secret, refresh_token) or a service account's signed JWT
+    (grant_type jwt-bearer, assertion). Errors as Google words them."""
+    form, cfg = request.form, state().config
+    grant = form.get("grant_type")
+    if grant == "refresh_token":
+        if (form.get("client_id"), form.get("client_secret")) != (cfg.google_client_id,
+                                                                   cfg.google_client_secret):
+            return _oauth_error(401, "invalid_client", "The OAuth client was not found.")
+        if form.get("refresh_token") != cfg.google_refresh_token:
+            return _oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
+    elif grant == JWT_BEARER:
+        problem = _assertion_problem(form.get("assertion"))
+        if problem:
+            return _oauth_error(400, "invalid_grant", problem)
+    else:
+        return _oauth_error(400, "unsupported_grant_type", f"Invalid grant_type: {grant or ''}")
+    token, seconds = state().issue_token("google")
+    return jsonify(access_token=token, token_type="Bearer", expires_in=seconds)
+
+
+def _assertion_problem(assertion: str | None) -> str | None:
+    """The claims Google checks. The signature is not verified: the sandbox holds no keys."""
+    if not assertion:
+        return "assertion is required"
+    try:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return "Invalid JWT: the assertion is not a JWT."
+    if jwt.get_unverified_header(assertion).get("alg") != "RS256":
+        return "Invalid JWT: the algorithm must be RS256."
+    if not claims.get("iss") or not claims.get("scope"):
+        return "Invalid JWT: iss and scope are required."
+    if claims.get("aud") != request.base_url:
+        return "Invalid JWT: the audience must be the token URL."
+    now = time.time()  # assertions are signed with the wall clock, not the simulated one
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not isinstance(iat, int | float) or not isinstance(exp, int | float):
+        return "Invalid JWT: iat and exp are required."
+    if exp - iat > 3600 or exp <= now or iat > now + 300:
+        return "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe."
+    return None
 
 
 @bp.post("/graph/v1.0/users/<user_id>/calendar/getSchedule")

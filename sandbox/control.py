@@ -36,6 +36,42 @@ def scheduleslots():
     return jsonify(mode=mode)
 
 
+@bp.post("/control/wfm")
+def wfm_async():
+    """{"processing": n}: the next n agent-schedule queries answer status Processing."""
+    count = (request.get_json(silent=True) or {}).get("processing", 0)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise bad_request("processing must be a non-negative integer")
+    with state().lock:
+        state().controls.wfm_processing = count
+    return jsonify(processing=count)
+
+
+@bp.get("/downloads/<operation>")
+def download(operation: str):
+    """A pre-signed download of a WFM result (the host's download service stand-in)."""
+    from flask import current_app
+
+    found = current_app.extensions.get("sandbox.downloads", {}).get(operation)
+    if found is None:
+        raise bad_request("no such download")
+    return jsonify(found)
+
+
+@bp.post("/control/users/<user_id>/state")
+def user_state(user_id: str):
+    """{"state": "active"|"inactive"|"deleted"}: a user leaves (or rejoins) the org."""
+    wanted = (request.get_json(silent=True) or {}).get("state")
+    if wanted not in ("active", "inactive", "deleted"):
+        raise bad_request("state must be active, inactive or deleted")
+    person = world().people.get(user_id)
+    if person is None:
+        raise bad_request("no such user")
+    with state().lock:
+        person.state = wanted
+    return jsonify(id=user_id, state=wanted)
+
+
 @bp.post("/control/websockets/drop")
 def drop_websockets():
     channel_id = (request.get_json(silent=True) or {}).get("channelId")

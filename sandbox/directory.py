@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from sandbox.errors import bad_request, not_found
 from sandbox.serialize import list_arg, paged, user_json
@@ -27,11 +27,21 @@ def _check_expand() -> None:
         raise bad_request(f"Invalid expand value(s): {', '.join(unknown)}")
 
 
+# `state` of GET /api/v2/users (reference enum, default active). "any" is taken as active and
+# inactive: deleted users are listed only when asked for by name (sandbox reading, see docs).
+USER_STATES = {"active": {"active"}, "inactive": {"inactive"}, "deleted": {"deleted"},
+               "any": {"active", "inactive"}}
+
+
 @bp.get("/users")
 def list_users():
     _check_expand()
+    state = request.args.get("state", "active")
+    if state not in USER_STATES:
+        raise bad_request(f"Invalid state value: {state}")
     wanted = set(list_arg("id"))
-    people = [p for p in _sorted_people() if not wanted or p.id in wanted]
+    people = [p for p in _sorted_people()
+              if (not wanted or p.id in wanted) and p.state in USER_STATES[state]]
     return jsonify(paged([user_json(p, world()) for p in people]))
 
 

@@ -26,6 +26,7 @@ class Person:
     team_id: str | None = None
     skill: float = 0.8  # 0..1, drives how often the agent's tone is negative
     struggling: bool = False
+    state: str = "active"  # active | inactive | deleted (the users endpoints' `state`)
 
 
 @dataclass

@@ -19,7 +19,7 @@ def user_ref(user_id: str) -> dict:
 
 def user_json(person: Person, world) -> dict:
     body = {"id": person.id, "name": person.name, "email": person.email,
-            "username": person.email, "state": "active", "version": 1,
+            "username": person.email, "state": person.state, "version": 1,
             "division": {"id": world.division_id, "name": "Home",
                          "selfUri": f"/api/v2/authorization/divisions/{world.division_id}"},
             "title": person.role.title(), "department": "Customer Operations",
@@ -34,7 +34,7 @@ def user_json(person: Person, world) -> dict:
 
 
 def schedule_ref(world, week) -> dict:
-    return {"id": week.schedule_id, "weekDate": week.monday.isoformat(),
+    return {"id": week.schedule_id, "weekDate": week.schedule_week.isoformat(),
             "businessUnit": {"id": world.bu_id,
                              "selfUri": f"/api/v2/workforcemanagement/businessunits/{world.bu_id}"}}
 

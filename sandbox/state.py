@@ -24,6 +24,14 @@ class Config:
     graph_client_secret: str = "graph-secret"
     google_client_id: str = "google-client"
     google_client_secret: str = "google-secret"
+    google_refresh_token: str = "google-refresh"
+    # the business unit's week rules (BusinessUnitSettingsResponse) and schedule length
+    bu_start_day: str = "Monday"  # startDayOfWeek: Sunday..Saturday
+    bu_time_zone: str = "Europe/London"  # timeZone (IANA)
+    schedule_weeks: int = 1  # weekCount of each published schedule and forecast
+    # share of agent-schedule queries answered asynchronously (seeded): half of them Processing
+    # (no result), half with a downloadUrl; 0 answers every query inline
+    wfm_async_rate: float = 0.0
 
 
 @dataclass
@@ -32,6 +40,7 @@ class Controls:
     retry_after: int = 1
     slots_mode: str = "on"  # on | 404 | 501
     faults: list = field(default_factory=list)  # faults.FaultRule, armed by /sandbox/control/faults
+    wfm_processing: int = 0  # the next n agent-schedule queries answer Processing
 
 
 @dataclass

@@ -30,9 +30,17 @@ def parse_interval(text: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 def monday_of(day: date) -> date:
-    """The business unit's weeks start on Monday (ISO weeks)."""
+    """The Monday of an ISO week."""
     return day - timedelta(days=day.weekday())
+
+
+def week_start_of(day: date, start_day: str = "Monday") -> date:
+    """The first day of the business-unit week holding `day` (BU startDayOfWeek)."""
+    return day - timedelta(days=(day.weekday() - WEEKDAYS.index(start_day)) % 7)
 
 
 def floor_quarter(value: datetime) -> datetime:

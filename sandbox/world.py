@@ -21,19 +21,29 @@ from sandbox.staffing import (
     peak_for,
     required_curve,
 )
-from sandbox.timeutil import monday_of
+from sandbox.timeutil import week_start_of
 
 TIME_ZONE = "Europe/London"
 
 
 @dataclass
 class WeekPlan:
-    monday: date
-    reference: datetime  # Monday 00:00 in the business unit's zone, as UTC
+    monday: date  # the first day of the BU week (its startDayOfWeek; a Monday by default)
+    reference: datetime  # that day 00:00 in the business unit's zone, as UTC
     schedule_id: str
     forecast_id: str
     shifts: dict[str, list[Shift]]
     forecast: list[dict]  # ForecastPlanningGroupData
+    first_week: date | None = None  # weekDate of the schedule/forecast holding this week
+    week_count: int = 1  # weekCount of that schedule/forecast
+
+    @property
+    def schedule_week(self) -> date:
+        return self.first_week or self.monday
+
+    @property
+    def week_number(self) -> int:
+        return (self.monday - self.schedule_week).days // 7
 
 
 @dataclass
@@ -65,6 +75,7 @@ class World:
     recognitions: dict[str, dict] = field(default_factory=dict)
     conversations: dict[str, dict] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    start_day: str = "Monday"  # the BU's startDayOfWeek
 
     @property
     def agents(self) -> list[Person]:
@@ -87,7 +98,7 @@ class World:
         return self.people[team.supervisor_id] if team else None
 
     def week_for(self, when: datetime) -> WeekPlan | None:
-        return self.weeks.get(monday_of(when.astimezone(self.tz).date()))
+        return self.weeks.get(week_start_of(when.astimezone(self.tz).date(), self.start_day))
 
     def shifts_of(self, user_id: str) -> list[Shift]:
         return [s for week in self.weeks.values() for s in week.shifts.get(user_id, [])]
@@ -97,18 +108,26 @@ INQUIRIES = ["Billing dispute", "Technical fault", "Cancellation request", "Orde
              "Account update"]
 
 
-def build_world(*, seed: int = 7, now: datetime | None = None) -> World:
+def build_world(*, seed: int = 7, now: datetime | None = None, start_day: str = "Monday",
+                time_zone: str = TIME_ZONE, schedule_weeks: int = 1) -> World:
+    """The org. Its business unit's weeks start on `start_day` in `time_zone`; this week and
+    the next are scheduled, by one schedule (and forecast) per `schedule_weeks` weeks."""
     rng = random.Random(seed)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     people, teams, queues = build_people(rng)
     world = World(seed=seed, created=now, org_id=new_id(rng), division_id=new_id(rng),
-                  bu_id=new_id(rng), mu_id=new_id(rng), tz=ZoneInfo(TIME_ZONE), people=people,
+                  bu_id=new_id(rng), mu_id=new_id(rng), tz=ZoneInfo(time_zone), people=people,
                   teams=teams, queues=queues, codes=build_activity_codes(rng),
                   planning_groups={media: new_id(rng) for media in GROUP_MIX},
-                  wrapup_codes={name: new_id(rng) for name in INQUIRIES})
-    this_monday = monday_of(now.astimezone(world.tz).date())
-    for monday in (this_monday, this_monday + timedelta(days=7)):
-        world.weeks[monday] = _build_plan(rng, world, monday)
+                  wrapup_codes={name: new_id(rng) for name in INQUIRIES}, start_day=start_day)
+    this_week = week_start_of(now.astimezone(world.tz).date(), start_day)
+    for first in (this_week, this_week + timedelta(days=7)):
+        world.weeks[first] = _build_plan(rng, world, first)
+    if schedule_weeks > 1:  # one schedule and forecast (ids of the first week) span them all
+        head = world.weeks[this_week]
+        for plan in world.weeks.values():
+            plan.schedule_id, plan.forecast_id = head.schedule_id, head.forecast_id
+            plan.first_week, plan.week_count = this_week, schedule_weeks
     world.calendars = {s.email: _busy_blocks(rng, world, s) for s in world.supervisors}
     return world
 

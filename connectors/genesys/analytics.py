@@ -4,14 +4,14 @@ Two ways to the same AnalyticsConversation data (shared/reference/genesys-cloud-
 the synchronous ConversationQuery (POST .../details/query, paged by `paging.pageNumber`), and
 for bulk exports the async details jobs (POST .../details/jobs -> AsyncQueryResponse{jobId},
 GET .../jobs/{jobId} -> AsyncQueryStatus{state}, GET .../jobs/{jobId}/results?cursor=&pageSize=
--> AnalyticsConversationAsyncQueryResponse{conversations, cursor}).
+-> AnalyticsConversationAsyncQueryResponse{conversations, cursor, dataAvailabilityDate}).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -144,14 +144,27 @@ class DetailsExport:
 
     def details_job_pages(
         self, job_id: str, *, cursor: str | None = None, page_size: int | None = None,
-    ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
-        """(conversations, cursor of the next page or None) for each page from `cursor` on."""
+    ) -> Iterator[tuple[list[dict[str, Any]], str | None, datetime | None]]:
+        """(conversations, cursor of the next page or None, dataAvailabilityDate) for each page
+        from `cursor` on. The host has data "up to at least" dataAvailabilityDate: a
+        conversation after it may still be missing from this export (late data)."""
         for _ in range(MAX_PAGES * 100):
             answer = self.details_job_results(job_id, cursor=cursor, page_size=page_size)
             cursor = answer.get("cursor") or None
-            yield answer.get("conversations") or [], cursor
+            yield (answer.get("conversations") or [], cursor,
+                   _moment(answer.get("dataAvailabilityDate")))
             if cursor is None:
                 return
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _last_page(answer: dict[str, Any], number: int, page_size: int) -> bool:

@@ -75,7 +75,7 @@ class GenesysClient:
         )
         self.users = UsersClient(self.transport)
         self.coaching = CoachingClient(self.transport)
-        self.wfm = WfmClient(self.transport)
+        self.wfm = WfmClient(self.transport, sleep=sleep)
         self.sta = StaClient(self.transport)
         self.quality = QualityClient(self.transport)
         self.analytics = AnalyticsClient(self.transport)

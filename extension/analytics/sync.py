@@ -10,7 +10,9 @@ crash, a host error) leaves the cursor at the last complete chunk, and the next 
 stored page, so a resumed run reads on from there while the host still holds the results.
 
 A conversation still in progress (no ``conversationEnd``) holds the cursor at its start, so a
-later run picks it up once it has ended.
+later run picks it up once it has ended. Likewise an async job's ``dataAvailabilityDate`` (the
+host has data "up to at least" then) holds the cursor there: late data after it is read again
+by the next run instead of being skipped for good.
 
 Live events and sync agree on a conversation's fact: ``ended_at`` is the end of the handling
 agent's last non-wrap-up segment (the user.end event time), talk/hold/ACW are that agent's
@@ -222,8 +224,11 @@ def run(db, tenant: Tenant, work: Plan, *, export: DetailsExport | None = None,
         pages = (_query_pages(export, chunk_start, chunk_end, page_size) if work.mode == "query"
                  else _job_pages(db, export, work.tenant_id, chunk_start, chunk_end,
                                  page_size=page_size, poll_seconds=poll_seconds))
-        for page, job_cursor, last in _lookahead(pages):
+        for page, job_cursor, available, last in _lookahead(pages):
             counts.pages += 1
+            if available is not None and available < chunk_end:
+                # late data: the host may still add conversations after this moment
+                hold_at = available if hold_at is None else min(hold_at, available)
             with db.session() as session:
                 hold_at = _store_page(session, tenant, page, counts, hold_at=hold_at, now=now)
                 cursor = _cursor(session, work.tenant_id)
@@ -241,23 +246,26 @@ def run(db, tenant: Tenant, work: Plan, *, export: DetailsExport | None = None,
     return counts
 
 
-def _lookahead(pages: Iterator[tuple[list[dict], str | None]]
-               ) -> Iterator[tuple[list[dict], str | None, bool]]:
-    """(page, cursor, is_last): the last page carries the cursor move. An empty export still
-    yields one empty page so the chunk is marked done."""
-    previous = None
+Page = tuple[list[dict], str | None, datetime | None]  # conversations, job cursor, available
+
+
+def _lookahead(pages: Iterator[Page]
+               ) -> Iterator[tuple[list[dict], str | None, datetime | None, bool]]:
+    """(page, cursor, data availability, is_last): the last page carries the cursor move. An
+    empty export still yields one empty page so the chunk is marked done."""
+    previous: Page | None = None
     for item in pages:
         if previous is not None:
             yield (*previous, False)
         previous = item
-    yield (*(previous or ([], None)), True)
+    yield (*(previous or ([], None, None)), True)
 
 
 def _query_pages(export: DetailsExport, start: datetime, end: datetime, page_size: int):
     try:
         for page in export.conversation_detail_pages(start=start, end=end, order="asc",
                                                      order_by="conversationStart", page_size=page_size):
-            yield page, None
+            yield page, None, None
     except NotFound as exc:
         raise SyncError(f"the host has no details query: {exc}") from exc
 
@@ -362,7 +370,7 @@ def reconcile(session: Session, tenant: Tenant, *, start: datetime, end: datetim
     export = export or DetailsExport(hosts.genesys_for(tenant).transport)
     host: dict[str, dict[str, Any]] = {}
     for chunk_start, chunk_end in chunks(start - QUERY_CHUNK, end, QUERY_CHUNK):
-        for page, _ in _query_pages(export, chunk_start, chunk_end, page_size):
+        for page, _, _ in _query_pages(export, chunk_start, chunk_end, page_size):
             mapped, _skipped = records_for(session, tenant.id, page, create_secret=False)
             host.update((r["conversation_id"], r) for r in mapped if start <= r["ended_at"] < end)
     facts = InteractionFact.__table__

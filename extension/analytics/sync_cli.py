@@ -177,7 +177,8 @@ def _people_one(tenant: Tenant) -> None:
 
     with _host_errors(f"{tenant.id}: people sync stopped"), get_db().session() as session:
         result = people.sync_people(session, session.merge(tenant))
-    click.echo(f"{tenant.id}: {result['seen']} users, {result['created']} new, {result['updated']} changed")
+    click.echo(f"{tenant.id}: {result['seen']} users, {result['created']} new, {result['updated']} changed, "
+               f"{result['deactivated']} deactivated")
 
 
 def _directory_one(tenant: Tenant) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from connectors.calendars.google import GoogleCalendar
+from connectors.calendars.google import GoogleCalendar, google_token_provider
 from connectors.calendars.graph import GraphCalendar
 from connectors.genesys.client import GenesysClient
-from connectors.http import Transport
+from connectors.tokens import RedisTokenCache
 from extension.platform import context
 
 _clients: dict[tuple, object] = {}
@@ -52,17 +52,10 @@ def calendar_for(tenant):
 
 
 def _google_token(config: dict):
-    """OAuth refresh-token grant for Google; the connector asks again after a 401."""
-    transport = Transport(config["token_url"].rsplit("/", 1)[0])
-    path = "/" + config["token_url"].rsplit("/", 1)[1]
-
-    def token() -> str:
-        answer = transport.request("POST", path, data={
-            "grant_type": "refresh_token", "refresh_token": config["refresh_token"],
-            "client_id": config["client_id"], "client_secret": config["client_secret"]})
-        return answer["access_token"]
-
-    return token
+    """Google's refresh-token or service-account (JWT bearer) grant, cached until expiry: in
+    Redis when there is one, so every worker reuses one token."""
+    client = _redis()
+    return google_token_provider(config, cache=RedisTokenCache(client) if client else None)
 
 
 def forget() -> None:

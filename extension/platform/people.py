@@ -4,6 +4,10 @@ A person whose id appears as someone's manager is a supervisor; everyone else st
 (roles granted inside Coachwire, e.g. admin or QA analyst, are kept on later syncs). A person's
 team is their Genesys work team (``team`` on the user); without one, the people reporting to one
 manager form a team (``manager:<id>``), which is how most contact centres run their floor.
+
+``GET /api/v2/users`` lists active users only, so inactive and deleted users are listed by
+``state`` too: a stored person the host reports inactive or deleted is deactivated (audited as
+``person.deactivated``), which also drops their per-agent listener topics.
 """
 
 from __future__ import annotations
@@ -16,10 +20,14 @@ from extension.platform.models.people import Person
 from extension.platform.models.tenants import Tenant
 
 GRANTED_ROLES = ("admin", "qa_analyst", "manager")
+GONE_STATES = ("inactive", "deleted")
 
 
 def sync_people(session, tenant: Tenant, *, actor: str = "system:sync") -> dict:
-    users = list(hosts.genesys_for(tenant).users.list_users(expand=["team"]))
+    client = hosts.genesys_for(tenant).users
+    users = list(client.list_users(expand=["team"]))  # the host's default: active users only
+    # so inactive and deleted users are asked for by state (GET /api/v2/users?state=...)
+    gone = [user for state in GONE_STATES for user in client.list_users(state=state)]
     managers = {(u.get("manager") or {}).get("id") for u in users} - {None}
     known = {p.id: p for p in session.scalars(select(Person).where(Person.tenant_id == tenant.id))}
     created = updated = 0
@@ -32,17 +40,31 @@ def sync_people(session, tenant: Tenant, *, actor: str = "system:sync") -> dict:
         elif _changed(person, user):
             updated += 1
         _apply(person, user, is_manager=user["id"] in managers)
+    active_ids = {user["id"] for user in users}
+    deactivated = 0
+    for user in gone:
+        person = known.get(user["id"])
+        if person is None or not person.active or user["id"] in active_ids:
+            continue  # never stored, already inactive, or active again (listings may overlap)
+        # inactive people drop out of the listener's per-agent topics (it lists active people)
+        person.active, person.synced_at = False, utcnow()
+        deactivated += 1
+        audit.record(session, tenant_id=tenant.id, actor=actor, action="person.deactivated",
+                     subject_type="person", subject_id=person.id,
+                     details={"host_state": user.get("state") or "unknown"})
     if created or updated:
         audit.record(session, tenant_id=tenant.id, actor=actor, action="people.synced",
                      subject_type="tenant", subject_id=tenant.id,
                      details={"created": created, "updated": updated, "seen": len(users)})
-    return {"created": created, "updated": updated, "seen": len(users)}
+    return {"created": created, "updated": updated, "deactivated": deactivated,
+            "seen": len(users)}
 
 
 def _changed(person: Person, user: dict) -> bool:
     manager = (user.get("manager") or {}).get("id")
-    return (person.name, person.email, person.supervisor_id, person.team_id) != (
-        user.get("name", ""), user.get("email"), manager, team_of(user))
+    return (person.name, person.email, person.supervisor_id, person.team_id, person.active) != (
+        user.get("name", ""), user.get("email"), manager, team_of(user),
+        user.get("state", "active") == "active")
 
 
 def team_of(user: dict) -> str | None:

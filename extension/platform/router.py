@@ -54,6 +54,12 @@ class Router:
 
         return decorator
 
+    def routes(self, event_type: str) -> bool:
+        """Whether any route (type-only or keyed, here or in a sub-router) takes `event_type`:
+        the listener subscribes only topics whose events something handles."""
+        return (bool(self._by_type.get(event_type)) or bool(self._by_key.get(event_type))
+                or any(child.routes(event_type) for child in self._children))
+
     def handlers_for(self, event: Routable) -> list[Handler]:
         """Matching handlers: sub-routers' first (in the order given), then this router's own,
         type-only routes before keyed ones, each in registration order."""

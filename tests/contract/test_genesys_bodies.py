@@ -105,6 +105,7 @@ SCENARIOS = [
         },
     ),
     ("wfm", "agent_management_unit", ("agent",), {}),
+    ("wfm", "business_unit_settings", ("bu",), {}),
     ("wfm", "list_week_schedules", ("bu", WEEK), {"include_only_published": True}),
     (
         "wfm",

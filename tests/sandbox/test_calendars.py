@@ -9,7 +9,8 @@ def _graph(client):
 
 
 def _google(client):
-    token = client.post("/google/token", data={"grant_type": "client_credentials",
+    token = client.post("/google/token", data={"grant_type": "refresh_token",
+                                               "refresh_token": "google-refresh",
                                                "client_id": "google-client",
                                                "client_secret": "google-secret"}).json
     return {"Authorization": f"Bearer {token['access_token']}"}

@@ -56,13 +56,15 @@ def test_a_job_is_submitted_polled_and_read_page_by_page(mocked, export, sleeps)
     mocked.get(f"{JOBS}/job-1", json={"state": "PENDING"})
     mocked.get(f"{JOBS}/job-1", json={"state": "FULFILLED"})
     mocked.get(f"{JOBS}/job-1/results", json={"conversations": [{"conversationId": "1"}], "cursor": "c2"})
-    mocked.get(f"{JOBS}/job-1/results", json={"conversations": [{"conversationId": "2"}]})
+    mocked.get(f"{JOBS}/job-1/results", json={"conversations": [{"conversationId": "2"}],
+                                              "dataAvailabilityDate": "2025-06-01T06:00:00Z"})
     job_id = export.submit_details_job(start=T0, end=T1, order="asc", order_by="conversationStart")
     assert job_id == "job-1"
     assert export.wait_for_details_job(job_id, poll_seconds=3, sleep=sleeps)["state"] == "FULFILLED"
     assert sleeps.calls == [3, 3]
     pages = list(export.details_job_pages(job_id, page_size=50))
-    assert pages == [([{"conversationId": "1"}], "c2"), ([{"conversationId": "2"}], None)]
+    assert pages == [([{"conversationId": "1"}], "c2", None),
+                     ([{"conversationId": "2"}], None, datetime(2025, 6, 1, 6, 0, tzinfo=UTC))]
     results = [c for c in _api_calls(mocked) if c.request.url.split("?")[0].endswith("/results")]
     assert parse_qs(urlsplit(results[0].request.url).query) == {"pageSize": ["50"]}
     assert parse_qs(urlsplit(results[1].request.url).query) == {"cursor": ["c2"], "pageSize": ["50"]}
@@ -72,7 +74,7 @@ def test_a_job_is_submitted_polled_and_read_page_by_page(mocked, export, sleeps)
 
 def test_results_resume_from_a_stored_cursor(mocked, export):
     mocked.get(f"{JOBS}/job-1/results", json={"conversations": [{"conversationId": "9"}]})
-    assert list(export.details_job_pages("job-1", cursor="c7")) == [([{"conversationId": "9"}], None)]
+    assert list(export.details_job_pages("job-1", cursor="c7")) == [([{"conversationId": "9"}], None, None)]
     assert parse_qs(urlsplit(_api_calls(mocked)[0].request.url).query) == {"cursor": ["c7"]}
 
 

@@ -308,3 +308,56 @@ def test_effect_creates_are_not_re_sent_after_a_5xx(mocked, genesys, create):
             genesys.recognition.create_recognition(recipient_id="a", recognition_type="ThankYou",
                                                    title="t")
     assert len(api_calls(mocked)) == 1
+
+
+QUERY = ("/api/v2/workforcemanagement/businessunits/bu/weeks/2025-03-03/schedules/s1"
+         "/agentschedules/query")
+
+
+def _wfm(genesys, sleeps):
+    from connectors.genesys.wfm import WfmClient
+
+    return WfmClient(genesys.transport, sleep=sleeps, processing_waits=(1.0, 2.0))
+
+
+def test_a_processing_answer_is_asked_again_until_it_has_its_result(mocked, genesys, sleeps):
+    mocked.post(f"{API}{QUERY}", json={"status": "Processing", "operationId": "op-1",
+                                       "progress": 10})
+    mocked.post(f"{API}{QUERY}", json={"status": "Complete",
+                                       "result": {"agentSchedules": [{"user": {"id": "a"}}]}})
+    answer = _wfm(genesys, sleeps).query_agent_schedules("bu", "2025-03-03", "s1",
+                                                         management_unit_id="mu")
+    assert answer["result"]["agentSchedules"] == [{"user": {"id": "a"}}]
+    assert sleeps.calls == [1.0]
+
+
+def test_still_processing_after_the_bounded_wait_is_a_transient_error(mocked, genesys, sleeps):
+    from connectors.errors import Transient
+    from connectors.genesys.wfm import WfmPending
+
+    mocked.post(f"{API}{QUERY}", json={"status": "Processing", "operationId": "op-1"})
+    with pytest.raises(WfmPending) as caught:
+        _wfm(genesys, sleeps).query_agent_schedules("bu", "2025-03-03", "s1",
+                                                    management_unit_id="mu")
+    assert isinstance(caught.value, Transient)
+    assert len(api_calls(mocked)) == 3 and sleeps.calls == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("status", ["Error", "Canceled"])
+def test_a_failed_wfm_operation_is_transient_not_an_empty_schedule(mocked, genesys, sleeps,
+                                                                    status):
+    from connectors.genesys.wfm import WfmPending
+
+    mocked.post(f"{API}{QUERY}", json={"status": status, "operationId": "op-1"})
+    with pytest.raises(WfmPending):
+        _wfm(genesys, sleeps).query_agent_schedules("bu", "2025-03-03", "s1",
+                                                    management_unit_id="mu")
+
+
+def test_processing_with_a_download_url_downloads_it(mocked, genesys, sleeps):
+    url = "https://download.example/r.json?sig=1"
+    mocked.post(f"{API}{QUERY}", json={"status": "Processing", "downloadUrl": url})
+    mocked.get(url, json={"result": {"agentSchedules": []}})
+    answer = _wfm(genesys, sleeps).query_agent_schedules("bu", "2025-03-03", "s1",
+                                                         management_unit_id="mu")
+    assert answer["result"] == {"agentSchedules": []} and sleeps.calls == []

@@ -288,3 +288,24 @@ def test_ctrl_c_keeps_what_was_stored_and_the_next_run_resumes(cli, db, sandbox,
     assert resumed.exit_code == 0, resumed.output
     assert "resuming at" in resumed.output
     assert set(facts(db, tenant_id)) == set(_expected(sandbox[1], NOW - timedelta(days=5), NOW))
+
+
+def test_a_job_export_never_moves_the_cursor_past_the_data_availability_date(cli, db, sandbox,
+                                                                            host_tenant):
+    base, sandbox_app = sandbox
+    tenant_id = host_tenant[0]
+    args = ("--since", "8d", "--until", UNTIL, "--tenant", tenant_id, "--mode", "jobs",
+            "--no-people", "--poll-seconds", "0")
+    control(base, lagMinutes=24 * 60)  # the host has indexed data up to a day ago
+    available = NOW - timedelta(days=1)
+    assert cli(*args).exit_code == 0
+    assert cursor(db, tenant_id).synced_until == available
+    late = set(_expected(sandbox_app, available, NOW))
+    assert late and not late & set(facts(db, tenant_id))
+    # the late data arrives; the next run reads on from the availability date and stores it
+    control(base, lagMinutes=0)
+    again = cli(*args)
+    assert again.exit_code == 0, again.output
+    assert f"resuming at {available.isoformat()}" in again.output
+    assert set(facts(db, tenant_id)) == set(_expected(sandbox_app, NOW - timedelta(days=8), NOW))
+    assert cursor(db, tenant_id).synced_until == NOW
