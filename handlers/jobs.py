@@ -79,22 +79,62 @@ def after_drain(tenant_id: str, transcribed: set[str] | None = None,
 
 
 def claim(session: Session, *, tenant_id: str, limit: int) -> list[InboxEvent]:
-    query = (select(InboxEvent)
+    return _claim(session, tenant_id=tenant_id, limit=limit)[0]
+
+
+def _due(tenant_id: str, columns, limit: int, postgres: bool):
+    query = (select(*columns)
              .where(InboxEvent.tenant_id == tenant_id, InboxEvent.status == "received",
                     InboxEvent.next_attempt_at <= utcnow())
              .order_by(InboxEvent.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+    return query.with_for_update(skip_locked=True) if postgres else query
+
+
+def _claim(session: Session, *, tenant_id: str, limit: int) -> tuple[list[InboxEvent], int]:
+    """The due rows of a batch, loaded; and how many rows could not even be loaded (their
+    stored payload does not decode): those are marked failed here, alone, so they neither
+    stop the batch nor come back to block the next one."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    try:
+        return list(session.scalars(_due(tenant_id, (InboxEvent,), limit, postgres))), 0
+    except Exception:
+        log.warning("a batch of %s does not load; loading its rows one by one", tenant_id)
+    ids = list(session.scalars(_due(tenant_id, (InboxEvent.id,), limit, postgres)))
+    rows, broken = [], 0
+    for row_id in ids:
+        try:
+            with session.begin_nested():
+                rows.append(session.scalars(select(InboxEvent).where(
+                    InboxEvent.id == row_id).execution_options(populate_existing=True)).one())
+        except Exception as exc:
+            _fail_now(session, tenant_id, row_id, exc)
+            broken += 1
+    return rows, broken
+
+
+def _fail_now(session: Session, tenant_id: str, row_id: int, exc: BaseException) -> None:
+    """Dead-letter one row that can never be processed (retrying cannot help), audited."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    log.error("event %s of %s cannot be processed: %s", row_id, tenant_id, error)
+    session.execute(update(InboxEvent).where(InboxEvent.id == row_id)
+                    .values(status="failed", last_error=error, processed_at=None)
+                    .execution_options(synchronize_session=False))
+    _audit_failed(session, tenant_id, row_id, error)
+
+
+def _audit_failed(session: Session, tenant_id: str, row_id: int, error: str) -> None:
+    audit.record(session, tenant_id=tenant_id, actor="system:inbox", action="event.failed",
+                 subject_type="inbox", subject_id=str(row_id), details={"error": error})
 
 
 def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
     """Handle a claimed batch under ONE savepoint (two statements, not two per event); only if
     something raises is the batch redone row by row, each under its own savepoint, so one bad
     event is retried alone while the rest complete."""
-    rows = claim(session, tenant_id=tenant_id, limit=limit)
+    rows, broken = _claim(session, tenant_id=tenant_id, limit=limit)
+    rows = _decodable(session, tenant_id, rows)
     if not rows:
-        return 0
+        return broken
     context = _context(session, tenant_id, rows)
     handled: list[bool | None]  # None: failed and set up for retry
     try:
@@ -114,8 +154,26 @@ def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
         if conversation_id in failed and handled[index] is not None:
             _retry_later(row, failed[conversation_id])
             handled[index] = None
+    for row, outcome in zip(rows, handled, strict=True):
+        if outcome is None and row.status == "failed":  # out of attempts: dead-lettered
+            _audit_failed(session, tenant_id, row.id, row.last_error or "")
     _mark(session, rows, handled)
-    return len(rows)
+    return len(rows) + broken
+
+
+def _decodable(session: Session, tenant_id: str, rows: list[InboxEvent]) -> list[InboxEvent]:
+    """Rows whose payload is a domain event; any other is dead-lettered alone (a payload that
+    does not decode today will not decode on a retry)."""
+    good = []
+    for row in rows:
+        try:
+            DomainEvent.from_json(row.payload)
+        except Exception as exc:
+            _fail_now(session, tenant_id, row.id, exc)
+            session.expire(row)
+            continue
+        good.append(row)
+    return good
 
 
 def _context(session: Session, tenant_id: str, rows: list[InboxEvent]) -> BatchContext:
