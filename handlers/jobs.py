@@ -25,6 +25,7 @@ from extension.platform.db import get_db
 from extension.platform.models._types import utcnow
 from extension.platform.models.inbox import InboxEvent
 from extension.platform.queue import get_dispatcher, job
+from extension.quality import host_evaluations
 from extension.text import interaction_analytics
 from handlers import routes
 from handlers.normalize import DomainEvent
@@ -37,6 +38,11 @@ FLAG_TTL = 120
 TRANSCRIBED = "coachwire.transcribed"  # session.info key: conversations whose transcript grew
 ENDED_VOICE = "coachwire.ended_voice"  # session.info key: voice conversation -> STA communication ids
 ANALYSIS_CHUNK = 100
+# Transcripts are scored (CPU, a model) at the end of the batch, inside its write transaction:
+# a batch takes at most this many, so the lock is never held for 500 scorings; the rest of the
+# claimed rows go in the next batch, committed separately.
+TRANSCRIPTS_PER_BATCH = 20
+MORE = "coachwire.more"  # session.info key: the batch was cut short, rows are left to drain
 
 
 def notify_tenants(app, tenant_ids) -> None:
@@ -50,18 +56,23 @@ def notify_tenants(app, tenant_ids) -> None:
 def drain_inbox(tenant_id: str) -> int:
     """Process every due `received` row of one tenant; returns how many rows it handled."""
     get_dispatcher().release_flag(f"drain:{tenant_id}")
-    db, total, transcribed, ended = get_db(), 0, set(), {}
+    db, total, transcribed, ended, mirror = get_db(), 0, set(), {}, False
     while True:
         with db.session() as session:
             handled = process_batch(session, tenant_id=tenant_id, limit=BATCH)
             batch = set(session.info.get(TRANSCRIBED, ()))
             batch_ended = dict(session.info.get(ENDED_VOICE, {}))
+            batch_mirror = tenant_id in session.info.get(host_evaluations.DUE, ())
+            more = bool(session.info.get(MORE))
         transcribed |= batch  # only once the batch is committed
         ended.update(batch_ended)
+        mirror = mirror or batch_mirror
         total += handled
-        if handled < BATCH:
+        if handled < BATCH and not more:
             break
     after_drain(tenant_id, transcribed, ended)
+    if mirror:  # host evaluations to fetch: their own job, outside any transaction
+        host_evaluations.dispatch(tenant_id)
     return total
 
 
@@ -132,7 +143,7 @@ def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
     something raises is the batch redone row by row, each under its own savepoint, so one bad
     event is retried alone while the rest complete."""
     rows, broken = _claim(session, tenant_id=tenant_id, limit=limit)
-    rows = _decodable(session, tenant_id, rows)
+    rows = _bounded(session, _decodable(session, tenant_id, rows))
     if not rows:
         return broken
     context = _context(session, tenant_id, rows)
@@ -159,6 +170,19 @@ def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
             _audit_failed(session, tenant_id, row.id, row.last_error or "")
     _mark(session, rows, handled)
     return len(rows) + broken
+
+
+def _bounded(session: Session, rows: list[InboxEvent]) -> list[InboxEvent]:
+    """The head of the batch holding at most TRANSCRIPTS_PER_BATCH transcripts; when rows are
+    left out, session.info[MORE] tells the drain to take another batch (they stay `received`)."""
+    seen = 0
+    for index, row in enumerate(rows):
+        if row.type == "conversation.transcript":
+            seen += 1
+            if seen > TRANSCRIPTS_PER_BATCH:
+                session.info[MORE] = True
+                return rows[:index]
+    return rows
 
 
 def _decodable(session: Session, tenant_id: str, rows: list[InboxEvent]) -> list[InboxEvent]:
@@ -236,7 +260,9 @@ def sweep() -> dict:
         booking.dispatch_effects(tenant_id)
     effects = booking.sweep_effects()
     transcripts = transcripts_fetch.enqueue_due()  # STA transcript fetches whose next try is due
-    return {"tenants": sorted(tenant_ids), "effects": effects, "transcripts": transcripts}
+    mirrors = host_evaluations.sweep_due()  # host evaluations due to be mirrored
+    return {"tenants": sorted(tenant_ids), "effects": effects, "transcripts": transcripts,
+            "mirrors": mirrors}
 
 
 def replay(*, event_id: int | None = None, failed: bool = False,

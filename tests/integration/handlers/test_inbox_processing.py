@@ -425,3 +425,30 @@ def test_rows_that_cannot_be_decoded_fail_alone_and_the_batch_drains(
     assert sorted(failed) == sorted([str(deep), str(not_event)])
     assert len(statuses) == 44 and set(statuses.values()) == {"done"}
     assert interaction(db, tenant_id, "c-43").customer_sentiment == pytest.approx(-0.2)
+
+
+def test_transcripts_are_scored_in_short_write_transactions(app, client, db, run_jobs, tenant,
+                                                            monkeypatch):
+    """Scoring transcripts is CPU work (a model) done inside the batch's write transaction; a
+    batch of 45 transcripts used to be scored in one go with the lock held throughout. A batch
+    now takes at most TRANSCRIPTS_PER_BATCH of them and commits; the rest follow in the next
+    batches of the same drain, and every conversation is scored."""
+    from extension.text import scoring
+
+    tenant_id, _ = tenant
+    sizes: list[int] = []
+    real = scoring.party_scores_many
+
+    def counted(transcripts):
+        sizes.append(len(transcripts))
+        return real(transcripts)
+
+    monkeypatch.setattr(scoring, "party_scores_many", counted)
+    deliver(client, tenant, [transcript(f"t-{i}", [("customer", CUSTOMER_UPSET),
+                                                   ("agent", AGENT_RUDE)]) for i in range(45)])
+    drain(app, run_jobs, tenant_id)
+    assert sum(sizes) == 45
+    assert max(sizes) <= jobs.TRANSCRIPTS_PER_BATCH
+    assert {r.status for r in rows(db)} == {"done"}
+    assert all(interaction(db, tenant_id, f"t-{i}").agent_sentiment is not None
+               for i in range(45))
