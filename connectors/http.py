@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -29,7 +31,7 @@ from connectors.errors import (
     parse_retry_after,
 )
 from connectors.metrics import count_host_answer
-from connectors.ratelimit import InMemoryTokenBucket, RedisTokenBucket, TokenBucket
+from connectors.ratelimit import InMemoryTokenBucket, RateLimitTimeout, RedisTokenBucket, TokenBucket
 
 __all__ = [
     "AuthExpired",
@@ -39,12 +41,14 @@ __all__ = [
     "Invalid",
     "NotFound",
     "NotSent",
+    "RateLimitTimeout",
     "RateLimited",
     "RedisTokenBucket",
     "TokenBucket",
     "TokenProvider",
     "Transient",
     "Transport",
+    "bucket_wait_limit",
     "decipher",
     "parse_retry_after",
 ]
@@ -53,6 +57,19 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 10)  # (connect, read) seconds
 MAX_PAGES = 10_000  # a host that keeps answering nextUri must not loop us forever
+_BUCKET_MAX_WAIT: ContextVar[float | None] = ContextVar("bucket_max_wait", default=None)
+
+
+@contextmanager
+def bucket_wait_limit(seconds: float) -> Iterator[None]:
+    """Within this block a request whose tenant bucket would make it wait longer than `seconds`
+    raises RateLimitTimeout (with the wait) instead of sleeping: a job re-enqueues itself with
+    that delay rather than hold a worker that other tenants' jobs need."""
+    token = _BUCKET_MAX_WAIT.set(seconds)
+    try:
+        yield
+    finally:
+        _BUCKET_MAX_WAIT.reset(token)
 
 
 class TokenProvider(Protocol):
@@ -180,7 +197,7 @@ class Transport:
     def _attempt(self, method: str, url: str, *, headers=None, **kwargs: Any):
         budgeted = self._bucket is not None and self._is_own_host(url)  # counted in /metrics
         if self._bucket is not None and self._is_own_host(url):
-            self._bucket.take(self._bucket_key, sleep=self._sleep)
+            self._bucket.take(self._bucket_key, sleep=self._sleep, max_wait=_BUCKET_MAX_WAIT.get())
         try:
             response = self.session.request(
                 method, url, headers=self._headers(url, headers), timeout=self._timeout, **kwargs

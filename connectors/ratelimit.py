@@ -29,7 +29,11 @@ GENESYS_SPEC = BucketSpec(capacity=50, per_second=250 / 60)
 
 
 class RateLimitTimeout(Exception):
-    """The bucket would make the caller wait longer than it agreed to."""
+    """The bucket would make the caller wait longer than it agreed to; `wait` is how long (s)."""
+
+    def __init__(self, message: str, wait: float = 0.0):
+        super().__init__(message)
+        self.wait = wait
 
 
 class TokenBucket:
@@ -59,7 +63,7 @@ class TokenBucket:
         waited = 0.0
         while (wait := self.acquire(key, tokens)) > 0:
             if max_wait is not None and waited + wait > max_wait:
-                raise RateLimitTimeout(f"would wait {waited + wait:.1f}s for {key!r}")
+                raise RateLimitTimeout(f"would wait {waited + wait:.1f}s for {key!r}", wait)
             sleep(wait)
             waited += wait
         return waited

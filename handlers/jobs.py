@@ -25,6 +25,7 @@ from extension.platform.db import get_db
 from extension.platform.models._types import utcnow
 from extension.platform.models.inbox import InboxEvent
 from extension.platform.queue import get_dispatcher, job
+from extension.quality import host_evaluations
 from extension.text import interaction_analytics
 from handlers import routes
 from handlers.normalize import DomainEvent
@@ -37,6 +38,11 @@ FLAG_TTL = 120
 TRANSCRIBED = "coachwire.transcribed"  # session.info key: conversations whose transcript grew
 ENDED_VOICE = "coachwire.ended_voice"  # session.info key: voice conversation -> STA communication ids
 ANALYSIS_CHUNK = 100
+# Transcripts are scored (CPU, a model) at the end of the batch, inside its write transaction:
+# a batch takes at most this many, so the lock is never held for 500 scorings; the rest of the
+# claimed rows go in the next batch, committed separately.
+TRANSCRIPTS_PER_BATCH = 20
+MORE = "coachwire.more"  # session.info key: the batch was cut short, rows are left to drain
 
 
 def notify_tenants(app, tenant_ids) -> None:
@@ -50,19 +56,24 @@ def notify_tenants(app, tenant_ids) -> None:
 def drain_inbox(tenant_id: str) -> int:
     """Process every due `received` row of one tenant; returns how many rows it handled."""
     get_dispatcher().release_flag(f"drain:{tenant_id}")
-    db, total, transcribed, ended = get_db(), 0, set(), {}
+    db, total, transcribed, ended, mirror = get_db(), 0, set(), {}, False
     while True:
         with db.session() as session:
             handled = process_batch(session, tenant_id=tenant_id, limit=BATCH)
             batch = set(session.info.get(TRANSCRIBED, ()))
             batch_ended = dict(session.info.get(ENDED_VOICE, {}))
+            batch_mirror = tenant_id in session.info.get(host_evaluations.DUE, ())
+            more = bool(session.info.get(MORE))
         transcribed |= batch  # only once the batch is committed
         ended.update(batch_ended)
+        mirror = mirror or batch_mirror
         total += handled
         metrics.count_drained(tenant_id, handled)
-        if handled < BATCH:
+        if handled < BATCH and not more:
             break
     after_drain(tenant_id, transcribed, ended)
+    if mirror:  # host evaluations to fetch: their own job, outside any transaction
+        host_evaluations.dispatch(tenant_id)
     log.debug("drained %d events", total)
     return total
 
@@ -81,22 +92,62 @@ def after_drain(tenant_id: str, transcribed: set[str] | None = None,
 
 
 def claim(session: Session, *, tenant_id: str, limit: int) -> list[InboxEvent]:
-    query = (select(InboxEvent)
+    return _claim(session, tenant_id=tenant_id, limit=limit)[0]
+
+
+def _due(tenant_id: str, columns, limit: int, postgres: bool):
+    query = (select(*columns)
              .where(InboxEvent.tenant_id == tenant_id, InboxEvent.status == "received",
                     InboxEvent.next_attempt_at <= utcnow())
              .order_by(InboxEvent.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+    return query.with_for_update(skip_locked=True) if postgres else query
+
+
+def _claim(session: Session, *, tenant_id: str, limit: int) -> tuple[list[InboxEvent], int]:
+    """The due rows of a batch, loaded; and how many rows could not even be loaded (their
+    stored payload does not decode): those are marked failed here, alone, so they neither
+    stop the batch nor come back to block the next one."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    try:
+        return list(session.scalars(_due(tenant_id, (InboxEvent,), limit, postgres))), 0
+    except Exception:
+        log.warning("a batch of %s does not load; loading its rows one by one", tenant_id)
+    ids = list(session.scalars(_due(tenant_id, (InboxEvent.id,), limit, postgres)))
+    rows, broken = [], 0
+    for row_id in ids:
+        try:
+            with session.begin_nested():
+                rows.append(session.scalars(select(InboxEvent).where(
+                    InboxEvent.id == row_id).execution_options(populate_existing=True)).one())
+        except Exception as exc:
+            _fail_now(session, tenant_id, row_id, exc)
+            broken += 1
+    return rows, broken
+
+
+def _fail_now(session: Session, tenant_id: str, row_id: int, exc: BaseException) -> None:
+    """Dead-letter one row that can never be processed (retrying cannot help), audited."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    log.error("event %s of %s cannot be processed: %s", row_id, tenant_id, error)
+    session.execute(update(InboxEvent).where(InboxEvent.id == row_id)
+                    .values(status="failed", last_error=error, processed_at=None)
+                    .execution_options(synchronize_session=False))
+    _audit_failed(session, tenant_id, row_id, error)
+
+
+def _audit_failed(session: Session, tenant_id: str, row_id: int, error: str) -> None:
+    audit.record(session, tenant_id=tenant_id, actor="system:inbox", action="event.failed",
+                 subject_type="inbox", subject_id=str(row_id), details={"error": error})
 
 
 def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
     """Handle a claimed batch under ONE savepoint (two statements, not two per event); only if
     something raises is the batch redone row by row, each under its own savepoint, so one bad
     event is retried alone while the rest complete."""
-    rows = claim(session, tenant_id=tenant_id, limit=limit)
+    rows, broken = _claim(session, tenant_id=tenant_id, limit=limit)
+    rows = _bounded(session, _decodable(session, tenant_id, rows))
     if not rows:
-        return 0
+        return broken
     context = _context(session, tenant_id, rows)
     handled: list[bool | None]  # None: failed and set up for retry
     try:
@@ -116,8 +167,39 @@ def process_batch(session: Session, *, tenant_id: str, limit: int) -> int:
         if conversation_id in failed and handled[index] is not None:
             _retry_later(row, failed[conversation_id])
             handled[index] = None
+    for row, outcome in zip(rows, handled, strict=True):
+        if outcome is None and row.status == "failed":  # out of attempts: dead-lettered
+            _audit_failed(session, tenant_id, row.id, row.last_error or "")
     _mark(session, rows, handled)
-    return len(rows)
+    return len(rows) + broken
+
+
+def _bounded(session: Session, rows: list[InboxEvent]) -> list[InboxEvent]:
+    """The head of the batch holding at most TRANSCRIPTS_PER_BATCH transcripts; when rows are
+    left out, session.info[MORE] tells the drain to take another batch (they stay `received`)."""
+    seen = 0
+    for index, row in enumerate(rows):
+        if row.type == "conversation.transcript":
+            seen += 1
+            if seen > TRANSCRIPTS_PER_BATCH:
+                session.info[MORE] = True
+                return rows[:index]
+    return rows
+
+
+def _decodable(session: Session, tenant_id: str, rows: list[InboxEvent]) -> list[InboxEvent]:
+    """Rows whose payload is a domain event; any other is dead-lettered alone (a payload that
+    does not decode today will not decode on a retry)."""
+    good = []
+    for row in rows:
+        try:
+            DomainEvent.from_json(row.payload)
+        except Exception as exc:
+            _fail_now(session, tenant_id, row.id, exc)
+            session.expire(row)
+            continue
+        good.append(row)
+    return good
 
 
 def _context(session: Session, tenant_id: str, rows: list[InboxEvent]) -> BatchContext:
@@ -180,7 +262,9 @@ def sweep() -> dict:
         booking.dispatch_effects(tenant_id)
     effects = booking.sweep_effects()
     transcripts = transcripts_fetch.enqueue_due()  # STA transcript fetches whose next try is due
-    return {"tenants": sorted(tenant_ids), "effects": effects, "transcripts": transcripts}
+    mirrors = host_evaluations.sweep_due()  # host evaluations due to be mirrored
+    return {"tenants": sorted(tenant_ids), "effects": effects, "transcripts": transcripts,
+            "mirrors": mirrors}
 
 
 def replay(*, event_id: int | None = None, failed: bool = False,

@@ -28,6 +28,10 @@ EVENTBRIDGE_SOURCE_PREFIX = "aws.partner/genesys.com"
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "contains U+0000 or an unpaired surrogate, which cannot be stored"
+# No accepted payload nests anywhere near this deep; a document that does is refused before it is
+# stored, or decoding it again in a worker (deeper in the stack) raises RecursionError and the
+# row blocks its tenant's drain.
+MAX_DEPTH = 64
 
 Kind = Literal["genesys", "eventbridge", "cloudevents"]
 
@@ -50,6 +54,7 @@ class Envelope:
 def parse_body(body: bytes) -> list[Envelope]:
     """Envelopes for every event in `body`; BadJSON, NotAnEvent or TooManyEvents otherwise."""
     text, document = _load_json(body)
+    _refuse_too_deep(text, document)
     _refuse_unstorable(text, document)
     if isinstance(document, dict) and "events" in document:
         return _parse_batch(document["events"])
@@ -87,6 +92,26 @@ def _load_json(body: bytes) -> tuple[str, Any]:
         raise BadJSON("body is nested too deeply") from exc
     except ValueError as exc:
         raise BadJSON("body is not valid JSON") from exc
+
+
+def _refuse_too_deep(text: str, document: Any) -> None:
+    """NotAnEvent naming the first value nested deeper than MAX_DEPTH. A body with fewer opening
+    brackets than that cannot be too deep, so the common case costs two C-speed counts."""
+    if text.count("{") + text.count("[") <= MAX_DEPTH:
+        return
+    stack: list[tuple[str, Any, int]] = [("", document, 1)]
+    while stack:
+        path, value, depth = stack.pop()
+        if isinstance(value, dict):
+            items: Any = ((f"{path}/{_escape_pointer(k)}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            items = ((f"{path}/{i}", v) for i, v in enumerate(value))
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            message = f"nested deeper than {MAX_DEPTH} levels"
+            raise NotAnEvent([problem(path, message)], detail=f"body is {message}")
+        stack.extend((p, v, depth + 1) for p, v in items)
 
 
 def _refuse_unstorable(text: str, document: Any) -> None:

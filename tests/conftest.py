@@ -12,6 +12,7 @@ import pytest
 
 from extension import create_app
 from extension.platform import config as config_module
+from tests import tx_guard
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -152,3 +153,36 @@ def tenant(app):
             login_base="https://login.mypurecloud.ie", client_id="cid", client_secret="csecret",
             timezone="Europe/London")
     return created.id, secret
+
+
+
+# No connector call while a database write transaction is open (tests/tx_guard.py).
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "host_call_in_transaction: allow a connector call while "
+                                       "a database write transaction is open")
+
+
+# Code these tests cover still calls the host inside a write transaction (found by the guard on
+# SQLite; Issue 12 section 1, outside the pipeline's part): analytics/directory sync, alert
+# delivery. The guard is off for them until that code is fixed; delete an entry then.
+KNOWN_HOST_CALLS_IN_TRANSACTION = (
+    "tests/integration/analytics/sync/",
+    "tests/integration/analytics/test_alert_delivery.py",
+    "tests/integration/analytics/test_api.py",
+    "tests/integration/platform/test_periodic_jobs.py::test_the_scheduler_enqueues_each_job_and_",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_host_call_in_a_write_transaction(request, monkeypatch):
+    """Fails the test when a connector calls out while its thread holds a write transaction
+    (also when the call happened in a job whose worker swallowed the error)."""
+    if (request.node.get_closest_marker("host_call_in_transaction")
+            or request.node.nodeid.startswith(KNOWN_HOST_CALLS_IN_TRANSACTION)):
+        yield
+        return
+    seen = tx_guard.install(monkeypatch)
+    yield
+    if seen:
+        pytest.fail("host calls inside an open database write transaction: " + "; ".join(seen),
+                    pytrace=False)

@@ -98,6 +98,11 @@ class Dispatcher:
     def enqueue(self, func, *args, job_id: str | None = None) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    def enqueue_in(self, seconds: float, func, *args) -> None:  # pragma: no cover
+        """Run `func(*args)` once `seconds` have passed (a job that must wait re-enqueues itself
+        this way instead of sleeping in a worker)."""
+        raise NotImplementedError
+
     def claim_flag(self, key: str, ttl: int) -> bool:  # pragma: no cover
         raise NotImplementedError
 
@@ -143,6 +148,14 @@ class RQDispatcher(Dispatcher):
             func=spec.path, args=args, job_id=job_id, retry=retry,
             timeout=spec.timeout, failure_ttl=7 * 24 * 3600, result_ttl=600,
         )
+
+    def enqueue_in(self, seconds: float, func, *args) -> None:
+        from datetime import timedelta
+
+        spec = func.spec
+        self.queue(spec.queue).enqueue_in(
+            timedelta(seconds=max(1.0, seconds)), spec.path, *args, job_timeout=spec.timeout,
+            failure_ttl=7 * 24 * 3600, result_ttl=600)
 
     def claim_flag(self, key: str, ttl: int) -> bool:
         return bool(self.redis.set(self.flag_key(key), "1", nx=True, ex=ttl))
@@ -190,6 +203,9 @@ class EmbeddedDispatcher(Dispatcher):
 
     def enqueue(self, func, *args, job_id: str | None = None) -> None:
         self._put(func.spec.path, args, attempt=0, delay=0)
+
+    def enqueue_in(self, seconds: float, func, *args) -> None:
+        self._put(func.spec.path, args, attempt=0, delay=max(0.0, seconds))
 
     def _put(self, path: str, args: tuple, *, attempt: int, delay: float) -> None:
         with self._lock:

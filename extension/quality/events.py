@@ -9,8 +9,9 @@ from extension.quality import host_evaluations
 
 
 def evaluation_changed(event: Any, context: Any) -> None:
-    """A Genesys evaluation changed: mirror it into Coachwire's evaluations."""
-    host_evaluations.apply_changed(context.session, tenant_id=context.tenant_id, data=event.data)
+    """A Genesys evaluation changed: record it as due for mirroring (the host GETs happen in
+    ``host_evaluations.mirror_due``, after the drain commits, outside any transaction)."""
+    host_evaluations.record_due(context.session, tenant_id=context.tenant_id, data=event.data)
 
 
 def register(router: Router) -> None:

@@ -214,20 +214,16 @@ def version_count(session: Session, tenant_id: str, form_id: str) -> int:
 
 
 def import_genesys(session: Session, *, tenant_id: str, genesys_form_id: str, actor: str,
-                   selectors: dict[str, Any] | None = None) -> tuple[QualityForm, bool]:
+                   selectors: dict[str, Any] | None = None,
+                   response: dict[str, Any] | None = None) -> tuple[QualityForm, bool]:
     """Fetch a Genesys published form and store it as a published form; (form, created).
 
     Importing the same Genesys form again adds (and publishes) a new version when it changed.
-    Parts that cannot be represented are a 422 naming the Genesys-side JSON Pointers.
+    Parts that cannot be represented are a 422 naming the Genesys-side JSON Pointers. A caller
+    that already fetched the form (outside its transaction) passes it as `response`.
     """
-    tenant = session.get(Tenant, tenant_id)
-    try:
-        response = genesys_for(tenant).quality.published_form(genesys_form_id)
-    except NotFound as exc:
-        raise domain_errors.Invalid("The host has no such published form.",
-                      errors=[{"field": "genesysFormId", "message": "not found on the host"}]) from exc
-    except ConnectorError as exc:
-        raise domain_errors.HostFailed(f"The host did not answer usably ({type(exc).__name__}).") from exc
+    if response is None:
+        response = _published_form(session.get(Tenant, tenant_id), genesys_form_id)
     doc, issues = genesys_form_doc(response)
     if issues:
         raise domain_errors.Invalid("The Genesys form cannot be imported.",
@@ -246,3 +242,24 @@ def import_genesys(session: Session, *, tenant_id: str, genesys_form_id: str, ac
     if latest.status == "draft":
         publish(session, tenant_id=tenant_id, form_id=form.id, actor=actor)
     return form, False
+
+
+def fetch_genesys_form(tenant_id: str, genesys_form_id: str) -> dict[str, Any]:
+    """GET the Genesys published form with no transaction open (the tenant is read in a session
+    of its own, closed before the call); pass the answer to ``import_genesys(response=...)``."""
+    from extension.platform.db import get_db
+
+    with get_db().session() as session:
+        tenant = session.get(Tenant, tenant_id)
+    return _published_form(tenant, genesys_form_id)
+
+
+def _published_form(tenant: Tenant | None, genesys_form_id: str) -> dict[str, Any]:
+    try:
+        return genesys_for(tenant).quality.published_form(genesys_form_id)
+    except NotFound as exc:
+        raise domain_errors.Invalid("The host has no such published form.", errors=[
+            {"field": "genesysFormId", "message": "not found on the host"}]) from exc
+    except ConnectorError as exc:
+        raise domain_errors.HostFailed(
+            f"The host did not answer usably ({type(exc).__name__}).") from exc

@@ -2,7 +2,13 @@
 
 A ``v2.quality.evaluations`` notification carries the status and the host's total, never the
 answers, so each one is followed by ``GET /api/v2/quality/conversations/{conversationId}/
-evaluations/{evaluationId}?expand=evaluationForm`` (EvaluationResponse). Then:
+evaluations/{evaluationId}?expand=evaluationForm`` (EvaluationResponse). That GET is never made
+inside a database transaction (ARCHITECTURE.md, outbound calls): the drain only records a due
+row (``EvaluationFetch``, unique per tenant + evaluation + notified version, so a redelivery adds
+nothing) and commits; ``mirror_due``, one job per tenant on the effects queue, takes one due row
+at a time in a short transaction, does the GET(s) with no transaction open under the tenant's
+host budget (a wait longer than ``HOST_WAIT_LIMIT`` re-enqueues the job with that delay instead
+of holding a worker other tenants need), then applies the answer in one short transaction. Then:
 
 * **Form**: the Coachwire form imported from the same Genesys form id, else an import now through
   ``GET /api/v2/quality/publishedforms/evaluations/{formId}`` (``quality_forms.import_genesys``).
@@ -30,26 +36,42 @@ no ``active_key``: they do not take Coachwire's (conversation, form) assignment 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from connectors.errors import NotFound
+from connectors.errors import ConnectorError, NotFound
+from connectors.http import RateLimitTimeout, bucket_wait_limit
 from extension.platform import audit
 from extension.platform import errors as domain_errors
+from extension.platform.db import get_db
 from extension.platform.hosts import genesys_for
 from extension.platform.models._types import utcnow
 from extension.platform.models.tenants import Tenant
+from extension.platform.queue import get_dispatcher, job
 from extension.quality import evaluations, workload
 from extension.quality import forms as quality_forms
 from extension.quality.domain.forms import Form
 from extension.quality.domain.genesys_forms import answers_from_genesys, to_scoring_set
 from extension.quality.domain.scoring import Answers, InvalidAnswers, score
 from extension.quality.models.evaluations import Evaluation, QualityForm, QualityFormVersion
+from extension.quality.models.fetches import EvaluationFetch
 
+log = logging.getLogger("coachwire.quality.mirror")
 ACTOR = "system:genesys"
+DUE = "coachwire.evaluations_due"  # session.info key: tenants whose drain recorded fetches
+FLAG_TTL = 120
+SLICE = 50  # due rows per job run before it yields the worker to other tenants' jobs
+HOST_WAIT_LIMIT = 0.5  # seconds a job may sleep for the tenant's bucket; longer re-enqueues it
+LEASE = timedelta(minutes=5)  # a row leased longer than this (worker died) is due again
+MAX_ATTEMPTS = 5
+RETRY_DELAYS = (10, 60, 300, 900)
 MISMATCH_TOLERANCE = 0.01  # percentage points; Genesys rounds nothing, this only absorbs floats
 _STAMPS = {"submitted": "submitted_at", "released": "released_at",
            "acknowledged": "acknowledged_at", "retracted": "retracted_at"}
@@ -63,32 +85,182 @@ class Skip(Exception):
         self.reason, self.issues = reason, issues or []
 
 
-def apply_changed(session: Session, *, tenant_id: str, data: dict[str, Any]) -> str:
-    """Mirror the host evaluation named by an ``evaluation.changed`` event's data.
-
-    Returns what happened: ``created``, ``updated``, ``unchanged``, ``stale`` or ``skipped``.
-    Transient host failures raise (the inbox retries the event).
-    """
+def record_due(session: Session, *, tenant_id: str, data: dict[str, Any]) -> str:
+    """Drain side of an ``evaluation.changed`` event: no host call. Returns ``due`` (a fetch is
+    recorded, or already was), ``stale`` (what is mirrored is as new) or ``skipped``."""
     host_id, conversation_id = data.get("evaluation_id"), data.get("conversation_id")
-    try:
-        if not host_id or not conversation_id:
-            raise Skip("the notification names no evaluation or conversation")
-        existing = find(session, tenant_id, host_id)
-        if existing is not None and not _newer(data.get("version"), _when(data.get("changed_at")),
-                                               existing):
-            return "stale"
-        response = _fetch(session, tenant_id, conversation_id, host_id)
-        if existing is not None and not _newer(response.get("version"),
-                                               _when(response.get("changedDate")), existing):
-            return "stale"
-        return _mirror(session, tenant_id=tenant_id, response=response, existing=existing,
-                       data=data)
-    except Skip as skip:
-        audit.record(session, tenant_id=tenant_id, actor=ACTOR, action="evaluation.mirror_skipped",
-                     subject_type="host_evaluation", subject_id=str(host_id or "?"),
-                     details={"reason": skip.reason, "issues": skip.issues,
-                              "conversation_id": conversation_id, "form_id": data.get("form_id")})
+    if not host_id or not conversation_id:
+        _audit_skip(session, tenant_id, data, Skip("the notification names no evaluation or "
+                                                   "conversation"))
         return "skipped"
+    existing = find(session, tenant_id, host_id)
+    if existing is not None and not _newer(data.get("version"), _when(data.get("changed_at")),
+                                           existing):
+        return "stale"
+    version = data.get("version")
+    key = f"{version if isinstance(version, int) else ''}|{data.get('changed_at') or ''}"[:80]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(EvaluationFetch).values(
+        tenant_id=tenant_id, host_evaluation_id=str(host_id)[:64], version_key=key, data=data,
+    ).on_conflict_do_nothing(index_elements=["tenant_id", "host_evaluation_id", "version_key"]))
+    session.info.setdefault(DUE, set()).add(tenant_id)
+    return "due"
+
+
+def dispatch(tenant_id: str) -> None:
+    """Enqueue the tenant's mirror job unless one is already queued (after the drain commits)."""
+    dispatcher = get_dispatcher()
+    if dispatcher.claim_flag(f"mirror:{tenant_id}", FLAG_TTL):
+        dispatcher.enqueue(mirror_due, tenant_id)
+
+
+@job(queue="effects", retries=3, intervals=(5, 30, 120))
+def mirror_due(tenant_id: str) -> dict[str, int]:
+    """Mirror the tenant's due host evaluations, one short transaction each side of the host
+    GETs. Stops after SLICE rows and re-enqueues itself, so other tenants' jobs queued behind it
+    get their turn; a host budget wait over HOST_WAIT_LIMIT re-enqueues it with that delay."""
+    get_dispatcher().release_flag(f"mirror:{tenant_id}")
+    counts: Counter[str] = Counter()
+    for _ in range(SLICE):
+        fetch_id = _take_next(tenant_id)
+        if fetch_id is None:
+            return dict(counts)
+        outcome = _mirror_one(fetch_id)
+        if isinstance(outcome, float):  # the budget says "not yet": come back then
+            get_dispatcher().enqueue_in(outcome, mirror_due, tenant_id)
+            counts["deferred"] += 1
+            return dict(counts)
+        counts[outcome] += 1
+    get_dispatcher().enqueue(mirror_due, tenant_id)
+    return dict(counts)
+
+
+def sweep_due() -> int:
+    """Enqueue the mirror job of tenants with due rows (a retry's time came, a worker died
+    holding a lease, or the enqueue after the drain was lost); returns how many tenants."""
+    now = utcnow()
+    with get_db().session() as session:
+        tenant_ids = set(session.scalars(select(EvaluationFetch.tenant_id).where(
+            _due_clause(now)).distinct()))
+    for tenant_id in tenant_ids:
+        dispatch(tenant_id)
+    return len(tenant_ids)
+
+
+def _due_clause(now: datetime):
+    return ((EvaluationFetch.status == "pending") & (EvaluationFetch.next_attempt_at <= now)) | (
+        (EvaluationFetch.status == "fetching") & (EvaluationFetch.updated_at <= now - LEASE))
+
+
+def _take_next(tenant_id: str) -> int | None:
+    """Lease the tenant's oldest due row (pending, or fetching with an expired lease) in one
+    short transaction; None when nothing is due. Two jobs never lease the same row."""
+    with get_db().session() as session:
+        now = utcnow()
+        candidates = session.scalars(select(EvaluationFetch.id).where(
+            EvaluationFetch.tenant_id == tenant_id, _due_clause(now))
+            .order_by(EvaluationFetch.id).limit(5)).all()
+        for fetch_id in candidates:
+            won = cast(CursorResult, session.execute(update(EvaluationFetch).where(
+                EvaluationFetch.id == fetch_id, _due_clause(now)).values(
+                status="fetching", attempts=EvaluationFetch.attempts + 1, updated_at=now)))
+            if won.rowcount == 1:
+                return fetch_id
+    return None
+
+
+def _mirror_one(fetch_id: int) -> str | float:
+    """One due row: read (short transaction), host GETs (none open), apply (short transaction).
+    Returns the outcome, or the seconds to wait when the tenant's budget is spent."""
+    db = get_db()
+    with db.session() as session:
+        row = cast(EvaluationFetch, session.get(EvaluationFetch, fetch_id))  # leased just now
+        tenant = cast(Tenant, session.get(Tenant, row.tenant_id))  # the row's tenant exists
+        tenant_id, data = row.tenant_id, dict(row.data)
+        existing = find(session, tenant_id, data["evaluation_id"])
+        if existing is not None and not _newer(data.get("version"),
+                                               _when(data.get("changed_at")), existing):
+            return _finish(session, row, "done", "stale")
+        form_ids = _imported_forms(session, tenant_id)
+    try:
+        response, form_response = _fetch(tenant, data, form_ids)
+    except RateLimitTimeout as wait:
+        with db.session() as session:
+            _back_to_pending(session, fetch_id, delay=wait.wait, attempt_used=False)
+        return max(wait.wait, 0.1)
+    except Skip as skip:
+        with db.session() as session:
+            _audit_skip(session, tenant_id, data, skip)
+            return _finish(session, cast(EvaluationFetch, session.get(EvaluationFetch, fetch_id)),
+                           "skipped", "skipped")
+    except ConnectorError as exc:  # transient (after the transport's retries) or refused
+        log.warning("mirroring host evaluation %s of %s failed: %s", data["evaluation_id"],
+                    tenant_id, exc)
+        with db.session() as session:
+            return _failed_attempt(session, tenant_id, fetch_id, exc)
+    try:
+        with db.session() as session:
+            row = cast(EvaluationFetch, session.get(EvaluationFetch, fetch_id))
+            try:
+                outcome = _apply(session, tenant_id=tenant_id, data=data, response=response,
+                                 form_response=form_response)
+            except Skip as skip:
+                _audit_skip(session, tenant_id, data, skip)
+                return _finish(session, row, "skipped", "skipped")
+            return _finish(session, row, "done", outcome)
+    except domain_errors.HostFailed as exc:  # rolled back; the GETs are repeated next time
+        with db.session() as session:
+            return _failed_attempt(session, tenant_id, fetch_id, exc)
+
+
+def _apply(session: Session, *, tenant_id: str, data: dict[str, Any], response: dict,
+           form_response: dict | None) -> str:
+    """Store a fetched evaluation (the short transaction after the host GETs)."""
+    existing = find(session, tenant_id, data["evaluation_id"])
+    if existing is not None and not _newer(response.get("version"),
+                                           _when(response.get("changedDate")), existing):
+        return "stale"
+    return _mirror(session, tenant_id=tenant_id, response=response, existing=existing,
+                   data=data, form_response=form_response)
+
+
+def _finish(session: Session, row: EvaluationFetch, status: str, outcome: str) -> str:
+    row.status, row.outcome, row.updated_at = status, outcome, utcnow()
+    return outcome
+
+
+def _back_to_pending(session: Session, fetch_id: int, *, delay: float, attempt_used: bool,
+                     error: str | None = None) -> None:
+    values: dict[str, Any] = {"status": "pending", "updated_at": utcnow(),
+                              "next_attempt_at": utcnow() + timedelta(seconds=delay)}
+    if not attempt_used:
+        values["attempts"] = EvaluationFetch.attempts - 1
+    if error is not None:
+        values["last_error"] = error
+    session.execute(update(EvaluationFetch).where(EvaluationFetch.id == fetch_id).values(**values))
+
+
+def _failed_attempt(session: Session, tenant_id: str, fetch_id: int, exc: Exception) -> str:
+    row = cast(EvaluationFetch, session.get(EvaluationFetch, fetch_id))
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.last_error = error
+        audit.record(session, tenant_id=tenant_id, actor=ACTOR, action="evaluation.mirror_failed",
+                     subject_type="host_evaluation", subject_id=row.host_evaluation_id,
+                     details={"error": error, "attempts": row.attempts})
+        return _finish(session, row, "failed", "failed")
+    delay = RETRY_DELAYS[min(row.attempts - 1, len(RETRY_DELAYS) - 1)]
+    _back_to_pending(session, fetch_id, delay=delay, attempt_used=True, error=error)
+    get_dispatcher().enqueue_in(delay, mirror_due, tenant_id)
+    return "retry"
+
+
+def _audit_skip(session: Session, tenant_id: str, data: dict[str, Any], skip: Skip) -> None:
+    audit.record(session, tenant_id=tenant_id, actor=ACTOR, action="evaluation.mirror_skipped",
+                 subject_type="host_evaluation", subject_id=str(data.get("evaluation_id") or "?"),
+                 details={"reason": skip.reason, "issues": skip.issues,
+                          "conversation_id": data.get("conversation_id"),
+                          "form_id": data.get("form_id")})
 
 
 def find(session: Session, tenant_id: str, host_evaluation_id: str) -> Evaluation | None:
@@ -110,15 +282,34 @@ def lifecycle_status(host_status: str | None, *, released: bool, agent_has_read:
 # ---------------------------------------------------------------- steps
 
 
-def _fetch(session: Session, tenant_id: str, conversation_id: str, host_id: str) -> dict:
-    tenant = cast(Tenant, session.get(Tenant, tenant_id))  # the event's tenant exists
+def _imported_forms(session: Session, tenant_id: str) -> set[str]:
+    """Genesys form ids already imported and published (their GET is never repeated)."""
+    return set(session.scalars(select(QualityForm.genesys_form_id).where(
+        QualityForm.tenant_id == tenant_id, QualityForm.genesys_form_id.is_not(None),
+        QualityForm.published_version.is_not(None))))
+
+
+def _fetch(tenant: Tenant, data: dict[str, Any], imported: set[str]) -> tuple[dict, dict | None]:
+    """The host GETs, with no transaction open: the evaluation, and its published form unless
+    that is imported already. RateLimitTimeout when the tenant's budget would make us wait."""
     if tenant.host_kind != "genesys":
         raise Skip(f"the tenant's host is {tenant.host_kind!r}, not Genesys")
     client = genesys_for(tenant).quality
-    try:
-        return client.evaluation(conversation_id, host_id)
-    except NotFound as exc:
-        raise Skip("the host has no such evaluation") from exc
+    with bucket_wait_limit(HOST_WAIT_LIMIT):
+        try:
+            response = client.evaluation(data["conversation_id"], data["evaluation_id"])
+        except NotFound as exc:
+            raise Skip("the host has no such evaluation") from exc
+        form_id = (response.get("evaluationForm") or {}).get("id") or data.get("form_id")
+        if not form_id:
+            raise Skip("the evaluation names no form")
+        if form_id in imported:
+            return response, None
+        try:
+            return response, client.published_form(form_id)
+        except NotFound as exc:
+            raise Skip("the form cannot be imported", [
+                {"field": "genesysFormId", "message": "not found on the host"}]) from exc
 
 
 def _newer(version: Any, changed_at: datetime | None, existing: Evaluation) -> bool:
@@ -138,19 +329,22 @@ def _newer(version: Any, changed_at: datetime | None, existing: Evaluation) -> b
     return not same_version  # nothing to compare: fetch and compare content instead
 
 
-def _form_for(session: Session, tenant_id: str, genesys_form_id: str | None
-              ) -> tuple[QualityFormVersion, Form]:
+def _form_for(session: Session, tenant_id: str, genesys_form_id: str | None,
+              form_response: dict | None) -> tuple[QualityFormVersion, Form]:
     if not genesys_form_id:
         raise Skip("the evaluation names no form")
     row = session.scalars(select(QualityForm).where(
         QualityForm.tenant_id == tenant_id, QualityForm.genesys_form_id == genesys_form_id)).first()
     if row is None or row.published_version is None:
+        if form_response is None:  # imported when we looked, gone since: fetch it next time
+            raise domain_errors.HostFailed("the imported form changed while the host was asked")
         try:
             row, _created = quality_forms.import_genesys(
-                session, tenant_id=tenant_id, genesys_form_id=genesys_form_id, actor=ACTOR)
+                session, tenant_id=tenant_id, genesys_form_id=genesys_form_id, actor=ACTOR,
+                response=form_response)
         except domain_errors.DomainError as problem:
             if problem.status != 422:
-                raise  # the host did not answer usably: retry the event later
+                raise
             raise Skip("the form cannot be imported", problem.errors) from problem
     return quality_forms.form_version(session, tenant_id, row.id, row.published_version)
 
@@ -178,9 +372,9 @@ def _stored_answers(answers: Answers) -> dict:
 
 
 def _mirror(session: Session, *, tenant_id: str, response: dict, existing: Evaluation | None,
-            data: dict) -> str:
+            data: dict, form_response: dict | None) -> str:
     version, form = _form_for(session, tenant_id, (response.get("evaluationForm") or {}).get("id")
-                              or data.get("form_id"))
+                              or data.get("form_id"), form_response)
     answers = _answers(response)
     try:
         result = score(form, answers)

@@ -69,10 +69,12 @@ def import_form():
     data = parse_body(qs.FormImportBody)
     principal = current_principal()
     selectors = {k: data[k] for k in quality_forms.SELECTORS if k in data}
+    # the host GET first, with no transaction open; then one short transaction stores it
+    response = quality_forms.fetch_genesys_form(principal.tenant_id, data["genesys_form_id"])
     with get_db().session() as session:
         form, created = quality_forms.import_genesys(
             session, tenant_id=principal.tenant_id, genesys_form_id=data["genesys_form_id"],
-            actor=principal.person_id, selectors=selectors)
+            actor=principal.person_id, selectors=selectors, response=response)
         body = _out(session, form)
     return respond(body, 201 if created else 200)
 

@@ -378,3 +378,77 @@ def test_without_a_host_score_the_transcript_score_is_used_after_the_grace_perio
     with db.session() as session:
         assert session.scalar(select(Flag.rule_id).where(Flag.conversation_id == "c-orphan")) \
             == "negative-interaction"
+
+
+# ------------------------------------------------------------------ rows that can never be processed
+
+
+def insert_raw(db, tenant_id: str, delivery_id: str, payload_json: str) -> int:
+    """A stored row whose payload text is given as is (what an older receiver let through)."""
+    from sqlalchemy import bindparam, text
+
+    from extension.platform.models._types import UTCDateTime
+
+    now = utcnow()
+    statement = text(
+        "INSERT INTO inbox (tenant_id, delivery_id, type, payload, status, attempts, "
+        "received_at, next_attempt_at) VALUES (:t, :d, 'conversation.sentiment', "
+        + ("CAST(:p AS jsonb)" if db.is_postgres else ":p")
+        + ", 'received', 0, :now, :now) RETURNING id"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+    with db.session() as session:
+        return session.execute(statement, {"t": tenant_id, "d": delivery_id, "p": payload_json,
+                                           "now": now}).scalar_one()
+
+
+def test_rows_that_cannot_be_decoded_fail_alone_and_the_batch_drains(
+        app, client, db, run_jobs, tenant):
+    """A payload nested far deeper than the receiver now allows, and one that is JSON but no
+    domain event, sat at the head of the tenant's queue: every drain raised on them and the 44
+    events behind them waited for good. Each is now dead-lettered alone, with its error, and
+    audited; everything else in the batch is processed."""
+    from extension.platform.models.audit import AuditEntry
+
+    tenant_id, _ = tenant
+    deep = insert_raw(db, tenant_id, "deep-1", '{"x":' * 5000 + "1" + "}" * 5000)
+    not_event = insert_raw(db, tenant_id, "odd-1", '{"neither": "a domain event"}')
+    deliver(client, tenant, [sentiment(f"c-{i}", -20) for i in range(44)])
+    drain(app, run_jobs, tenant_id)
+
+    with db.session() as session:
+        statuses = dict(session.execute(select(InboxEvent.id, InboxEvent.status)).all())
+        errors = dict(session.execute(select(InboxEvent.id, InboxEvent.last_error)).all())
+        failed = session.scalars(select(AuditEntry.subject_id)
+                                 .where(AuditEntry.action == "event.failed")).all()
+    assert statuses.pop(deep) == "failed" and statuses.pop(not_event) == "failed"
+    assert "RecursionError" in errors[deep] and "KeyError" in errors[not_event]
+    assert sorted(failed) == sorted([str(deep), str(not_event)])
+    assert len(statuses) == 44 and set(statuses.values()) == {"done"}
+    assert interaction(db, tenant_id, "c-43").customer_sentiment == pytest.approx(-0.2)
+
+
+def test_transcripts_are_scored_in_short_write_transactions(app, client, db, run_jobs, tenant,
+                                                            monkeypatch):
+    """Scoring transcripts is CPU work (a model) done inside the batch's write transaction; a
+    batch of 45 transcripts used to be scored in one go with the lock held throughout. A batch
+    now takes at most TRANSCRIPTS_PER_BATCH of them and commits; the rest follow in the next
+    batches of the same drain, and every conversation is scored."""
+    from extension.text import scoring
+
+    tenant_id, _ = tenant
+    sizes: list[int] = []
+    real = scoring.party_scores_many
+
+    def counted(transcripts):
+        sizes.append(len(transcripts))
+        return real(transcripts)
+
+    monkeypatch.setattr(scoring, "party_scores_many", counted)
+    deliver(client, tenant, [transcript(f"t-{i}", [("customer", CUSTOMER_UPSET),
+                                                   ("agent", AGENT_RUDE)]) for i in range(45)])
+    drain(app, run_jobs, tenant_id)
+    assert sum(sizes) == 45
+    assert max(sizes) <= jobs.TRANSCRIPTS_PER_BATCH
+    assert {r.status for r in rows(db)} == {"done"}
+    assert all(interaction(db, tenant_id, f"t-{i}").agent_sentiment is not None
+               for i in range(45))

@@ -238,6 +238,59 @@ def test_text_that_no_database_can_store_is_422_and_stores_nothing(client, db, t
     assert after.status_code == 202
 
 
+def test_an_event_nested_too_deeply_is_422_naming_the_path_and_stores_nothing(client, db, tenant):
+    """An event nested ~950 levels (well under 1 MiB) was accepted, then could not be decoded
+    again in the worker and blocked its tenant's drain for good. The receiver bounds nesting
+    (MAX_DEPTH levels): the sender gets a 422 naming where, nothing is stored, and the same
+    tenant's next event is accepted. (300 levels here: the test client's own stack is deeper
+    than a server's, so 950 already trips RecursionError (400) in it.)"""
+    tenant_id, secret = tenant
+    deep: object = "bottom"
+    for _ in range(300):
+        deep = {"x": deep}
+    event = user_end("c-deep", "agent-1")
+    event["eventBody"]["extra"] = deep
+    body = dumps({"events": [sentiment("c-ok", 10), event]})
+    assert len(body) < 1024 * 1024
+    response = post(client, tenant_id, body, signed_headers(secret, body, msg_id="deep-1"))
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    [error] = response.json["errors"]
+    assert error["path"].startswith("/events/1/eventBody/extra/x/x")
+    assert "nested deeper than 64" in error["message"]
+    assert inbox_count(db) == 0
+    fine = dumps(sentiment("c-after", 10))
+    after = post(client, tenant_id, fine, signed_headers(secret, fine, msg_id="deep-2"))
+    assert after.status_code == 202
+
+
+def test_a_bad_signature_is_decided_before_any_database_work(app, client, db, tenant):
+    """Authentication comes first: once the tenant's settings are cached, a request with a bad
+    signature runs no SQL statement at all (no inbox write, no lookup), and stores nothing."""
+    from sqlalchemy import event as sa_event
+
+    tenant_id, secret = tenant
+    good = dumps(sentiment("c-warm", 10))
+    assert post(client, tenant_id, good, signed_headers(secret, good)).status_code == 202
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    body = dumps(sentiment("c-forged", 10))
+    headers = signed_headers(secret, body)
+    headers["webhook-signature"] = "v1," + "A" * 44
+    sa_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = post(client, tenant_id, body, headers)
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", seen)
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert statements == []
+    assert inbox_count(db) == 1
+
+
 def test_a_number_too_large_for_a_float_is_400_and_stores_nothing(client, db, tenant):
     """json reads 1e400 as infinity: a score was silently clipped to +1 and a duration crashed
     the mapping (500). It is refused as invalid JSON, like NaN and Infinity."""

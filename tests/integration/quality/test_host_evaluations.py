@@ -304,3 +304,112 @@ def test_a_mirrored_evaluation_is_disputed_in_genesys_and_not_counted_as_coachwi
     assert response.status_code == 409
     assert "Genesys" in response.get_json()["detail"]
     assert snapshot(db, Evaluation, AuditEntry) == before
+
+
+# ---------------------------------------------------------------- no host call inside the drain
+
+
+def post_batch(client, tenant, messages: list[dict]) -> None:
+    """One signed batch, as the host delivers a burst; nothing is drained yet."""
+    tenant_id, secret = tenant
+    body = dumps({"events": messages})
+    headers = signed_headers(secret, body, msg_id=f"msg_{uuid.uuid4().hex}")
+    response = client.post(f"/webhooks/{tenant_id}", data=body, headers=headers)
+    assert response.status_code == 202, response.get_data(as_text=True)
+
+
+def fetch_rows(db) -> list:
+    from extension.quality.models.fetches import EvaluationFetch
+
+    with db.session() as session:
+        return list(session.scalars(select(EvaluationFetch).order_by(EvaluationFetch.id)))
+
+
+def test_a_burst_is_recorded_as_due_rows_and_fetched_after_the_drain_commits(
+        app, db, client, tenant, host, evaluate, run_jobs):
+    """A burst of evaluation notifications used to be fetched from the host inside the drain's
+    batch transaction, throttled by the tenant's bucket: the write lock was held for the whole
+    burst and conversation events waited behind it. Now the drain makes no host call at all:
+    it records one due row per evaluation version (a redelivery adds none) and commits, and
+    the conversation events of the same batch are done; the fetches follow in their own job."""
+    from connectors.ratelimit import InMemoryTokenBucket
+    from extension.platform import hosts
+    from extension.platform.models.tenants import Tenant
+    from tests.helpers import sentiment
+
+    with app.app_context(), db.session() as session:  # a bucket no other test run shares
+        hosts.genesys_for(session.get(Tenant, "acme")).transport._bucket = InMemoryTokenBucket()
+    notes = [evaluate("FINISHED", support_scoring_set(), conversationId=f"c{i}")
+             for i in range(30)]
+    post_batch(client, tenant, [*notes, *(sentiment(f"talk-{i}", -20) for i in range(5))])
+    with app.app_context():
+        jobs.drain_inbox("acme")
+    assert host == []  # not one host request during the drain
+    assert set(inbox_statuses(db)) == {"done"} and len(inbox_statuses(db)) == 35
+    due = fetch_rows(db)
+    assert len(due) == 30 and {row.status for row in due} == {"pending"}
+    assert mirrored(db) == []
+
+    post_batch(client, tenant, notes)  # the host delivers the burst again
+    with app.app_context():
+        jobs.drain_inbox("acme")
+    assert host == [] and len(fetch_rows(db)) == 30
+
+    run_jobs()
+    # distinct: a token another test run cached in the shared Redis is refused once (401, retry)
+    assert len({path for path in host if EVALUATION_PATH.match(path)}) == 30
+    assert {(row.status, row.outcome) for row in fetch_rows(db)} == {("done", "created")}
+    assert sorted(e.conversation_id for e in mirrored(db)) == sorted(f"c{i}" for i in range(30))
+    assert len(audits(db, "evaluation.mirrored")) == 30
+
+
+def test_a_tenant_whose_host_budget_is_spent_defers_and_does_not_hold_the_worker(
+        app, db, client, tenant, host, evaluate, monkeypatch):
+    """The mirror job does not sleep on an empty bucket: it puts the row back, re-enqueues
+    itself for when the budget allows, and returns at once, so the next tenant's job (globex,
+    right after it on the same worker) mirrors without waiting."""
+    from connectors.ratelimit import BucketSpec, InMemoryTokenBucket
+    from extension.platform import hosts
+    from extension.platform.models.tenants import Tenant
+    from extension.quality import host_evaluations
+    from tests.factories import add_people, add_tenant
+    from tests.integration.quality.conftest import PEOPLE
+
+    add_tenant(db, "globex", api_base="https://api.mypurecloud.ie",
+               login_base="https://login.mypurecloud.ie")
+    add_people(db, "globex", PEOPLE)
+    note = evaluate("FINISHED", support_scoring_set())
+    post_batch(client, tenant, [note])
+    delayed: list[tuple[float, tuple]] = []
+    with app.app_context():
+        jobs.drain_inbox("acme")
+        with db.session() as session:
+            host_evaluations.record_due(session, tenant_id="globex",
+                                        data=normalized(note)["data"])
+            acme = session.get(Tenant, "acme")
+        spent = InMemoryTokenBucket(BucketSpec(capacity=1, per_second=0.01))
+        assert spent.acquire("genesys:acme") == 0  # the only token: the bucket is now empty
+        hosts.genesys_for(acme).transport._bucket = spent
+        dispatcher = get_dispatcher()
+        monkeypatch.setattr(dispatcher, "enqueue_in",
+                            lambda seconds, func, *args: delayed.append((seconds, args)))
+
+        assert host_evaluations.mirror_due("acme") == {"deferred": 1}
+        assert not any(EVALUATION_PATH.match(path) for path in host)
+        [row] = [r for r in fetch_rows(db) if r.tenant_id == "acme"]
+        assert (row.status, row.attempts) == ("pending", 0)
+        assert row.next_attempt_at > datetime.now(UTC)
+        [(seconds, args)] = delayed
+        assert args == ("acme",) and seconds > host_evaluations.HOST_WAIT_LIMIT
+
+        assert host_evaluations.mirror_due("globex") == {"created": 1}
+    [evaluation] = mirrored(db)
+    assert evaluation.tenant_id == "globex"
+
+
+def normalized(message: dict) -> dict:
+    """The evaluation.changed event the receiver makes of a notification."""
+    from handlers import normalize, parse
+
+    [event] = normalize.normalize_all(parse.parse_body(dumps(message)), webhook_id=None)
+    return event.to_json()

@@ -147,3 +147,22 @@ def test_escapes_that_only_look_unstorable_are_accepted():
     assert b"\\\\u0000" in raw and b"\\ud83d\\ude00" in raw  # escaped as the sender would
     [envelope] = parse_body(raw)
     assert envelope.payload["eventBody"]["comment"] == "a literal \\u0000, and an emoji \U0001F600"
+
+
+def _nested(levels: int) -> dict:
+    """A Genesys notification whose whole document is `levels` containers deep."""
+    inner: object = 1
+    for _ in range(levels - 2):  # the envelope and eventBody are the first two levels
+        inner = [inner]
+    return notification(EVAL_TOPIC, {"deep": inner})
+
+
+def test_nesting_up_to_the_bound_is_accepted_and_one_more_level_is_not():
+    from handlers.parse import MAX_DEPTH
+
+    assert len(parse_body(encode(_nested(MAX_DEPTH)))) == 1
+    with pytest.raises(NotAnEvent) as caught:
+        parse_body(encode(_nested(MAX_DEPTH + 1)))
+    [error] = caught.value.errors
+    assert error["path"] == "/eventBody/deep" + "/0" * (MAX_DEPTH - 2)
+    assert error["message"] == f"nested deeper than {MAX_DEPTH} levels"
