@@ -274,6 +274,10 @@ class InteractionsQuery(RangeQuery, PageQuery):
     queue = fields.String()
     inquiry = fields.String()
     channel = fields.String()
+    null = CsvList(choices=("agent", "team", "queue", "inquiry", "channel"), load_default=(), metadata={
+        "description": "Dimensions pinned to 'none' (a metrics cell whose value is null, e.g. no "
+                       "wrap-up code or no queue), comma-separated: agent, team, queue, inquiry, "
+                       "channel; a dimension cannot be both given and null"})
     period = fields.String(validate=validate.OneOf(PERIODS), load_default="day")
     period_start = fields.Date(metadata={"description": "First tenant-local day of a KPI cell's period"})
 
