@@ -9,9 +9,9 @@ sorted AES values, inquiry impact from cell totals minus the agent's own vector,
 metric from each inquiry's per-agent KPI arrays.
 
 Each web process keeps the snapshots of recent intervals for ``peer_snapshot_seconds``
-(``COACHWIRE_PEER_SNAPSHOT_SECONDS``, default 300; 0 = build per request): peer comparisons
-may be that old, and the response says as of when. The agent's own KPIs and the team
-comparison are always live. The results equal :mod:`extension.analytics.ranking`
+(``COACHWIRE_PEER_SNAPSHOT_SECONDS``, default 300; 0 = build per request): the agent view
+(all of it, the agent's own KPIs included, so its figures agree) may be that old and never
+older, and the response says as of when. The results equal :mod:`extension.analytics.ranking`
 (and so the domain functions over raw records); the integration tests check both.
 """
 
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from extension.analytics.domain import kpi_ranking
 from extension.analytics.domain.kpis import lower_is_better
 from extension.analytics.models.facts import KpiRollupDaily
-from extension.analytics.sums import FLOAT_COLUMNS, INT_COLUMNS, add, aes_from_sums, summary_from_sums
+from extension.analytics.sums import FLOAT_COLUMNS, INT_COLUMNS, add, aes_from_sums, summary_from_sums, zero
 
 log = logging.getLogger("coachwire.analytics")
 _TIE_DIGITS = 9  # as analytics_ranking: database float sums differ in the last bit
@@ -161,9 +161,12 @@ class PeerSnapshot:
                 rows.append({"inquiry": inquiry, **summary_from_sums(sums)})
         return rows
 
-    def compare_with_team(self, agent_id: str, members: list[str]) -> dict[str, dict]:
-        """analytics_ranking.compare_with_team from the snapshot: each member's vector is the
-        sum of their cells (members without interactions in the interval are absent)."""
+    def agent_total(self, agent_id: str) -> dict[str, Any]:
+        """The agent's vector over the interval (zeros without interactions): the sum of their
+        cells, in the order compare_with_team adds them, so both give the same figures."""
+        return self._totals([agent_id]).get(agent_id) or zero()
+
+    def _totals(self, members: list[str]) -> dict[str, dict[str, Any]]:
         totals: dict[str, dict[str, Any]] = {}
         for cell in self.cells.values():
             for member in members:
@@ -173,7 +176,12 @@ class PeerSnapshot:
                         add(totals[member], sums)
                     else:
                         totals[member] = sums
-        per_agent = {member: summary_from_sums(sums) for member, sums in totals.items()}
+        return totals
+
+    def compare_with_team(self, agent_id: str, members: list[str]) -> dict[str, dict]:
+        """analytics_ranking.compare_with_team from the snapshot: each member's vector is the
+        sum of their cells (members without interactions in the interval are absent)."""
+        per_agent = {member: summary_from_sums(sums) for member, sums in self._totals(members).items()}
         metrics = ("aes", *kpi_ranking.FOCUS_METRICS)
         return {metric: kpi_ranking._compare(agent_id, per_agent, metric) for metric in metrics}
 
@@ -343,14 +351,20 @@ def _inquiry(agents: list[str], ints: np.ndarray, floats: np.ndarray) -> Inquiry
 class PeerCache:
     """Recent snapshots of one process, by (tenant, start, end); one builder per key at a time.
 
-    With a ``session_factory``, an expired snapshot is still served while one background thread
-    sums its successor (stale-while-revalidate), so only the first request of an interval in a
-    process waits for the sum; without one, the request that finds it expired rebuilds it.
+    A snapshot is never served once it is ``ttl_seconds`` old, counted from the moment its
+    build began (its ``as_of`` is taken after that), so ``as_of`` is at most that old in
+    every answer. With a ``session_factory``, a request that finds a snapshot past
+    ``refresh_share`` of its life (default 0.8) gets it at once while one background thread
+    sums its successor; a request that finds it past the bound waits for a fresh build, as
+    the first request of an interval does. ``clock`` (default time.monotonic) is for tests.
     """
 
-    def __init__(self, ttl_seconds: float, *, max_entries: int = 8, session_factory=None) -> None:
+    def __init__(self, ttl_seconds: float, *, max_entries: int = 8, session_factory=None,
+                 refresh_share: float = 0.8, clock=None) -> None:
         self.ttl, self.max_entries = ttl_seconds, max_entries
+        self.refresh_after = ttl_seconds * refresh_share
         self.session_factory = session_factory
+        self._clock = clock
         self._entries: OrderedDict[tuple, tuple[float, PeerSnapshot]] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[tuple, threading.Lock] = {}
@@ -362,24 +376,31 @@ class PeerCache:
             self.builds += 1
             return build(session, tenant_id=tenant_id, start=start, end=end)
         key = (tenant_id, start, end)
-        hit, fresh = self._lookup(key)
-        if hit is not None and fresh:
-            return hit
-        if hit is not None and self.session_factory is not None:
-            self._refresh_in_background(key)
+        hit, age = self._lookup(key)
+        if hit is not None and age < self.ttl:
+            if age >= self.refresh_after and self.session_factory is not None:
+                self._refresh_in_background(key)
             return hit
         with self._lock:
             builder = self._building.setdefault(key, threading.Lock())
         with builder:  # concurrent requests for the same interval wait for one build
-            hit, fresh = self._lookup(key)
-            if hit is not None and fresh:
+            hit, age = self._lookup(key)
+            if hit is not None and age < self.ttl:
                 return hit
-            return self._store(key, build(session, tenant_id=tenant_id, start=start, end=end))
+            return self._build_and_store(session, key)
 
-    def _store(self, key: tuple, snapshot: PeerSnapshot) -> PeerSnapshot:
+    def _now(self) -> float:
+        return (self._clock or time.monotonic)()
+
+    def _build_and_store(self, session: Session, key: tuple) -> PeerSnapshot:
+        tenant_id, start, end = key
+        began = self._now()  # before the build: its age bounds the age of as_of
+        return self._store(key, began, build(session, tenant_id=tenant_id, start=start, end=end))
+
+    def _store(self, key: tuple, began: float, snapshot: PeerSnapshot) -> PeerSnapshot:
         with self._lock:
             self.builds += 1
-            self._entries[key] = (time.monotonic() + self.ttl, snapshot)
+            self._entries[key] = (began, snapshot)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -396,22 +417,22 @@ class PeerCache:
         thread.start()
 
     def _refresh(self, key: tuple) -> None:
-        tenant_id, start, end = key
         try:
             with self.session_factory() as session:
-                self._store(key, build(session, tenant_id=tenant_id, start=start, end=end))
+                self._build_and_store(session, key)
         except Exception:  # the stale snapshot stays; the next request tries again
-            log.exception("peer snapshot refresh failed tenant=%s", tenant_id)
+            log.exception("peer snapshot refresh failed tenant=%s", key[0])
 
     def wait_for_refreshes(self, timeout: float = 30.0) -> None:
         """Tests: block until background refreshes are done."""
         for thread in list(self._refreshing.values()):
             thread.join(timeout)
 
-    def _lookup(self, key: tuple) -> tuple[PeerSnapshot | None, bool]:
+    def _lookup(self, key: tuple) -> tuple[PeerSnapshot | None, float]:
+        """The stored snapshot and its age in seconds (since its build began)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
-                return None, False
+                return None, 0.0
             self._entries.move_to_end(key)
-            return entry[1], entry[0] >= time.monotonic()
+            return entry[1], self._now() - entry[0]

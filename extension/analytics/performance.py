@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from extension.analytics import peers as analytics_peers
 from extension.analytics.domain.kpis import period_label
 from extension.analytics.peers import PeerSnapshot
-from extension.analytics.query import Slice, sums_by, total
-from extension.analytics.sums import METRIC_FUNCTIONS, add, summary_from_sums, zero
+from extension.analytics.query import Slice, sums_by
+from extension.analytics.sums import METRIC_FUNCTIONS, add, aes_from_sums, summary_from_sums, zero
 from extension.platform.models.people import Person
 
 
@@ -21,11 +21,11 @@ def agent_performance(session: Session, where: Slice, *, agent: Person,
     """KPIs, AES, quartile labels per inquiry x channel (against every agent of the tenant),
     top/bottom three inquiries, focus metric per inquiry and the comparison with the team.
 
-    The comparisons with peers and team come from ``peers`` (a snapshot of the same interval,
-    possibly cached: ``peers_as_of`` says when it was summed); the agent's own KPIs are live."""
+    The whole view comes from ``peers``, one snapshot of the interval (possibly cached;
+    ``as_of`` says when it was summed): the headline KPIs are the agent's own vector in it, so
+    they equal the sum of the agent's inquiries and the agent's row of the team comparison."""
     if peers is None:
         peers = analytics_peers.build(session, tenant_id=where.tenant_id, start=where.start, end=where.end)
-    mine = Slice(tenant_id=where.tenant_id, start=where.start, end=where.end, agent_ids=[agent.id])
     focus = peers.focus(agent.id)
     return {
         "agent_id": agent.id,
@@ -33,11 +33,12 @@ def agent_performance(session: Session, where: Slice, *, agent: Person,
         "team_id": agent.team_id,
         "from": where.start,
         "to": where.end,
-        "kpis": summary_from_sums(total(session, mine)),
+        "kpis": summary_from_sums(peers.agent_total(agent.id)),
         "inquiries": [{**row, "focus": focus.get(row["inquiry"])} for row in peers.by_inquiry(agent.id)],
         "quartiles": peers.quartiles(agent.id),
         "impact": peers.top_bottom(agent.id),
         "team": _team_comparison(session, agent, peers),
+        "as_of": peers.as_of,
         "peers_as_of": peers.as_of,
     }
 
@@ -88,11 +89,16 @@ def _pointer(period: str, metrics: Sequence[str]):
     functions = [(m, METRIC_FUNCTIONS[m]) for m in metrics]
     labels: dict[Any, str] = {}
 
+    flag = "aes" in metrics  # as /api/v1/metrics: an AES that fell back to AHT says so
+
     def point(bucket, sums) -> dict[str, Any]:
         label = labels.get(bucket)
         if label is None:
             label = labels[bucket] = period_label(bucket, period)
+        values = {m: fn(sums) for m, fn in functions}
+        if flag:
+            values["aes_fallback"] = aes_from_sums(sums)["fallback"]
         return {"period": label, "period_start": bucket.isoformat(), "volume": sums["volume"],
-                "metrics": {m: fn(sums) for m, fn in functions}}
+                "metrics": values}
 
     return point

@@ -129,7 +129,8 @@ def _record_facts(context: BatchContext, *, skip) -> None:
     with context.session.begin_nested():
         stored = analytics.stored_facts(context.session, tenant_id=context.tenant_id,
                                         ids=[i.conversation_id for i in ready])
-        records = [_fact_record(i, stored.get(i.conversation_id) or {}) for i in ready]
+        teams = _current_teams(context, {i.agent_id for i in ready})
+        records = [_fact_record(i, stored.get(i.conversation_id) or {}, teams) for i in ready]
         _add_customer_keys(context, records)
         records = analytics_model.predicted_if_fitted(context.session, context.tenant_id, records)
         analytics.upsert_facts(context.session, tenant_id=context.tenant_id, records=records,
@@ -148,14 +149,34 @@ def _add_customer_keys(context: BatchContext, records: list[dict]) -> None:
             record["customer_key"] = key
 
 
-def _fact_record(interaction: Interaction, stored: dict) -> dict:
+def _current_teams(context: BatchContext, agent_ids: set) -> dict[str, str | None]:
+    """Each agent's team now (one query per batch): a live fact is written within moments of
+    the conversation, so this is the agent's team as of the interaction."""
+    from extension.platform.models.people import Person
+
+    wanted = sorted(a for a in agent_ids if a)
+    found: dict[str, str | None] = {}
+    for start in range(0, len(wanted), 500):
+        query = select(Person.id, Person.team_id).where(
+            Person.tenant_id == context.tenant_id, Person.id.in_(wanted[start:start + 500]))
+        found.update(context.session.execute(query).tuples().all())
+    return found
+
+
+def _fact_record(interaction: Interaction, stored: dict, teams: dict[str, str | None]) -> dict:
     record = {**stored, "conversation_id": interaction.conversation_id}
     for name in FACT_FROM_INTERACTION:
         value = getattr(interaction, name)
         if value is not None:
             record[name] = value
-    if record.get("inquiry") is None:  # the wrap-up may arrive in a later batch than user.end
+    # the pipeline's wrap-up is the latest the host sent (a corrected code replaces the first);
+    # without one the stored inquiry (e.g. from the history sync) stays
+    if interaction.wrapup_code is not None:
         record["inquiry"] = interaction.wrapup_code
+    # the team as of the interaction: the one already stored for this agent (by the sync from
+    # the host's teamId, or by an earlier batch) stays; else the agent's team now
+    if not (stored.get("team_id") and stored.get("agent_id") == record["agent_id"]):
+        record["team_id"] = teams.get(record["agent_id"])
     if interaction.customer_sentiment is None and interaction.transcript_customer_sentiment is not None:
         record["customer_sentiment"] = interaction.transcript_customer_sentiment
     return record

@@ -14,7 +14,7 @@ import json
 from datetime import date, timedelta
 
 from flask import Blueprint
-from sqlalchemy import select, tuple_
+from sqlalchemy import or_, select, tuple_
 
 from extension.analytics.api import schemas
 from extension.analytics.api.ranges import local_range
@@ -41,7 +41,8 @@ COLUMNS = tuple(schemas.InteractionItem().fields)
             response=schemas.InteractionsPage)
 @require(ANALYTICS_READ)
 def interactions():
-    """Filters as in /api/v1/metrics (``agent``, ``team``, ``queue``, ``inquiry``, ``channel``);
+    """Filters as in /api/v1/metrics (``agent``, ``team``, ``queue``, ``inquiry``, ``channel``),
+    and ``null`` for a cell whose value is null (``null=queue,inquiry``: no queue, no wrap-up);
     ``period_start`` with ``period`` (day|week|month|quarter, tenant-local) pins one bucket, and
     ``from``/``to`` narrow it further. Ordered by local day, then conversation id."""
     args = parse(schemas.InteractionsQuery)
@@ -101,9 +102,15 @@ def _scoped(session, principal, query, args: dict):
         teams = scope.visible_team_ids(session, principal)
         if teams is not None and args["team"] not in teams:
             raise Problem(403, "Forbidden", "This team is outside your scope.")
+    both = [name for name in args["null"] if name in args]
+    if both:
+        raise Problem(400, "Bad Request", "Invalid query parameters.", errors=[
+            {"field": "null", "message": f"{', '.join(both)} cannot be both given and null."}])
     for name, column in FILTERS.items():
         if name in args:
             query = query.where(_facts.c[column] == args[name])
+        elif name in args["null"]:  # the cell /metrics shows as null: its rollup key is ''
+            query = query.where(or_(_facts.c[column].is_(None), _facts.c[column] == ""))
     visible = scope.visible_agent_ids(session, principal)
     if visible is not None:
         query = query.where(_facts.c.agent_id.in_(sorted(visible)))

@@ -134,9 +134,11 @@ class AgentPerformance(Schema):
     quartiles = fields.List(fields.Nested(Quartile))
     impact = fields.Nested(ImpactLists)
     team = fields.Dict(keys=fields.String(), values=fields.Nested(TeamComparison))
-    peers_as_of = fields.DateTime(metadata={
-        "description": "When the peer figures (quartiles, impact, focus) were summed; at most "
-                       "COACHWIRE_PEER_SNAPSHOT_SECONDS old. The agent's own KPIs are live."})
+    as_of = fields.DateTime(metadata={
+        "description": "When every figure of this view (the agent's KPIs, inquiries, quartiles, "
+                       "impact, focus, team comparison) was summed, from one snapshot; at most "
+                       "COACHWIRE_PEER_SNAPSHOT_SECONDS old when served."})
+    peers_as_of = fields.DateTime(metadata={"description": "The same as ``as_of`` (kept for clients)."})
 
 
 class SeriesPoint(Schema):
@@ -272,6 +274,10 @@ class InteractionsQuery(RangeQuery, PageQuery):
     queue = fields.String()
     inquiry = fields.String()
     channel = fields.String()
+    null = CsvList(choices=("agent", "team", "queue", "inquiry", "channel"), load_default=(), metadata={
+        "description": "Dimensions pinned to 'none' (a metrics cell whose value is null, e.g. no "
+                       "wrap-up code or no queue), comma-separated: agent, team, queue, inquiry, "
+                       "channel; a dimension cannot be both given and null"})
     period = fields.String(validate=validate.OneOf(PERIODS), load_default="day")
     period_start = fields.Date(metadata={"description": "First tenant-local day of a KPI cell's period"})
 

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from extension.analytics import facts as analytics
 from extension.analytics.api import schemas
 from tests.integration.analytics.conftest import RANGE
 
@@ -61,9 +62,30 @@ def test_local_periods_across_the_dst_change_match_the_metrics_cells(client, loa
     for row in rows:
         params = {"period": period, "period_start": row["period_start"], **interval, "limit": 1000}
         params.update({name: row[name] for name in ("channel", "inquiry") if row[name] is not None})
-        items, _ = drill(client, headers, **params)
-        if row["channel"] is not None and row["inquiry"] is not None:
-            assert len(items) == row["metrics"]["volume"], row
+        nulls = [name for name in ("channel", "inquiry") if row[name] is None]
+        items, _ = drill(client, headers, **params, **({"null": ",".join(nulls)} if nulls else {}))
+        assert len(items) == row["metrics"]["volume"], row
+        assert {(i["channel"], i["inquiry"]) for i in items} == {(row["channel"], row["inquiry"])}
+
+
+def test_a_cell_without_queue_or_wrapup_drills_down_with_the_null_marker(client, db, loaded, token_for):
+    with db.session() as session:  # live interactions without a wrap-up code, or without a queue
+        analytics.upsert_facts(session, tenant_id=loaded, records=[{
+            "conversation_id": f"bare-{i}", "agent_id": "a03", "team_id": "t3", "channel": "chat",
+            "queue_id": None if i % 2 else "q-billing", "inquiry": None if i % 3 else "billing",
+            "ended_at": datetime(2025, 5, 1 + i, 12, tzinfo=UTC), "t_handle_ms": 90000} for i in range(6)])
+    headers = token_for("mgr", "manager")
+    rows = cells(client, headers, dims="agent_id,queue_id,inquiry", period="month", agent_id="a03")
+    empty = [r for r in rows if r["queue_id"] is None or r["inquiry"] is None]
+    assert empty
+    for row in empty:
+        nulls = ",".join(n for n, d in (("queue", "queue_id"), ("inquiry", "inquiry")) if row[d] is None)
+        given = {n: row[d] for n, d in (("queue", "queue_id"), ("inquiry", "inquiry")) if row[d] is not None}
+        items, _ = drill(client, headers, agent="a03", null=nulls, period="month",
+                         period_start=row["period_start"], limit=1000, **given)
+        assert len(items) == row["metrics"]["volume"] > 0, row
+        assert {(i["queue_id"], i["inquiry"]) for i in items} == {(row["queue_id"], row["inquiry"])}
+    assert sum(r["metrics"]["volume"] for r in empty) == 5  # every bare interaction, once
 
 
 def test_a_supervisor_drills_into_their_team_and_an_agent_sees_only_themselves(client, loaded, token_for):
@@ -96,6 +118,8 @@ def test_another_tenant_sees_none_of_these_interactions(client, loaded, other_te
     ({"period_start": "not-a-date"}, "period_start"),
     ({"period": "week", "period_start": "2025-03-03", "from": "2025-04-01"}, "from"),
     ({"cursor": "garbage"}, "cursor"),
+    ({"null": "wrapup"}, "null"),
+    ({"inquiry": "billing", "null": "inquiry"}, "null"),
     ({"limit": "0"}, "limit"),
     ({"from": "2025-04-02", "to": "2025-04-01"}, "to"),
 ])

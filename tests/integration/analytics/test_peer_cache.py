@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from extension.analytics.peers import PeerCache
+from extension.analytics.peers import PeerCache, build
 from tests.integration.analytics.conftest import FIRST_DAY, LAST_DAY, RANGE
 
 
@@ -74,18 +74,18 @@ def test_another_tenant_never_reads_this_tenants_snapshot(db, loaded, other_tena
     assert ours.cells and not theirs.cells
 
 
-def test_an_expired_snapshot_is_served_while_its_successor_is_summed(db, loaded, monkeypatch):
-    """Stale-while-revalidate: after expiry the old figures answer at once, one background
+def test_an_ageing_snapshot_is_served_while_its_successor_is_summed(db, loaded):
+    """Refresh ahead: past 80 % of its life the old figures answer at once, one background
     build replaces them, and the request after that sees the new snapshot."""
-    cache, clock = PeerCache(ttl_seconds=60, session_factory=db.session), [1000.0]
-    monkeypatch.setattr("extension.analytics.peers.time.monotonic", lambda: clock[0])
+    clock = [1000.0]
+    cache = PeerCache(ttl_seconds=60, session_factory=db.session, clock=lambda: clock[0])
 
     def get():  # one short session per request, as the web does
         with db.session() as session:
             return cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
 
     first = get()
-    clock[0] += 61
+    clock[0] += 50
     stale = get()
     assert stale is first  # served at once, not rebuilt in the request
     get()  # a second request while (or after) the refresh runs starts no second one
@@ -93,3 +93,34 @@ def test_an_expired_snapshot_is_served_while_its_successor_is_summed(db, loaded,
     fresh = get()
     assert fresh is not first and cache.builds == 2  # exactly one background rebuild
     assert fresh.quartiles("a01") == first.quartiles("a01")
+
+
+def test_a_snapshot_past_its_bound_is_never_served_even_with_a_background_builder(db, loaded, monkeypatch):
+    """peers_as_of is at most ttl old: a request that finds the snapshot expired (no request
+    came while it aged) waits for a fresh one instead of getting the old figures."""
+    cache, clock = PeerCache(ttl_seconds=300, session_factory=db.session), [1000.0]
+    monkeypatch.setattr("extension.analytics.peers.time.monotonic", lambda: clock[0])
+    with db.session() as session:
+        first = cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
+        clock[0] += 362
+        second = cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
+    cache.wait_for_refreshes()
+    assert second is not first and second.as_of > first.as_of
+    assert cache.builds == 2
+
+
+def test_the_age_counts_from_the_start_of_the_build(db, loaded, monkeypatch):
+    """A slow build does not extend its snapshot's life: the bound runs from before the sum."""
+    cache, clock = PeerCache(ttl_seconds=60), [1000.0]
+    monkeypatch.setattr("extension.analytics.peers.time.monotonic", lambda: clock[0])
+    real_build = build
+
+    def slow_build(*args, **kwargs):
+        clock[0] += 20  # the sum takes 20 s
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr("extension.analytics.peers.build", slow_build)
+    with db.session() as session:
+        first = cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY)
+        clock[0] += 45  # 65 s after the build began, 45 s after it ended
+        assert cache.get(session, tenant_id=loaded, start=FIRST_DAY, end=LAST_DAY) is not first
