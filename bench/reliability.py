@@ -75,6 +75,7 @@ EMBEDDED = ["steady", "host-429", "host-5xx", "lost-answers", "eval-burst", "red
 CREATE_PATHS = ("/api/v2/coaching/appointments", "/api/v2/employeeengagement/recognitions")
 TERMINAL = {"booked", "sent", "failed", "manual", "task", "cancelled", "skipped", "adopted",
             "done"}
+LOG_DIR = Path(tempfile.gettempdir()) / "coachwire-reliability"
 FAULT_AT = 15.0
 FAULT_SECONDS = 20.0
 
@@ -275,6 +276,10 @@ class Stack:
             env["REDIS_URL"] = self.redis_url
         return env
 
+    def logs(self, name: str) -> Any:
+        """The process's stderr goes to a file the bench names at the end (not the table)."""
+        return open(LOG_DIR / f"{name}.log", "ab")
+
     def start_web(self) -> None:
         port = free_port()
         if self.shape == "production":
@@ -283,7 +288,8 @@ class Stack:
         else:
             cmd = [sys.executable, "-m", "bench.embedded_server", str(port)]
         self.procs["web"] = subprocess.Popen(cmd, cwd=ROOT, env=self.env(),
-                                             stdout=subprocess.DEVNULL, start_new_session=True)
+                                             stdout=subprocess.DEVNULL, stderr=self.logs("web"),
+                                             start_new_session=True)
         self.web_url = f"http://127.0.0.1:{port}"
         wait_http(self.web_url + "/healthz", timeout=120)
 
@@ -292,7 +298,7 @@ class Stack:
             return
         self.procs["worker"] = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=self.env(),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=self.logs("worker"), start_new_session=True)
 
     def wait_for_worker(self, timeout: float = 180.0) -> None:
         """Steady state: the worker registers with RQ only after loading its model."""
@@ -615,8 +621,11 @@ def run_scenario(s: Stack, app, name: str, *, duration: float, rate: float,
     settle(s, result, tenant, set(agents), since=fault_ended or time.monotonic())
     measure(s, result, tenant, sender, set(agents))
     if s.shape == "production" and not s.worker_alive():
-        result.notes.append("the worker process had exited; restarted for the next scenario")
+        result.notes.append("the worker process had exited; restarted by hand afterwards")
         s.ensure_worker()
+        s.wait_for_worker()
+        # let its backlog land now, so it is not counted in the next scenario's host effects
+        settle(s, Result(name), tenant, set(agents), since=time.monotonic())
     s.proxy.set("pass")
     return result
 
@@ -723,6 +732,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown scenario(s) for this shape: {', '.join(sorted(unknown))}")
         names = [n for n in names if n in wanted]
     results: list[Result] = []
+    LOG_DIR.mkdir(exist_ok=True)
+    log(f"process logs in {LOG_DIR}")
     with stack(args.shape) as s:
         app = make_app(s)
         time.sleep(2 if args.shape == "embedded" else 0)
