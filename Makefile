@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench venv clean-venv
+.PHONY: run test lint bench bench-reliability venv clean-venv
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-ml.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: lint
 
 bench: venv
 	$(BIN)/python -m bench.run_all
+
+# faults on the production shape and on make run's shape (~25 min; separate from `make bench`)
+bench-reliability: venv
+	$(BIN)/python -m bench.reliability --shape production
+	$(BIN)/python -m bench.reliability --shape embedded
 
 clean-venv:
 	rm -rf $(VENV)
