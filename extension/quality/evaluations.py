@@ -85,12 +85,13 @@ def assign(session: Session, *, tenant_id: str, conversation_id: str, agent_id: 
 
     Idempotent per (tenant, conversation, form) while a non-retracted evaluation exists: that
     one is returned unchanged. The conversation must be the tenant's and ``agent_id`` one who
-    handled it (:func:`check_handled`, 422 naming the field). ``evaluator_id=None`` picks the evaluator with the most headroom
-    (``workload.pick_evaluator``); a named evaluator at their cap is a 409. Objective questions
-    with an auto rule are pre-filled from the interaction's data. Audited as
+    handled it (:func:`check_handled`, 422 naming the field). ``evaluator_id=None`` picks the
+    evaluator with the most headroom (``workload.pick_evaluator``); a named evaluator at their
+    cap is a 409. Objective questions with an auto rule are pre-filled from the interaction's
+    data. Audited as
     ``evaluation.assigned`` (with ``reason``, e.g. the sampling run that picked it).
-    Raises domain errors: 404 unknown form, 409 form unpublished / no headroom, 422 bad evaluator,
-    unknown conversation or an agent who did not handle it.
+    Raises domain errors: 404 unknown form, 409 form unpublished / no headroom, 422 bad
+    evaluator, unknown conversation or an agent who did not handle it.
     """
     if not agent_id or not conversation_id:
         field = "agent_id" if not agent_id else "conversation_id"

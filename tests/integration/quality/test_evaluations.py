@@ -14,9 +14,9 @@ from tests.integration.quality.conftest import (
     RECORDED,
     add_interaction,
     audit_actions,
-    handled,
     count,
     form_body,
+    handled,
     snapshot,
     yes_no,
 )
