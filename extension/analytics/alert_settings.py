@@ -15,7 +15,7 @@ from connectors.webhooks import url_problem
 from extension.analytics.domain import alerts as rules_domain
 from extension.analytics.domain.kpis import METRICS
 from extension.analytics.models.delivery import AlertSettings
-from extension.platform import audit
+from extension.platform import audit, context
 from extension.platform.crypto import SecretBox
 from extension.platform.tenants import new_webhook_secret, tenant_timezone
 
@@ -56,6 +56,7 @@ def _check_rules(rules: Any) -> list[dict]:
 
 
 _URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
+_LOOPBACK_URL = re.compile(r"^http://[^\s/]+(/\S*)?$")  # with webhook_allow_loopback only
 
 
 def update_settings(session: Session, box: SecretBox, *, tenant_id: str, changes: dict[str, Any],
@@ -80,9 +81,11 @@ def update_settings(session: Session, box: SecretBox, *, tenant_id: str, changes
         settings.email_enabled = changes["email_enabled"]
     if "webhook_url" in changes:
         url = changes["webhook_url"]
-        if url is not None and (not isinstance(url, str) or len(url) > 2000 or not _URL.match(url)):
+        loopback = bool(context.settings().extra.get("webhook_allow_loopback", False))
+        if url is not None and (not isinstance(url, str) or len(url) > 2000
+                                or not (_URL.match(url) or (loopback and _LOOPBACK_URL.match(url)))):
             raise SettingsError("webhook_url", "an https:// URL, or null to stop webhook delivery")
-        if url is not None and (problem := url_problem(url)):
+        if url is not None and (problem := url_problem(url, allow_loopback=loopback)):
             raise SettingsError("webhook_url", problem)
         settings.webhook_url = url
     secret = None

@@ -44,11 +44,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a failing statement's error (and so every log of it) shows the SQL but
+    # not the bound values, which carry ids, bodies and other personal data
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                               hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
@@ -56,7 +59,7 @@ def make_engine(url: str) -> Engine:
     # plan made while the tables were small (sequential scans as they grow: the drain slowed
     # 3-5x within 15k events). Unprepared statements are planned with their parameters.
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                         connect_args={"prepare_threshold": None})
+                         connect_args={"prepare_threshold": None}, hide_parameters=True)
 
 
 class Database:

@@ -103,6 +103,24 @@ def session_or_404(session: Session, tenant_id: str, session_id: str, *,
     return found
 
 
+def visible_or_404(session: Session, principal: Principal, session_id: str, *,
+                   lock: bool = False) -> CalibrationSession:
+    """The session if ``principal`` may read it: calibration managers (and admins) every session
+    of their tenant, others only those they rate in or created; any other is 404, as if absent
+    (the same rule as :func:`list_sessions`), open or closed."""
+    found = session_or_404(session, principal.tenant_id, session_id, lock=lock)
+    if not _may_see(principal, found):
+        raise domain_errors.NotFound(f"No calibration session {session_id!r}.")
+    return found
+
+
+def _may_see(principal: Principal, calibration: CalibrationSession) -> bool:
+    from extension.platform.auth.permissions import CALIBRATIONS_WRITE
+
+    return (principal.can(CALIBRATIONS_WRITE) or principal.person_id in raters(calibration)
+            or calibration.created_by == principal.person_id)
+
+
 def raters(calibration: CalibrationSession) -> list[str]:
     return [*calibration.evaluator_ids, *([calibration.expert_id] if calibration.expert_id else [])]
 
@@ -111,15 +129,11 @@ def list_sessions(session: Session, principal: Principal, *, status: str, offset
                   limit: int) -> list[CalibrationSession]:
     """Newest first. A caller who may manage calibration sees all; others see the sessions they
     score in or created (JSON membership is filtered in Python to stay engine-neutral)."""
-    from extension.platform.auth.permissions import CALIBRATIONS_WRITE
-
     query = select(CalibrationSession).where(CalibrationSession.tenant_id == principal.tenant_id)
     if status != "all":
         query = query.where(CalibrationSession.status == status)
     query = query.order_by(CalibrationSession.created_at.desc(), CalibrationSession.id)
-    rows = list(session.scalars(query))
-    if not principal.can(CALIBRATIONS_WRITE):
-        rows = [r for r in rows if principal.person_id in raters(r) or r.created_by == principal.person_id]
+    rows = [r for r in session.scalars(query) if _may_see(principal, r)]
     return rows[offset:offset + limit]
 
 
@@ -160,7 +174,7 @@ def summary_json(calibration: CalibrationSession) -> dict[str, Any]:
 def put_score(session: Session, principal: Principal, session_id: str, data: dict[str, Any]) -> tuple[
         CalibrationScore, bool]:
     """The caller's answers for one conversation (created or replaced); returns (row, created)."""
-    calibration = session_or_404(session, principal.tenant_id, session_id, lock=True)
+    calibration = visible_or_404(session, principal, session_id, lock=True)
     if principal.person_id not in raters(calibration):
         raise domain_errors.Forbidden("You are not an evaluator in this calibration session.")
     if calibration.status != "open":
@@ -281,7 +295,7 @@ def _raise_alert(session: Session, calibration: CalibrationSession, deviation: m
 
 
 def report(session: Session, principal: Principal, session_id: str) -> dict[str, Any]:
-    calibration = session_or_404(session, principal.tenant_id, session_id)
+    calibration = visible_or_404(session, principal, session_id)
     if calibration.status != "closed":
         raise domain_errors.Conflict("The report exists once the session is closed.")
     assert calibration.report is not None  # close() stores it with the status

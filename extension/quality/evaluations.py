@@ -84,20 +84,24 @@ def assign(session: Session, *, tenant_id: str, conversation_id: str, agent_id: 
     """Assign an evaluation of ``conversation_id`` against the form's published version.
 
     Idempotent per (tenant, conversation, form) while a non-retracted evaluation exists: that
-    one is returned unchanged. ``evaluator_id=None`` picks the evaluator with the most headroom
-    (``workload.pick_evaluator``); a named evaluator at their cap is a 409. Objective questions
-    with an auto rule are pre-filled from the interaction's data. Audited as
+    one is returned unchanged. The conversation must be the tenant's and ``agent_id`` one who
+    handled it (:func:`check_handled`, 422 naming the field). ``evaluator_id=None`` picks the
+    evaluator with the most headroom (``workload.pick_evaluator``); a named evaluator at their
+    cap is a 409. Objective questions with an auto rule are pre-filled from the interaction's
+    data. Audited as
     ``evaluation.assigned`` (with ``reason``, e.g. the sampling run that picked it).
-    Raises domain errors: 404 unknown form, 409 form unpublished / no headroom, 422 bad evaluator.
+    Raises domain errors: 404 unknown form, 409 form unpublished / no headroom, 422 bad
+    evaluator, unknown conversation or an agent who did not handle it.
     """
     if not agent_id or not conversation_id:
         field = "agent_id" if not agent_id else "conversation_id"
         raise domain_errors.Invalid("An evaluation needs a conversation and an agent.",
                       errors=[{"field": field, "message": "missing"}])
     existing = active_for(session, tenant_id, conversation_id, form_id)
-    if existing is not None:
+    if existing is not None and existing.agent_id == agent_id:
         return existing
     version, form = published_form(session, tenant_id, form_id)
+    check_handled(session, tenant_id, conversation_id, agent_id)
     workload.lock_workload(session, tenant_id)
     existing = active_for(session, tenant_id, conversation_id, form_id)  # re-check under the lock
     if existing is not None:
@@ -131,6 +135,21 @@ def assign(session: Session, *, tenant_id: str, conversation_id: str, agent_id: 
                           # auto-scored questions the data could not decide, and why
                           "auto_undecided": undecided(form, data)})
     return evaluation
+
+
+def check_handled(session: Session, tenant_id: str, conversation_id: str, agent_id: str) -> None:
+    """422 unless the tenant has a record of ``conversation_id`` (analytics fact or pipeline
+    interaction) and ``agent_id`` handled it: a score must land on an agent who can see and
+    dispute it, and a conversation of another tenant, or none at all, cannot be evaluated."""
+    handlers = {row.agent_id for row in (session.get(InteractionFact, (tenant_id, conversation_id)),
+                                         session.get(Interaction, (tenant_id, conversation_id)))
+                if row is not None}
+    if not handlers:
+        raise domain_errors.Invalid("No such conversation in this tenant.", errors=[
+            {"field": "conversation_id", "message": f"No interaction {conversation_id!r}."}])
+    if agent_id not in handlers:
+        raise domain_errors.Invalid("The agent did not handle this conversation.", errors=[
+            {"field": "agent_id", "message": f"{agent_id!r} did not handle {conversation_id!r}."}])
 
 
 def interaction_data(session: Session, tenant_id: str, conversation_id: str) -> InteractionData:

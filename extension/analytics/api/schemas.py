@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from extension.analytics.domain.kpis import METRICS, PERIODS
 from extension.analytics.sums import DIMENSIONS
-from extension.platform.api.schemas import CsvList, PageQuery, RangeQuery, page_of
+from extension.platform.api.schemas import CsvList, Day, PageQuery, RangeQuery, page_of
 
 TEAM_KPIS = ("aes", "aht_s", "hold_s", "acw_s", "transfer_rate", "fcr_rate", "csat", "qa")
 
@@ -48,7 +48,7 @@ class ForecastsQuery(Schema):
     metric = fields.String(validate=validate.OneOf(tuple(METRICS)), load_default="aes")
     weeks = fields.Integer(load_default=26, validate=validate.Range(min=4, max=104),
                            metadata={"description": "Weeks of history to fit on"})
-    end = fields.Date(data_key="to", metadata={"description": "Last local day of history"})
+    end = Day(data_key="to", metadata={"description": "Last local day of history"})
     level = fields.Float(load_default=0.8, validate=validate.Range(min=0.5, max=0.99))
 
 
@@ -75,7 +75,7 @@ class MetricRow(Schema):
     inquiry = fields.String(allow_none=True)
     channel = fields.String(allow_none=True)
     period = fields.String(allow_none=True)
-    period_start = fields.Date(allow_none=True)
+    period_start = Day(allow_none=True)
     metrics = fields.Nested(Kpis)
 
 
@@ -127,8 +127,8 @@ class AgentPerformance(Schema):
     agent_id = fields.String()
     name = fields.String()
     team_id = fields.String(allow_none=True)
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = Day(data_key="from")
+    end = Day(data_key="to")
     kpis = fields.Nested(Kpis)
     inquiries = fields.List(fields.Nested(InquiryKpis))
     quartiles = fields.List(fields.Nested(Quartile))
@@ -143,7 +143,7 @@ class AgentPerformance(Schema):
 
 class SeriesPoint(Schema):
     period = fields.String(allow_none=True)
-    period_start = fields.Date(allow_none=True)
+    period_start = Day(allow_none=True)
     volume = fields.Integer()
     metrics = fields.Nested(Kpis)
 
@@ -157,8 +157,8 @@ class MemberSeries(Schema):
 class TeamPerformance(Schema):
     team_id = fields.String()
     period = fields.String()
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = Day(data_key="from")
+    end = Day(data_key="to")
     members = fields.List(fields.Nested(MemberSeries))
     team = fields.List(fields.Nested(SeriesPoint))
     next_cursor = fields.String(allow_none=True)
@@ -188,14 +188,14 @@ AlertsPage = page_of(AlertItem, "AlertsPage")
 
 
 class ForecastPoint(Schema):
-    week = fields.Date()
+    week = Day()
     value = fields.Float()
     lo = fields.Float(allow_none=True)
     hi = fields.Float(allow_none=True)
 
 
 class HistoryPoint(Schema):
-    week = fields.Date()
+    week = Day()
     value = fields.Float(allow_none=True)
 
 
@@ -279,7 +279,7 @@ class InteractionsQuery(RangeQuery, PageQuery):
                        "wrap-up code or no queue), comma-separated: agent, team, queue, inquiry, "
                        "channel; a dimension cannot be both given and null"})
     period = fields.String(validate=validate.OneOf(PERIODS), load_default="day")
-    period_start = fields.Date(metadata={"description": "First tenant-local day of a KPI cell's period"})
+    period_start = Day(metadata={"description": "First tenant-local day of a KPI cell's period"})
 
 
 class InteractionItem(Schema):
@@ -290,7 +290,7 @@ class InteractionItem(Schema):
     inquiry = fields.String(allow_none=True)
     channel = fields.String(allow_none=True)
     ended_at = fields.DateTime()
-    local_day = fields.Date()
+    local_day = Day()
     t_talk_ms = fields.Integer(allow_none=True)
     t_hold_ms = fields.Integer(allow_none=True)
     t_acw_ms = fields.Integer(allow_none=True)
@@ -307,7 +307,7 @@ class InteractionItem(Schema):
 
 
 class InteractionsPage(Schema):
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = Day(data_key="from")
+    end = Day(data_key="to")
     items = fields.List(fields.Nested(InteractionItem))
     next_cursor = fields.String(allow_none=True)

@@ -13,9 +13,12 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, jsonify
 
+from extension.platform.api.plumbing import screen_request
 from extension.platform.api.schemas import CsvList, ProblemDetails
 
 bp = Blueprint("api_openapi", __name__, url_prefix="/api/v1")
+# hostile input (NUL, lone surrogates, deep or out-of-range JSON) is refused before any view
+bp.before_app_request(screen_request)
 PREFIX = "/api/v1"
 _PROBLEMS = {"400": "Invalid query parameters (errors name each field)",
              "401": "Missing, invalid or expired bearer token", "403": "Role or scope does not allow it",

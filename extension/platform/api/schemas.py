@@ -7,6 +7,28 @@ from typing import Any, cast
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 MAX_DAYS = 400  # a little over a year: the longest interval one request may aggregate
+MIN_YEAR, MAX_YEAR = 1900, 2999  # every day or instant the API reads: room for date arithmetic
+_YEARS = f"Must be within the years {MIN_YEAR} to {MAX_YEAR}."
+
+
+class Day(fields.Date):
+    """An ISO date within MIN_YEAR..MAX_YEAR (year 1 or 9999 would overflow date arithmetic)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise ValidationError(_YEARS)
+        return day
+
+
+class Instant(fields.AwareDateTime):
+    """An ISO date-time with an offset, within MIN_YEAR..MAX_YEAR."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        if not MIN_YEAR <= instant.year <= MAX_YEAR:
+            raise ValidationError(_YEARS)
+        return instant
 
 
 class CsvList(fields.Field):
@@ -33,8 +55,8 @@ class CsvList(fields.Field):
 
 
 class RangeQuery(Schema):
-    start = fields.Date(data_key="from", metadata={"description": "First tenant-local day (ISO date)"})
-    end = fields.Date(data_key="to", metadata={"description": "Last tenant-local day, inclusive"})
+    start = Day(data_key="from", metadata={"description": "First tenant-local day (ISO date)"})
+    end = Day(data_key="to", metadata={"description": "Last tenant-local day, inclusive"})
 
     @validates_schema
     def _interval(self, data, **kwargs):

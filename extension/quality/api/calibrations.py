@@ -52,10 +52,11 @@ def create_calibration():
 @require(CALIBRATIONS_READ)
 def get_calibration(session_id: str):
     """While open, ``scores`` holds only the caller's own answers (others' are never shown);
-    ``progress`` says how many conversations each rater has scored. Closed: every score."""
+    ``progress`` says how many conversations each rater has scored. Closed: every score.
+    Only calibration managers, the session's raters and its creator may read it (404 for others)."""
     principal = current_principal()
     with get_db().session() as session:
-        found = service.session_or_404(session, principal.tenant_id, session_id)
+        found = service.visible_or_404(session, principal, session_id)
         body = service.view(session, principal, found)
     return respond(body)
 

@@ -54,12 +54,15 @@ def list_evaluations():
 def assign():
     """Without evaluator_id the evaluator with the most headroom today is chosen; a named
     evaluator at their daily cap is refused (409). While a non-retracted evaluation of the
-    same conversation and form exists it is returned (200) instead of a new one."""
+    same conversation and form exists it is returned (200) instead of a new one. The conversation
+    must be one of the tenant's and ``agent_id`` its handling agent (422 naming the field)."""
     data = parse_body(qs.AssignBody)
     principal = current_principal()
     with get_db().session() as session:
         existing = evaluations.active_for(session, principal.tenant_id, data["conversation_id"],
                                           data["form_id"])
+        if existing is not None and existing.agent_id != data["agent_id"]:
+            existing = None  # assign() refuses an agent who did not handle the conversation
         evaluation = existing or evaluations.assign(
             session, tenant_id=principal.tenant_id, actor=principal.person_id, **data)
         body = out(evaluation)

@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from extension.platform.api.schemas import PageQuery, page_of
+from extension.platform.api.schemas import Instant, PageQuery, page_of
 from extension.quality.models.evaluations import EVALUATION_STATES
 
 _NAME = validate.Length(min=1, max=200)
@@ -93,7 +93,7 @@ class AssignBody(Schema):
     form_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     evaluator_id = fields.String(allow_none=True, load_default=None, metadata={
         "description": "Omit to pick the evaluator with the most headroom today"})
-    due_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    due_at = Instant(allow_none=True, load_default=None)
     reason = fields.Dict(allow_none=True, load_default=None)
 
 

@@ -224,6 +224,11 @@ def test_settings_reject_bad_input_by_field_and_change_nothing(client, db, peopl
     cases = [({"webhook_url": "http://plain.example/x"}, "webhook_url"),
              ({"webhook_url": "https://169.254.169.254/latest/meta-data"}, "webhook_url"),
              ({"webhook_url": "https://localhost:8443/hook"}, "webhook_url"),
+             ({"webhook_url": "https://2130706433/hook"}, "webhook_url"),
+             ({"webhook_url": "https://127.1/hook"}, "webhook_url"),
+             ({"webhook_url": "https://0x7f000001/hook"}, "webhook_url"),
+             ({"webhook_url": "https://[::1]/hook"}, "webhook_url"),
+             ({"webhook_url": "https://[::ffff:127.0.0.1]/hook"}, "webhook_url"),
              ({"rules": [{**TEAM_RULE, "metric": "speed"}]}, "rules.0.metric"),
              ({"rules": [TEAM_RULE, TEAM_RULE]}, "rules"),
              ({"cooldown_hours": 0}, "cooldown_hours"),
@@ -277,3 +282,30 @@ def test_the_hourly_job_raises_every_active_tenants_alerts_and_queues_their_deli
         assert alert_delivery.evaluate_all(as_of=date(2025, 4, 13)) == {"acme": 0, "globex": 0}
     names = [job_name(func) for func, _ in periodic_jobs(app)]
     assert len(names) == len(set(names))  # two modules' "sweep" must not share a slot
+
+
+def test_a_stored_url_to_an_internal_address_fails_without_any_connection(app, db, people):
+    """A URL saved before the address checks (here 127.1, i.e. 127.0.0.1) is refused when the
+    delivery connects: the job fails for good and nothing reaches the listening port."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    try:
+        with db.session() as session:
+            session.add(AlertSettings(tenant_id="acme", rules=[], cooldown_hours=24, email_enabled=False,
+                                      webhook_url=f"https://127.1:{port}/hook",
+                                      webhook_secret_enc=app.extensions["coachwire.box"].seal("whsec_MTIz")))
+        assert _one_alert(db)
+        (delivery,) = _deliveries(db, channel="webhook")
+        with app.app_context():
+            assert alert_delivery.deliver_alert(delivery.id) == "failed"
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # no connection was ever made
+    finally:
+        listener.close()
+    (delivery,) = _deliveries(db, channel="webhook")
+    assert delivery.status == "failed" and "refused" in delivery.last_error

@@ -130,11 +130,25 @@ RECORDED = [{"party": "agent", "text": "Hello, this call may be recorded for qua
 ALL_YES = {"greet": {"option_id": "greety"}, "solved": {"option_id": "solvedy"}}
 
 
+def handled(db, conversation_id: str, agent_id: str = "a1", *, tenant_id: str = "acme") -> None:
+    """Make sure the tenant has a record of ``conversation_id`` handled by ``agent_id`` (an
+    evaluation can only be assigned for such a conversation); an existing record is kept."""
+    from extension.analytics.models.interactions import Interaction
+
+    with db.session() as session:
+        found = session.get(Interaction, (tenant_id, conversation_id))
+    if found is None:
+        add_interaction(db, conversation_id, agent_id=agent_id, handle_ms=None, fact=False,
+                        tenant_id=tenant_id)
+
+
 @pytest.fixture
-def assign(client, published_form, token_for):
-    """POST /api/v1/evaluations as the manager; returns the response."""
+def assign(client, db, published_form, token_for):
+    """POST /api/v1/evaluations as the manager for a conversation ``agent_id`` handled (stored
+    first when missing); returns the response."""
 
     def post(conversation_id: str = "c1", *, agent_id: str = "a1", **extra):
+        handled(db, conversation_id, agent_id)
         body = {"conversation_id": conversation_id, "agent_id": agent_id, "form_id": published_form, **extra}
         return client.post("/api/v1/evaluations", json=body, headers=token_for("mgr"))
 

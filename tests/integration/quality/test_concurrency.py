@@ -7,7 +7,7 @@ import threading
 
 from extension.quality import evaluations
 from extension.quality.models.evaluations import Evaluation, EvaluatorCap
-from tests.integration.quality.conftest import count
+from tests.integration.quality.conftest import count, handled
 
 
 def _race(db, calls):
@@ -30,6 +30,7 @@ def _race(db, calls):
 
 
 def test_concurrent_assignment_of_one_conversation_makes_one_evaluation(app, db, published_form):
+    handled(db, "c1")
     with app.app_context():
         errors = _race(db, [{"conversation_id": "c1", "form_id": published_form}] * 4)
     assert errors == []
@@ -40,6 +41,8 @@ def test_concurrent_assignment_respects_the_cap(app, db, published_form):
     with db.session() as session:
         session.add_all([EvaluatorCap(tenant_id="acme", evaluator_id="qa1", daily_cap=1),
                          EvaluatorCap(tenant_id="acme", evaluator_id="qa2", daily_cap=1)])
+    for i in range(4):
+        handled(db, f"c{i}")
     with app.app_context():
         errors = _race(db, [{"conversation_id": f"c{i}", "form_id": published_form} for i in range(4)])
     assert len(errors) == 2 and all(getattr(e, "status", None) == 409 for e in errors)

@@ -16,6 +16,7 @@ from tests.integration.quality.conftest import (
     audit_actions,
     count,
     form_body,
+    handled,
     snapshot,
     yes_no,
 )
@@ -57,6 +58,8 @@ def test_assign_is_idempotent_per_conversation_and_form(client, db, assign, publ
 def test_the_service_assign_is_idempotent_and_picks_headroom(app, db, published_form, people):
     from extension.quality import evaluations
 
+    handled(db, "c9")
+    handled(db, "c10")
     with db.session() as session:
         one = evaluations.assign(session, tenant_id="acme", conversation_id="c9", agent_id="a1",
                                  form_id=published_form, actor="sampling:run-1", reason={"run": 1})
@@ -275,6 +278,7 @@ def test_assign_refusals(client, db, people, published_form, token_for):
     headers = token_for("mgr")
     draft = client.post("/api/v1/forms", json=form_body(), headers=headers).get_json()["id"]
     base = {"conversation_id": "c1", "agent_id": "a1"}
+    handled(db, "c1")
     cases = [({**base, "form_id": draft}, 409), ({**base, "form_id": "nope"}, 404),
              ({**base, "form_id": published_form, "evaluator_id": "a2"}, 422),
              ({**base, "form_id": published_form, "evaluator_id": "ghost"}, 422)]
@@ -361,3 +365,32 @@ def test_auto_questions_the_data_cannot_decide_are_left_open_and_say_why(client,
     assert entry.details["auto_answered"] == []
     assert entry.details["auto_undecided"] == {"fast": "handle time unknown",
                                                "disclosed": "no transcript"}
+
+
+def test_an_evaluation_is_refused_for_an_agent_who_did_not_handle_the_conversation(
+        client, db, people, other_tenant, published_form, token_for):
+    add_interaction(db, "c1", agent_id="a1")  # a1 handled c1 (fact and interaction)
+    add_interaction(db, "g1", agent_id="a1", tenant_id="globex", fact=False)  # globex's, not acme's
+    before = snapshot(db, *TABLES)
+
+    def post(conversation_id, agent_id):
+        return client.post("/api/v1/evaluations", headers=token_for("mgr"), json={
+            "conversation_id": conversation_id, "agent_id": agent_id, "form_id": published_form})
+
+    for conversation_id, agent_id, field in (("c1", "a2", "agent_id"), ("g1", "a1", "conversation_id"),
+                                             ("nowhere", "a1", "conversation_id")):
+        response = post(conversation_id, agent_id)
+        assert response.status_code == 422, (conversation_id, agent_id)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert [e["field"] for e in response.get_json()["errors"]] == [field]
+    assert snapshot(db, *TABLES) == before
+    assert post("c1", "a1").status_code == 201
+    # an open evaluation of c1 is not handed back for another agent either
+    assert post("c1", "a2").status_code == 422
+    with db.session() as session:
+        from extension.quality import evaluations
+
+        with pytest.raises(DomainError) as refused:  # the service refuses too (sampling runs)
+            evaluations.assign(session, tenant_id="acme", conversation_id="c1", agent_id="a3",
+                               form_id=published_form, actor="sampling:run-1")
+    assert refused.value.status == 422 and refused.value.errors[0]["field"] == "agent_id"

@@ -107,7 +107,7 @@ def test_scoring_is_blind_until_closed_then_the_report_has_agreement_deviation_a
     after = client.get(url, headers=token_for("qa2", "qa_analyst")).get_json()
     assert not after["blind"] and len(after["scores"]) == 8
 
-    report = client.get(f"{url}/report", headers=token_for("sup1", "supervisor")).get_json()
+    report = client.get(f"{url}/report", headers=token_for("mgr", "manager")).get_json()
     assert not qm_schemas.CalibrationReport().validate(report)
     agreement = {q["question_id"]: q["agreement"] for q in report["questions"]}
     # q1: y,y,y,n twice -> 3/4; q2: 3/4 then all n -> 7/8; q3: a,a,a,c -> 3/4, a,a,b,c -> 2/4
@@ -180,9 +180,28 @@ def test_bad_scores_are_refused_with_the_field_and_nothing_is_stored(client, db,
     assert missing.status_code == 422 and missing.get_json()["errors"][0]["field"] == "conversation_id"
     not_a_rater = put_score(client, token_for("sup1", "supervisor"), session_id, "c0001",
                             ("q1y", "q2y", "q3a"))
-    assert not_a_rater.status_code == 403
+    assert not_a_rater.status_code == 404  # not in their scope: as if it did not exist
     assert count(db, CalibrationScore) == 0
     assert "calibration.scored" not in audit_actions(db)
+
+
+def test_a_supervisor_who_is_not_a_rater_cannot_read_the_session_open_or_closed(
+        client, db, session_id, token_for):
+    url = f"/api/v1/calibrations/{session_id}"
+    outsider, rater = token_for("sup1", "supervisor"), token_for("qa1", "qa_analyst")
+    for status in ("open", "closed"):
+        if status == "closed":
+            assert client.post(f"{url}/close", headers=token_for("mgr", "manager")).status_code == 200
+        response = client.get(url, headers=outsider)
+        assert response.status_code == 404, status
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert client.get(f"{url}/report", headers=outsider).status_code == 404
+        assert client.get(url, headers=rater).status_code == 200  # a rater still sees it
+        assert client.get(url, headers=token_for("adm", "admin")).status_code == 200
+        assert client.get(url, headers=token_for("mgr", "manager")).status_code == 200  # its creator
+    assert client.get(f"{url}/report", headers=rater).status_code == 200
+    assert client.get("/api/v1/calibrations?status=all", headers=outsider).get_json()["items"] == []
+    assert client.post(f"{url}/close", headers=outsider).status_code == 403  # no permission at all
 
 
 def test_roles_and_other_tenants(client, db, session_id, token_for, form_id):
