@@ -3,7 +3,7 @@
 The drain records a due row per (tenant, host evaluation, version) instead of calling the host
 inside its transaction; a job does the host GETs outside any transaction and applies them.
 
-Revision ID: 0017
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-07 15:30:00
 """
@@ -13,7 +13,7 @@ import extension.platform.models._types
 from sqlalchemy.dialects import postgresql
 
 
-revision = '0017'
+revision = '0015'
 down_revision = '0014'
 branch_labels = None
 depends_on = None
