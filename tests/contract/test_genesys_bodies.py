@@ -175,6 +175,9 @@ SCENARIOS = [
             "context_id": "c1",
         },
     ),
+    ("recognition", "list_sent", (), {"recipient_id": "agent",
+                                      "start": datetime(2025, 3, 3, tzinfo=UTC),
+                                      "end": datetime(2025, 3, 4, tzinfo=UTC)}),
 ]
 
 
