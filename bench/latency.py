@@ -65,7 +65,6 @@ def start_sandbox() -> tuple[subprocess.Popen, str]:
 
 def create_tenant(app, sandbox: str) -> str:
     from extension.platform import people, tenants
-    from extension.platform.models.tenants import Tenant
 
     with app.app_context(), app.extensions["coachwire.db"].session() as session:
         tenant, secret = tenants.create(
@@ -76,7 +75,8 @@ def create_tenant(app, sandbox: str) -> str:
                              "client_secret": "graph-secret",
                              "login_base": f"{sandbox}/graph/oauth2",
                              "graph_base": f"{sandbox}/graph/v1.0"})
-        people.sync_people(session, session.get(Tenant, tenant.id))
+    with app.app_context():  # after the commit: the host is asked with no transaction open
+        people.sync_now(app.extensions["coachwire.db"], tenant.id)
     return secret
 
 

@@ -388,7 +388,6 @@ def make_app(s: Stack):
 
 def create_tenant(app, s: Stack, tenant_id: str) -> str:
     from extension.platform import people, tenants
-    from extension.platform.models.tenants import Tenant
 
     host = s.proxy.url
     with app.app_context(), app.extensions["coachwire.db"].session() as session:
@@ -399,7 +398,8 @@ def create_tenant(app, s: Stack, tenant_id: str) -> str:
             calendar_config={"tenant_id": tenant_id, "client_id": "graph-client",
                              "client_secret": "graph-secret", "login_base": f"{host}/graph/oauth2",
                              "graph_base": f"{host}/graph/v1.0"})
-        people.sync_people(session, session.get(Tenant, tenant.id))
+    with app.app_context():  # after the commit: the host is asked with no transaction open
+        people.sync_now(app.extensions["coachwire.db"], tenant.id)
     return secret
 
 

@@ -59,7 +59,6 @@ def prepare_database() -> str:
 
 def create_tenant(app) -> str:
     from extension.platform import people, tenants
-    from extension.platform.models.tenants import Tenant
 
     with app.app_context(), app.extensions["coachwire.db"].session() as session:
         tenant, secret = tenants.create(
@@ -70,7 +69,8 @@ def create_tenant(app) -> str:
             calendar_config={"tenant_id": "demo", "client_id": "graph-client",
                              "client_secret": "graph-secret", "login_base": f"{SANDBOX}/graph/oauth2",
                              "graph_base": f"{SANDBOX}/graph/v1.0"})
-        synced = people.sync_people(session, session.get(Tenant, tenant.id))
+    with app.app_context():  # after the commit: the host is asked with no transaction open
+        synced = people.sync_now(app.extensions["coachwire.db"], tenant.id)
     say(f"tenant 'demo' created; {synced['seen']} people synced from the host")
     return secret
 

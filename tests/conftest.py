@@ -166,10 +166,8 @@ def pytest_configure(config) -> None:
 # SQLite; Issue 12 section 1, outside the pipeline's part): analytics/directory sync, alert
 # delivery. The guard is off for them until that code is fixed; delete an entry then.
 KNOWN_HOST_CALLS_IN_TRANSACTION = (
-    "tests/integration/analytics/sync/",
     "tests/integration/analytics/test_alert_delivery.py",
     "tests/integration/analytics/test_api.py",
-    "tests/integration/platform/test_periodic_jobs.py::test_the_scheduler_enqueues_each_job_and_",
 )
 
 

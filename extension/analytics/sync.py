@@ -368,11 +368,14 @@ def reconcile(session: Session, tenant: Tenant, *, start: datetime, end: datetim
     """Host vs stored facts for conversations that ended in [start, end); writes nothing.
     The host is asked from a day before ``start`` (the query matches start times)."""
     export = export or DetailsExport(hosts.genesys_for(tenant).transport)
+    # every page first: on SQLite the first read takes the write lock, which must not be held
+    # across host I/O
+    pages = [page for chunk_start, chunk_end in chunks(start - QUERY_CHUNK, end, QUERY_CHUNK)
+             for page, _, _ in _query_pages(export, chunk_start, chunk_end, page_size)]
     host: dict[str, dict[str, Any]] = {}
-    for chunk_start, chunk_end in chunks(start - QUERY_CHUNK, end, QUERY_CHUNK):
-        for page, _, _ in _query_pages(export, chunk_start, chunk_end, page_size):
-            mapped, _skipped = records_for(session, tenant.id, page, create_secret=False)
-            host.update((r["conversation_id"], r) for r in mapped if start <= r["ended_at"] < end)
+    for page in pages:
+        mapped, _skipped = records_for(session, tenant.id, page, create_secret=False)
+        host.update((r["conversation_id"], r) for r in mapped if start <= r["ended_at"] < end)
     facts = InteractionFact.__table__
     stored = {row.conversation_id: dict(row._mapping) for row in session.execute(
         select(facts).where(facts.c.tenant_id == tenant.id, facts.c.ended_at >= start,

@@ -175,8 +175,8 @@ def _stopped(tenant: Tenant, why: str) -> None:
 def _people_one(tenant: Tenant) -> None:
     from extension.platform import people
 
-    with _host_errors(f"{tenant.id}: people sync stopped"), get_db().session() as session:
-        result = people.sync_people(session, session.merge(tenant))
+    with _host_errors(f"{tenant.id}: people sync stopped"):
+        result = people.sync_now(get_db(), tenant.id)
     click.echo(f"{tenant.id}: {result['seen']} users, {result['created']} new, {result['updated']} changed, "
                f"{result['deactivated']} deactivated")
 
@@ -184,8 +184,8 @@ def _people_one(tenant: Tenant) -> None:
 def _directory_one(tenant: Tenant) -> None:
     from extension.platform import directory
 
-    with _host_errors(f"{tenant.id}: directory sync stopped"), get_db().session() as session:
-        counts = directory.sync_directory(session, session.merge(tenant))
+    with _host_errors(f"{tenant.id}: directory sync stopped"):
+        counts = directory.sync_now(get_db(), tenant.id)
     click.echo(f"{tenant.id}: {directory.summary(counts)}")
 
 
@@ -225,10 +225,12 @@ def reconcile_command(since, until, tenant_ids, directory):
 
 
 def _reconcile_directory(tenant: Tenant) -> None:
-    from extension.platform import directory
+    from extension.platform import directory, hosts
 
-    with _host_errors(f"{tenant.id}: directory reconciliation stopped"), get_db().session() as session:
-        report = directory.differences(session, session.merge(tenant))
+    with _host_errors(f"{tenant.id}: directory reconciliation stopped"):
+        host = directory.fetch(hosts.genesys_for(tenant).users)  # no transaction open
+    with get_db().session() as session:
+        report = directory.differences(session, session.merge(tenant), host=host)
         session.rollback()
     for kind, found in report.items():
         for label, ids in found.items():

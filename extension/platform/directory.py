@@ -111,6 +111,18 @@ def sync_directory(session: Session, tenant: Tenant, *, actor: str = "system:syn
     return counts
 
 
+def sync_now(db, tenant_id: str, *, actor: str = "system:sync") -> dict[str, dict[str, int]]:
+    """Read the tenant, list the host's directory with no transaction open, apply it."""
+    with db.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise LookupError(f"no tenant {tenant_id!r}")
+    host = fetch(hosts.genesys_for(tenant).users)
+    with db.session() as session:
+        return sync_directory(session, cast(Tenant, session.get(Tenant, tenant_id)), actor=actor,
+                              host=host)
+
+
 def changed(counts: dict[str, dict[str, int]]) -> bool:
     return any(n for part in counts.values() for name, n in part.items() if name != "seen")
 
@@ -186,13 +198,9 @@ def sync_all() -> dict[str, str]:
                                           .order_by(Tenant.id)))
     result = {}
     for tenant_id in tenant_ids:
-        try:
-            with db.session() as session:
-                # ids of active tenants, read just above
-                people.sync_people(session, cast(Tenant, session.get(Tenant, tenant_id)))
-            with db.session() as session:
-                result[tenant_id] = summary(sync_directory(
-                    session, cast(Tenant, session.get(Tenant, tenant_id))))
+        try:  # host calls with no transaction open; each apply in its own short one
+            people.sync_now(db, tenant_id)
+            result[tenant_id] = summary(sync_now(db, tenant_id))
         except ConnectorError as exc:  # the next run tries again; other tenants go on
             log.warning("directory sync of tenant %s stopped, the host answered: %s", tenant_id, exc)
             result[tenant_id] = f"stopped: {exc}"

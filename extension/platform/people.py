@@ -12,6 +12,9 @@ manager form a team (``manager:<id>``), which is how most contact centres run th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import select
 
 from extension.platform import audit, hosts
@@ -23,11 +26,40 @@ GRANTED_ROLES = ("admin", "qa_analyst", "manager")
 GONE_STATES = ("inactive", "deleted")
 
 
-def sync_people(session, tenant: Tenant, *, actor: str = "system:sync") -> dict:
+@dataclass(frozen=True)
+class HostPeople:
+    """What the host lists: active users (with their team), and inactive or deleted ones."""
+
+    users: list[dict[str, Any]]
+    gone: list[dict[str, Any]]
+
+
+def fetch_people(tenant: Tenant) -> HostPeople:
+    """The host's users; call it with no database transaction open (host I/O)."""
     client = hosts.genesys_for(tenant).users
     users = list(client.list_users(expand=["team"]))  # the host's default: active users only
     # so inactive and deleted users are asked for by state (GET /api/v2/users?state=...)
     gone = [user for state in GONE_STATES for user in client.list_users(state=state)]
+    return HostPeople(users, gone)
+
+
+def sync_now(db, tenant_id: str, *, actor: str = "system:sync") -> dict:
+    """Read the tenant, ask the host with no transaction open, then apply in a short one."""
+    with db.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise LookupError(f"no tenant {tenant_id!r}")
+    host = fetch_people(tenant)
+    with db.session() as session:
+        return sync_people(session, session.get(Tenant, tenant_id), actor=actor, host=host)
+
+
+def sync_people(session, tenant: Tenant, *, actor: str = "system:sync",
+                host: HostPeople | None = None) -> dict:
+    """Apply the host's users to the stored people. Pass `host` (fetched before the session
+    began, see `sync_now`): fetching here would call the host inside the caller's transaction."""
+    host = host or fetch_people(tenant)
+    users, gone = host.users, host.gone
     managers = {(u.get("manager") or {}).get("id") for u in users} - {None}
     known = {p.id: p for p in session.scalars(select(Person).where(Person.tenant_id == tenant.id))}
     created = updated = 0

@@ -21,7 +21,6 @@ def sandbox():
 def host_tenant(app, sandbox):
     """A tenant on the sandbox host, with a Graph calendar for supervisors, people synced."""
     from extension.platform import hosts, people, tenants
-    from extension.platform.models.tenants import Tenant
 
     base, _ = sandbox
     hosts.forget()
@@ -34,7 +33,8 @@ def host_tenant(app, sandbox):
             calendar_config={"tenant_id": "contoso", "client_id": "graph-client",
                              "client_secret": "graph-secret",
                              "login_base": f"{base}/graph/oauth2", "graph_base": f"{base}/graph/v1.0"})
-        people.sync_people(session, session.get(Tenant, tenant.id))
+    with app.app_context():  # after the commit: the host is asked with no transaction open
+        people.sync_now(app.extensions["coachwire.db"], tenant.id)
     yield tenant.id, secret
     hosts.forget()
 
