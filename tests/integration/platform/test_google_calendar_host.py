@@ -55,11 +55,12 @@ def test_supervisor_busy_times_come_through_googles_grant_with_one_token(app, sa
             client_secret="sandbox-secret", timezone="Europe/London",
             calendar_provider="google", calendar_config=_configs(base)[grant])
         tenant = session.get(Tenant, created.id)
-        try:
+    try:  # committed: the calendar is asked with no transaction open
+        with app.app_context():
             calendar = hosts.calendar_for(tenant)
             busy = [calendar.busy_intervals("sup1@sandbox.test", START, END) for _ in range(3)]
-        finally:
-            hosts.forget()
+    finally:
+        hosts.forget()
     assert busy[0] and busy[0] == busy[1] == busy[2]  # the seeded stand-up is busy time
     issued = [realm for realm, _ in sandbox_app.extensions["sandbox"].tokens.values()]
     assert issued.count("google") == 1
