@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from connectors.genesys.body import compact, interval, one_of, query
+from connectors.genesys.body import compact, interval, one_of, parse_time, query
 from connectors.http import Transport
 
 ORDERS = ("asc", "desc", "unordered")
@@ -152,19 +152,11 @@ class DetailsExport:
             answer = self.details_job_results(job_id, cursor=cursor, page_size=page_size)
             cursor = answer.get("cursor") or None
             yield (answer.get("conversations") or [], cursor,
-                   _moment(answer.get("dataAvailabilityDate")))
+                   parse_time(answer.get("dataAvailabilityDate")))
             if cursor is None:
                 return
 
 
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _last_page(answer: dict[str, Any], number: int, page_size: int) -> bool:

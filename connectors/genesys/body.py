@@ -57,3 +57,15 @@ def one_of(allowed: Iterable[str], value: str | None, *, field: str) -> str | No
     if value is not None and value not in allowed:
         raise ValueError(f"{field} must be one of {allowed}, not {value!r}")
     return value
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A host timestamp (ISO 8601, `Z` or an offset) as an aware datetime; None when absent or
+    unreadable (a naive one is taken as UTC)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

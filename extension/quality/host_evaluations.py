@@ -47,6 +47,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError, NotFound
+from connectors.genesys.body import parse_time
 from connectors.http import RateLimitTimeout, bucket_wait_limit
 from extension.platform import audit
 from extension.platform import errors as domain_errors
@@ -94,7 +95,7 @@ def record_due(session: Session, *, tenant_id: str, data: dict[str, Any]) -> str
                                                    "conversation"))
         return "skipped"
     existing = find(session, tenant_id, host_id)
-    if existing is not None and not _newer(data.get("version"), _when(data.get("changed_at")),
+    if existing is not None and not _newer(data.get("version"), parse_time(data.get("changed_at")),
                                            existing):
         return "stale"
     version = data.get("version")
@@ -179,7 +180,7 @@ def _mirror_one(fetch_id: int) -> str | float:
         tenant_id, data = row.tenant_id, dict(row.data)
         existing = find(session, tenant_id, data["evaluation_id"])
         if existing is not None and not _newer(data.get("version"),
-                                               _when(data.get("changed_at")), existing):
+                                               parse_time(data.get("changed_at")), existing):
             return _finish(session, row, "done", "stale")
         form_ids = _imported_forms(session, tenant_id)
     try:
@@ -218,7 +219,7 @@ def _apply(session: Session, *, tenant_id: str, data: dict[str, Any], response: 
     """Store a fetched evaluation (the short transaction after the host GETs)."""
     existing = find(session, tenant_id, data["evaluation_id"])
     if existing is not None and not _newer(response.get("version"),
-                                           _when(response.get("changedDate")), existing):
+                                           parse_time(response.get("changedDate")), existing):
         return "stale"
     return _mirror(session, tenant_id=tenant_id, response=response, existing=existing,
                    data=data, form_response=form_response)
@@ -404,7 +405,7 @@ def _mirror(session: Session, *, tenant_id: str, response: dict, existing: Evalu
 def _create(session: Session, *, tenant_id: str, response: dict, mirrored: dict,
             status: str) -> str:
     now = utcnow()
-    assigned_at = _when(response.get("assignedDate")) or _when(response.get("createdDate")) or now
+    assigned_at = parse_time(response.get("assignedDate")) or parse_time(response.get("createdDate")) or now
     evaluation = Evaluation(
         id=quality_forms.new_id(), tenant_id=tenant_id, status=status, active_key=None,
         conversation_id=(response.get("conversation") or {}).get("id") or "",
@@ -461,7 +462,7 @@ def _update(session: Session, evaluation: Evaluation, *, response: dict, mirrore
 def _host_keys(response: dict) -> dict:
     version = response.get("version")
     return {"host_version": version if isinstance(version, int) else None,
-            "host_changed_at": _when(response.get("changedDate"))}
+            "host_changed_at": parse_time(response.get("changedDate"))}
 
 
 def _summary(evaluation: Evaluation) -> dict:
@@ -479,28 +480,20 @@ def _stamp(evaluation: Evaluation, status: str, *, response: dict, now: datetime
     if status != "assigned" and evaluation.started_at is None:
         evaluation.started_at = now
     if status in ("submitted", "released", "acknowledged") and evaluation.submitted_at is None:
-        evaluation.submitted_at = _when(response.get("submittedDate")) or now
+        evaluation.submitted_at = parse_time(response.get("submittedDate")) or now
     if status in ("released", "acknowledged") and evaluation.released_at is None:
-        evaluation.released_at = _when(response.get("releaseDate")) or now
+        evaluation.released_at = parse_time(response.get("releaseDate")) or now
     stamp = _STAMPS.get(status)
     if stamp in ("acknowledged_at", "retracted_at") and getattr(evaluation, stamp) is None:
         setattr(evaluation, stamp, now)
 
 
 def _released(response: dict) -> bool:
-    released = _when(response.get("releaseDate"))
+    released = parse_time(response.get("releaseDate"))
     return (released is not None and not response.get("neverRelease")
             and released <= utcnow())
 
 
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return _aware(moment)
 
 
 def _aware(moment: datetime) -> datetime:
