@@ -29,6 +29,20 @@ def create_app(settings: config_module.Settings | None = None) -> Flask:
     return app
 
 
+def close_app(app: Flask) -> None:
+    """Release what ``create_app`` and the app's first requests started: the scheduler thread
+    (before the engine goes, or its ticks would reconnect), the inbox writer, the queue and the
+    database pool. For tests, scripts and anything that builds an app and is done with it."""
+    from extension.platform.worker import stop_scheduler
+
+    stop_scheduler(app)
+    inbox = app.extensions.get("coachwire.inbox")
+    if inbox is not None:
+        inbox.close()
+    app.extensions["coachwire.queue"].shutdown()
+    app.extensions["coachwire.db"].dispose()
+
+
 def load_models() -> None:
     """Import every capability's tables onto Base.metadata (Alembic, schema checks)."""
     for name in CAPABILITIES:

@@ -4,13 +4,14 @@ embedded defaults (SQLite file, in-process queue). Every fixture cleans up after
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from extension import create_app
+from extension import close_app, create_app
 from extension.platform import config as config_module
 from tests import tx_guard
 
@@ -77,9 +78,7 @@ def app(settings):
     _clean(app)
     yield app
     _clean(app)
-    app.extensions["coachwire.inbox"].close()
-    app.extensions["coachwire.queue"].shutdown()
-    app.extensions["coachwire.db"].dispose()
+    close_app(app)
 
 
 def _clean(app) -> None:
@@ -113,6 +112,19 @@ def _clean_redis(dispatcher) -> None:
                     dispatcher.redis.delete(f"rq:job:{job_id}")
     for key in dispatcher.redis.scan_iter(match=dispatcher.flag_key("*"), count=500):
         dispatcher.redis.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def no_scheduler_left_running():
+    """A test that starts a scheduler thread (a development-mode app's first request does) must
+    stop it (``close_app``): a leftover one claims periodic leases in later tests' databases."""
+    before = {t.ident for t in threading.enumerate() if t.name == "periodic"}
+    yield
+    left = [t for t in threading.enumerate()
+            if t.name == "periodic" and t.ident not in before and t.is_alive()]
+    for thread in left:
+        thread.join(3)  # a stopped one finishes its tick
+    assert not [t for t in left if t.is_alive()], "a scheduler thread outlived its test: close_app(app)"
 
 
 @pytest.fixture

@@ -269,10 +269,24 @@ def start_scheduler(app, *, role: str | None = None) -> threading.Event:
             role = "embedded"
         stop = threading.Event()
         heartbeat = Heartbeat(role) if role else None
-        threading.Thread(target=_schedule_loop, args=(app, stop, heartbeat), daemon=True,
-                         name="periodic").start()
-        state.update(pid=os.getpid(), stop=stop, heartbeat=heartbeat)
+        thread = threading.Thread(target=_schedule_loop, args=(app, stop, heartbeat), daemon=True,
+                                  name="periodic")
+        thread.start()
+        state.update(pid=os.getpid(), stop=stop, heartbeat=heartbeat, thread=thread)
         return stop
+
+
+def stop_scheduler(app, timeout: float = 10.0) -> None:
+    """Stop this process's scheduler thread for ``app``, if it runs, and wait for its tick to end
+    (before the app's engine is disposed, or its ticks would reconnect)."""
+    state = app.extensions.get("coachwire.scheduler", {})
+    if state.get("pid") != os.getpid():
+        return
+    state["stop"].set()
+    thread = state.get("thread")
+    if thread is not None:
+        thread.join(timeout)
+    state.clear()
 
 
 _START_LOCK = threading.Lock()
@@ -404,7 +418,8 @@ def _start_worker_scheduler(app, heartbeat: Heartbeat) -> threading.Event:
         if state.get("pid") == os.getpid():  # a web-style scheduler already runs: replace it
             state["stop"].set()
         stop = threading.Event()
-        threading.Thread(target=_schedule_loop, args=(app, stop, heartbeat), daemon=True,
-                         name="periodic").start()
-        state.update(pid=os.getpid(), stop=stop, heartbeat=heartbeat)
+        thread = threading.Thread(target=_schedule_loop, args=(app, stop, heartbeat), daemon=True,
+                                  name="periodic")
+        thread.start()
+        state.update(pid=os.getpid(), stop=stop, heartbeat=heartbeat, thread=thread)
     return stop

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from extension import create_app
+from extension import close_app, create_app
 from extension.coaching.models import Appointment, Task
 from extension.platform.models.audit import AuditEntry
 from tests.e2e.conftest import sandbox_state
@@ -31,8 +31,7 @@ def mail_app(app, settings, smtp):
     mailing = create_app(settings.with_overrides(smtp_host="127.0.0.1", smtp_port=smtp.port,
                                                  smtp_starttls=False, smtp_from="cw@example.test"))
     yield mailing
-    mailing.extensions["coachwire.queue"].shutdown()
-    mailing.extensions["coachwire.db"].dispose()
+    close_app(mailing)
 
 
 def test_a_fully_booked_supervisor_gets_a_task_and_an_email(mail_app, sandbox, host_tenant, smtp):

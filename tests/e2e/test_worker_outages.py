@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from extension import close_app
 from extension.platform.queue import RQDispatcher, job
 from tests.conftest import QUEUE_NAMESPACE, ROOT
 
@@ -178,8 +179,7 @@ def test_readyz_follows_the_worker_heartbeat(app, settings, private_redis, tenan
         assert client.get("/readyz").status_code == 200
     finally:
         kill(worker)
-        web.extensions["coachwire.queue"].shutdown()
-        web.extensions["coachwire.db"].dispose()
+        close_app(web)
 
 
 def test_flask_worker_without_redis_runs_the_periodic_jobs(app, settings, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import delete, func, select, update
 
-from extension import create_app
+from extension import close_app, create_app
 from extension.platform import audit, tenants
 from extension.platform.models._types import utcnow
 from extension.platform.models.audit import AuditCheckpoint, AuditEntry
@@ -223,9 +223,7 @@ def test_adding_a_data_key_keeps_the_chain_verifiable(app, settings, db, chain):
         result = cli(app)
         assert result.exit_code == 1 and "not configured" in result.output
     finally:
-        rotated.extensions["coachwire.inbox"].close()
-        rotated.extensions["coachwire.queue"].shutdown()
-        rotated.extensions["coachwire.db"].dispose()
+        close_app(rotated)
 
 
 def test_the_periodic_job_is_registered(app):

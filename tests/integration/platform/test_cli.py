@@ -11,7 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from extension import create_app
+from extension import close_app, create_app
 from extension.analytics.models.interactions import Interaction
 from extension.platform import audit, tenants
 from extension.platform.models.audit import AuditEntry
@@ -176,8 +176,7 @@ def _app_with_keys(settings, keys: tuple[str, ...]):
 
 
 def _close(app) -> None:
-    app.extensions["coachwire.queue"].shutdown()
-    app.extensions["coachwire.db"].dispose()
+    close_app(app)
 
 
 def test_reseal_moves_secrets_to_the_newest_key_so_the_old_one_can_be_retired(app, settings, db):

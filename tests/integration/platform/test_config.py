@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from extension import create_app
+from extension import close_app, create_app
 from extension.platform import config as config_module
 from extension.platform.auth import tokens
 from extension.platform.config import DEV_DATA_KEY, DEV_SECRET, ConfigError
@@ -189,9 +189,7 @@ def test_a_token_forged_with_the_old_constant_is_refused_outside_test(
             from extension.platform.models.tenants import Tenant
 
             conn.execute(Tenant.__table__.delete().where(Tenant.__table__.c.id == "forgery"))
-        app.extensions["coachwire.inbox"].close()
-        app.extensions["coachwire.queue"].shutdown()
-        db.dispose()
+        close_app(app)
 
 
 @pytest.mark.parametrize("command", [["-c", "import wsgi"],

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from extension import create_app
+from extension import close_app, create_app
 
 CLOSED_PORT = 1  # nothing listens on tcpmux; a connection is refused at once
 
@@ -53,8 +53,7 @@ def app_without(settings, tmp_path):
 
     yield build
     for app in made:
-        app.extensions["coachwire.queue"].shutdown()
-        app.extensions["coachwire.db"].dispose()
+        close_app(app)
 
 
 @pytest.mark.parametrize("part", ["database", "queue"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from extension import create_app
+from extension import close_app, create_app
 from extension.platform import config as config_module
 from extension.platform.models.audit import AuditEntry
 from extension.platform.models.tenants import Tenant
@@ -22,8 +22,7 @@ def install_app(settings):
     _clean(app)
     yield app
     _clean(app)
-    app.extensions["coachwire.queue"].shutdown()
-    app.extensions["coachwire.db"].dispose()
+    close_app(app)
 
 
 def body(**changes) -> dict:
@@ -114,4 +113,4 @@ def test_install_needs_the_install_token(install_app, settings):
     disabled = create_app(config_module.testing(database_url=settings.database_url,
                                                 redis_url=settings.redis_url))
     assert post(disabled.test_client(), "/install", body()).status_code == 403
-    disabled.extensions["coachwire.queue"].shutdown()
+    close_app(disabled)

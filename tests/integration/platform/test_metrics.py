@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
 from connectors.errors import Transient
+from extension import close_app
 from extension.coaching import booking
 from extension.coaching.models import Recognition
 from extension.platform import hosts
@@ -192,9 +193,7 @@ def test_with_a_metrics_token_only_its_bearer_may_scrape(settings, tenant, app):
         assert allowed.status_code == 200
         assert b"coachwire_inbox_events" in allowed.data
     finally:
-        guarded_app.extensions["coachwire.inbox"].close()
-        guarded_app.extensions["coachwire.queue"].shutdown()
-        guarded_app.extensions["coachwire.db"].dispose()
+        close_app(guarded_app)
 
 
 def test_without_a_token_only_loopback_clients_may_scrape(client):
@@ -271,6 +270,4 @@ def test_the_sidecar_answers_scrapes_for_a_host_without_the_web(settings, tenant
         assert open_sidecar.get("/", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 403
         assert open_sidecar.get("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200
     finally:
-        guarded_app.extensions["coachwire.inbox"].close()
-        guarded_app.extensions["coachwire.queue"].shutdown()
-        guarded_app.extensions["coachwire.db"].dispose()
+        close_app(guarded_app)

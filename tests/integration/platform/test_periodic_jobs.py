@@ -14,6 +14,7 @@ import time
 import pytest
 import responses
 
+from extension import close_app
 from extension.platform.worker import RUNNERS, _schedule_loop, job_name, periodic_jobs
 
 
@@ -114,8 +115,7 @@ def test_each_job_runs_once_per_tick_however_many_processes_tick(app, settings):
             assert sorted(n for r in recorders for n in r.names) == names
     finally:
         for other in others:
-            other.extensions["coachwire.queue"].shutdown()
-            other.extensions["coachwire.db"].dispose()
+            close_app(other)
 
 
 def test_a_tick_that_cannot_enqueue_gives_the_slot_back(app):
@@ -197,9 +197,8 @@ def test_a_web_process_starts_its_scheduler_with_its_first_request(settings):
             time.sleep(0.2)
         assert claimed == want
     finally:
-        web.extensions.get("coachwire.scheduler", {}).get("stop", threading.Event()).set()
-        web.extensions["coachwire.queue"].shutdown()
-        web.extensions["coachwire.db"].dispose()
+        close_app(web)
+    assert not web.extensions["coachwire.scheduler"], "close_app left the scheduler running"
 
 
 def test_a_periodic_job_keeps_its_own_queue(app):
