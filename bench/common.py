@@ -163,6 +163,19 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def procfile_workers() -> dict[str, list[str]]:
+    """The Procfile's RQ worker processes: name -> the `flask worker` arguments after `worker`
+    (the events worker and the host-bound effects worker run apart)."""
+    workers = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        words = shlex.split(command)
+        if words[:4] == ["flask", "--app", "wsgi", "worker"]:
+            workers[name.strip()] = words[4:]
+    assert workers, "the Procfile names no `flask worker` process"
+    return workers
+
+
 def procfile_web_args() -> list[str]:
     """The Procfile's web command without its bind address and app: the server shape (worker
     class, workers, threads) both servers of a bench run with."""

@@ -1,6 +1,6 @@
 """Reliability bench: what faults do to "nothing accepted is lost, every effect happens once".
 
-Runs the production shape (the Procfile's gunicorn web + one `flask worker` RQ worker, a private
+Runs the production shape (the Procfile's gunicorn web + its two `flask worker` RQ workers, a private
 PostgreSQL cluster and a private Redis that the bench may stop and restart, the sandbox host behind
 a fault proxy) and, with `--shape embedded`, `make run`'s shape (one process, SQLite, in-process
 queue). Each scenario gets its own tenant and a freshly reset sandbox world, sends signed
@@ -63,6 +63,7 @@ from bench.common import (
     log,
     percentile,
     procfile_web_args,
+    procfile_workers,
     sign,
     stop_process,
     table,
@@ -294,11 +295,18 @@ class Stack:
         wait_http(self.web_url + "/healthz", timeout=120)
 
     def start_worker(self) -> None:
+        """The Procfile's worker processes (the events worker and the effects worker), each
+        one that is not running."""
         if self.shape != "production":
             return
-        self.procs["worker"] = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=self.env(),
-            stdout=subprocess.DEVNULL, stderr=self.logs("worker"), start_new_session=True)
+        for name, args in procfile_workers().items():
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is None:
+                continue
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "worker", *args], cwd=ROOT,
+                env=self.env(), stdout=subprocess.DEVNULL, stderr=self.logs(name),
+                start_new_session=True)
 
     def wait_for_worker(self, timeout: float = 180.0) -> None:
         """Steady state: the worker registers with RQ only after loading its model."""
@@ -311,7 +319,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if Worker.all(connection=connection):
+                if len(Worker.all(connection=connection)) >= len(procfile_workers()):
                     return
             except Exception:
                 pass
@@ -319,8 +327,10 @@ class Stack:
         log("the worker did not register with RQ in time")
 
     def worker_alive(self) -> bool | None:
-        proc = self.procs.get("worker")
-        return None if proc is None else proc.poll() is None
+        procs = [self.procs.get(name) for name in procfile_workers()]
+        if all(proc is None for proc in procs):
+            return None
+        return all(proc is not None and proc.poll() is None for proc in procs)
 
     def ensure_worker(self) -> None:
         if self.shape == "production" and not self.worker_alive():
@@ -328,10 +338,12 @@ class Stack:
             self.start_worker()
 
     def kill_worker(self) -> None:
-        proc = self.procs.get("worker")
-        if proc and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        """kill -9 of every worker process (the machine running them went away)."""
+        for name in procfile_workers():
+            proc = self.procs.get(name)
+            if proc and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
 
     def stop(self) -> None:
         for proc in self.procs.values():

@@ -10,6 +10,7 @@ sweeper re-enqueues any tenant with rows waiting longer than a grace period.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from datetime import timedelta
@@ -49,7 +50,14 @@ def notify_tenants(app, tenant_ids) -> None:
     dispatcher = get_dispatcher(app)
     for tenant_id in tenant_ids:
         if dispatcher.claim_flag(f"drain:{tenant_id}", FLAG_TTL):
-            dispatcher.enqueue(drain_inbox, tenant_id)
+            try:
+                dispatcher.enqueue(drain_inbox, tenant_id)
+            except Exception:
+                # no job behind the flag: without this, the tenant's next events would find it
+                # set and wait out its TTL (or the sweep) although Redis is back
+                with contextlib.suppress(Exception):
+                    dispatcher.release_flag(f"drain:{tenant_id}")
+                raise
 
 
 @job(queue="events", retries=3, intervals=(1, 5, 30))

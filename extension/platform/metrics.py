@@ -178,8 +178,8 @@ class StateCollector:
             for name in QUEUE_NAMES:
                 depth.add_metric([name], dispatcher.queue(name).count)
         else:
-            waiting = getattr(dispatcher, "_queue", None)
-            depth.add_metric(["embedded"], waiting.qsize() if waiting is not None else 0)
+            waiting = getattr(dispatcher, "waiting", None)
+            depth.add_metric(["embedded"], waiting() if waiting is not None else 0)
         return [depth]
 
     def _budget(self, tenant_ids: list[str]) -> list[Metric]:

@@ -180,14 +180,19 @@ class EmbeddedDispatcher(Dispatcher):
     """Runs jobs on background threads of this process: asynchronous, no Redis needed.
 
     Used by `make run` and by tests on the embedded defaults. Delayed retries sit in a
-    priority queue ordered by due time. With ``threads=0`` (the test configuration) nothing
-    runs in the background: jobs wait until the caller drains them (``wait_idle``), as RQ's
-    jobs wait for a burst worker, so no job races a test's own transaction.
+    priority queue ordered by due time. Events have a lane (queue and threads) of their own, as
+    the Procfile gives them a worker of their own: a host-bound effect job waiting on a slow host
+    never holds up the inbox drain. With ``threads=0`` (the test configuration) nothing runs in
+    the background: jobs wait, in one due-ordered queue, until the caller drains them
+    (``wait_idle``), as RQ's jobs wait for a burst worker, so no job races a test's own
+    transaction.
     """
 
     def __init__(self, *, app=None, threads: int = 1) -> None:
         self.app = app
-        self._queue: stdqueue.PriorityQueue[_Item] = stdqueue.PriorityQueue()
+        shared: stdqueue.PriorityQueue[_Item] = stdqueue.PriorityQueue()
+        self._lanes: dict[str, stdqueue.PriorityQueue[_Item]] = {
+            "events": shared if threads == 0 else stdqueue.PriorityQueue(), "other": shared}
         self._flags: dict[str, float] = {}
         self._lock = threading.Lock()
         self._seq = 0
@@ -196,24 +201,36 @@ class EmbeddedDispatcher(Dispatcher):
         self._busy = 0
         self.last_job_at: datetime | None = None  # when a job last finished here (the heartbeat reports it)
         self._threads = [
-            threading.Thread(target=self._run, daemon=True, name=f"embedded-worker-{i}")
-            for i in range(threads)]
+            threading.Thread(target=self._run, args=(lane,), daemon=True,
+                             name=f"embedded-{lane}-{i}")
+            for lane in self._lanes for i in range(threads)]
         for thread in self._threads:
             thread.start()
 
+    @property
+    def _queue(self) -> stdqueue.PriorityQueue[_Item]:
+        """The lane every job shares without threads (``wait_idle`` drains it)."""
+        return self._lanes["other"]
+
+    def waiting(self) -> int:
+        """Jobs queued here and not yet started (delayed retries included)."""
+        lanes = {id(lane): lane for lane in self._lanes.values()}
+        return sum(lane.qsize() for lane in lanes.values())
+
     def enqueue(self, func, *args, job_id: str | None = None) -> None:
-        self._put(func.spec.path, args, attempt=0, delay=0)
+        self._put(func.spec.path, args, attempt=0, delay=0, queue=func.spec.queue)
 
     def enqueue_in(self, seconds: float, func, *args) -> None:
-        self._put(func.spec.path, args, attempt=0, delay=max(0.0, seconds))
+        self._put(func.spec.path, args, attempt=0, delay=max(0.0, seconds), queue=func.spec.queue)
 
-    def _put(self, path: str, args: tuple, *, attempt: int, delay: float) -> None:
+    def _put(self, path: str, args: tuple, *, attempt: int, delay: float, queue: str) -> None:
         with self._lock:
             self._seq += 1
             seq = self._seq
         with self._idle:
             self._busy += 1
-        self._queue.put(_Item(time.monotonic() + delay, seq, path, tuple(args), attempt))
+        lane = self._lanes["events" if queue == "events" else "other"]
+        lane.put(_Item(time.monotonic() + delay, seq, path, tuple(args), attempt))
 
     def claim_flag(self, key: str, ttl: int) -> bool:
         now = time.monotonic()
@@ -227,15 +244,16 @@ class EmbeddedDispatcher(Dispatcher):
         with self._lock:
             self._flags.pop(key, None)
 
-    def _run(self) -> None:
+    def _run(self, lane: str) -> None:
+        queue = self._lanes[lane]
         while not self._stop.is_set():
             try:
-                item = self._queue.get(timeout=0.2)
+                item = queue.get(timeout=0.2)
             except stdqueue.Empty:
                 continue
             wait = item.due - time.monotonic()
             if wait > 0:
-                self._queue.put(item)
+                queue.put(item)
                 time.sleep(min(wait, 0.05))
                 continue
             self._execute(item)
@@ -253,7 +271,7 @@ class EmbeddedDispatcher(Dispatcher):
             if item.attempt < spec.retries:
                 delay = spec.intervals[min(item.attempt, len(spec.intervals) - 1)]
                 self._put(item.path, item.args, attempt=item.attempt + 1,
-                          delay=delay * random.uniform(0.8, 1.2))
+                          delay=delay * random.uniform(0.8, 1.2), queue=spec.queue)
         finally:
             self.last_job_at = datetime.now(UTC)
             with self._idle:

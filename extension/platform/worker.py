@@ -396,10 +396,11 @@ def run_worker(app, queues: list[str], *, burst: bool = False,
             # RQ gave up (Redis timeout, an error outside a job): start a fresh worker soon
             failures = 0 if time.monotonic() - started > 60 else failures + 1
             delay = min(backoff_cap, 0.5 * 2 ** min(failures, 10)) * random.uniform(0.8, 1.2)
-            log.warning("RQ worker loop ended; reconnecting in %.1fs", delay)
+            log.warning("RQ worker loop ended; reconnecting in %.1fs (sooner when Redis answers "
+                        "again)", delay)
             previous = (signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, stop))
             try:
-                stop.event.wait(delay)
+                _wait_to_reconnect(dispatcher, stop.event, delay)
             finally:
                 signal.signal(signal.SIGTERM, previous[0])
                 signal.signal(signal.SIGINT, previous[1])
@@ -410,6 +411,30 @@ def run_worker(app, queues: list[str], *, burst: bool = False,
         except Exception:
             log.warning("could not remove this worker's heartbeat row")
     return None
+
+
+def _redis_answers(dispatcher) -> bool:
+    try:
+        return bool(dispatcher.ping())
+    except Exception:
+        return False
+
+
+def _wait_to_reconnect(dispatcher, stop: threading.Event, delay: float) -> None:
+    """Wait ``delay`` before starting a fresh RQ worker, or less: while Redis does not answer,
+    ask it every second and reconnect as soon as it does. A worker that crashes while Redis
+    answers keeps the whole backoff (no busy loop); one that lost Redis is back within a
+    second of Redis, so events queued after a restart do not wait out the backoff."""
+    deadline = time.monotonic() + delay
+    if _redis_answers(dispatcher):
+        stop.wait(delay)
+        return
+    while not stop.is_set():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or stop.wait(min(1.0, remaining)):
+            return
+        if _redis_answers(dispatcher):
+            return
 
 
 def _start_worker_scheduler(app, heartbeat: Heartbeat) -> threading.Event:

@@ -37,6 +37,7 @@ no ``active_key``: they do not take Coachwire's (conversation, form) assignment 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -69,6 +70,7 @@ ACTOR = "system:genesys"
 DUE = "coachwire.evaluations_due"  # session.info key: tenants whose drain recorded fetches
 FLAG_TTL = 120
 SLICE = 50  # due rows per job run before it yields the worker to other tenants' jobs
+TIME_SLICE = 2.0  # seconds per job run, likewise: a booking queued behind it waits no longer
 HOST_WAIT_LIMIT = 0.5  # seconds a job may sleep for the tenant's bucket; longer re-enqueues it
 LEASE = timedelta(minutes=5)  # a row leased longer than this (worker died) is due again
 MAX_ATTEMPTS = 5
@@ -118,11 +120,15 @@ def dispatch(tenant_id: str) -> None:
 @job(queue="effects", retries=3, intervals=(5, 30, 120))
 def mirror_due(tenant_id: str) -> dict[str, int]:
     """Mirror the tenant's due host evaluations, one short transaction each side of the host
-    GETs. Stops after SLICE rows and re-enqueues itself, so other tenants' jobs queued behind it
-    get their turn; a host budget wait over HOST_WAIT_LIMIT re-enqueues it with that delay."""
+    GETs. Stops after SLICE rows or TIME_SLICE seconds and re-enqueues itself, so other
+    tenants' jobs (and bookings) queued behind it get their turn; a host budget wait over
+    HOST_WAIT_LIMIT re-enqueues it with that delay."""
     get_dispatcher().release_flag(f"mirror:{tenant_id}")
     counts: Counter[str] = Counter()
+    started = time.monotonic()
     for _ in range(SLICE):
+        if counts and time.monotonic() - started > TIME_SLICE:  # at least one row per run
+            break
         fetch_id = _take_next(tenant_id)
         if fetch_id is None:
             return dict(counts)

@@ -3,6 +3,7 @@ capability packages still run (one release of compatibility)."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -16,6 +17,21 @@ RAN: list[tuple[str, int]] = []
 @job(queue="default", retries=1, intervals=(0,))
 def record(label: str, value: int) -> None:
     RAN.append((label, value))
+
+
+HOST_ANSWERS = threading.Event()
+
+
+@job(queue="effects", retries=0)
+def slow_effect() -> None:
+    """An effect job waiting on a host that does not answer (until the test lets it)."""
+    HOST_ANSWERS.wait(10)
+    RAN.append(("effect", 0))
+
+
+@job(queue="events", retries=0)
+def drain(value: int) -> None:
+    RAN.append(("event", value))
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +59,39 @@ def test_with_a_thread_a_job_runs_in_the_background():
         assert RAN == [("c", 3)]
     finally:
         dispatcher.shutdown()
+
+
+def test_an_event_job_never_waits_behind_a_host_bound_effect_job():
+    """`make run`'s single embedded thread once ran events behind a booking call waiting out a
+    host's 10 s read timeout; events have a lane of their own, as they have a worker."""
+    HOST_ANSWERS.clear()
+    dispatcher = EmbeddedDispatcher(threads=1)
+    try:
+        dispatcher.enqueue(slow_effect)
+        time.sleep(0.2)  # the effect job holds its thread now
+        dispatcher.enqueue(drain, 1)
+        deadline = time.monotonic() + 5
+        while ("event", 1) not in RAN and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert RAN == [("event", 1)], "the event waited behind the effect job"
+        assert dispatcher.waiting() == 0
+        HOST_ANSWERS.set()
+        assert dispatcher.wait_idle(5)
+        assert RAN == [("event", 1), ("effect", 0)]
+    finally:
+        HOST_ANSWERS.set()
+        dispatcher.shutdown()
+
+
+def test_without_threads_jobs_of_every_queue_run_in_the_order_they_were_due():
+    HOST_ANSWERS.set()
+    dispatcher = EmbeddedDispatcher(threads=0)
+    dispatcher.enqueue(slow_effect)
+    dispatcher.enqueue(drain, 2)
+    dispatcher.enqueue(record, "r", 3)
+    assert dispatcher.waiting() == 3
+    assert dispatcher.wait_idle(5)
+    assert RAN == [("effect", 0), ("event", 2), ("r", 3)]
 
 
 def test_the_test_configuration_starts_no_worker_thread(app):
@@ -78,3 +127,21 @@ def test_an_rq_job_stored_under_its_old_path_still_runs(app, run_jobs):
     finished = dispatcher.queue("default").fetch_job(stored.id)
     assert finished is not None and finished.get_status() == "finished", finished and finished.exc_info
     assert isinstance(finished.return_value(), dict)
+
+
+def test_a_drain_that_could_not_be_enqueued_leaves_no_flag_behind(app, monkeypatch):
+    """The drain flag was set and the enqueue then failed (Redis went away between the two):
+    the tenant's next events found the flag and waited out its 120 s TTL with no job behind it."""
+    from handlers import jobs
+
+    dispatcher = app.extensions["coachwire.queue"]
+
+    def down(func, *args, job_id=None):
+        raise ConnectionError("Redis is away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dispatcher, "enqueue", down)
+        with pytest.raises(ConnectionError):
+            jobs.notify_tenants(app, ["acme"])
+    assert dispatcher.claim_flag("drain:acme", jobs.FLAG_TTL)  # free again
+    dispatcher.release_flag("drain:acme")

@@ -413,3 +413,28 @@ def normalized(message: dict) -> dict:
 
     [event] = normalize.normalize_all(parse.parse_body(dumps(message)), webhook_id=None)
     return event.to_json()
+
+
+def test_a_mirror_job_yields_the_worker_after_its_time_slice(
+        app, db, client, tenant, host, evaluate, monkeypatch):
+    """A 500-evaluation burst ran as 50-row jobs of about 20 s each at the host's 5 requests/s,
+    and a booking queued on the same worker waited behind each. A job now also stops when its
+    time slice is spent and puts itself back in the queue for the rest."""
+    from connectors.ratelimit import InMemoryTokenBucket
+    from extension.platform import hosts
+    from extension.platform.models.tenants import Tenant
+    from extension.quality import host_evaluations
+
+    with app.app_context(), db.session() as session:
+        hosts.genesys_for(session.get(Tenant, "acme")).transport._bucket = InMemoryTokenBucket()
+    post_batch(client, tenant, [evaluate("FINISHED", support_scoring_set(), conversationId=f"c{i}")
+                                for i in range(3)])
+    again: list[tuple] = []
+    with app.app_context():
+        jobs.drain_inbox("acme")
+        monkeypatch.setattr(host_evaluations, "TIME_SLICE", 0.0)
+        monkeypatch.setattr(get_dispatcher(), "enqueue", lambda func, *args, job_id=None:
+                            again.append((func, args)))
+        assert host_evaluations.mirror_due("acme") == {"created": 1}
+    assert again == [(host_evaluations.mirror_due, ("acme",))]
+    assert sorted(row.status for row in fetch_rows(db)) == ["done", "pending", "pending"]
