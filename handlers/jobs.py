@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from extension.coaching import booking, transcripts_fetch
@@ -46,8 +46,11 @@ TRANSCRIPTS_PER_BATCH = 20
 MORE = "coachwire.more"  # session.info key: the batch was cut short, rows are left to drain
 
 
-def notify_tenants(app, tenant_ids) -> None:
+def notify_tenants(app, tenant_ids) -> list[str]:
+    """Enqueue a drain for each tenant that has none queued (its drain flag); the tenants it
+    enqueued for."""
     dispatcher = get_dispatcher(app)
+    enqueued = []
     for tenant_id in tenant_ids:
         if dispatcher.claim_flag(f"drain:{tenant_id}", FLAG_TTL):
             try:
@@ -58,6 +61,8 @@ def notify_tenants(app, tenant_ids) -> None:
                 with contextlib.suppress(Exception):
                     dispatcher.release_flag(f"drain:{tenant_id}")
                 raise
+            enqueued.append(tenant_id)
+    return enqueued
 
 
 @job(queue="events", retries=3, intervals=(1, 5, 30))
@@ -252,17 +257,23 @@ def _retry_later(row: InboxEvent, exc: Exception) -> None:
 
 @job(queue="events", retries=0)
 def sweep() -> dict:
-    """Re-enqueue tenants whose rows wait too long (e.g. Redis was down at receipt)."""
+    """Enqueue the drain of tenants with due rows nobody drains (e.g. Redis was down at
+    receipt, or a restarted Redis lost the queued drains): through the drain flag, so a tenant
+    whose drain is already queued gets no second one; and unconditionally for rows waiting
+    longer than the grace period (a flag left behind by a worker killed in between)."""
     db = get_db()
-    cutoff = utcnow() - timedelta(seconds=current_app.config["SETTINGS"].inbox_grace_seconds)
+    now = utcnow()
+    cutoff = now - timedelta(seconds=current_app.config["SETTINGS"].inbox_grace_seconds)
     with db.session() as session:
-        tenant_ids = set(session.scalars(
-            select(InboxEvent.tenant_id).where(
-                InboxEvent.status == "received", InboxEvent.next_attempt_at <= utcnow(),
-                InboxEvent.received_at <= cutoff).distinct()))
+        oldest = dict(session.execute(
+            select(InboxEvent.tenant_id, func.min(InboxEvent.received_at)).where(
+                InboxEvent.status == "received", InboxEvent.next_attempt_at <= now)
+            .group_by(InboxEvent.tenant_id)).tuples().all())
     dispatcher = get_dispatcher()
-    for tenant_id in tenant_ids:
+    stale = {t for t, received in oldest.items() if received <= cutoff}
+    for tenant_id in sorted(stale):
         dispatcher.enqueue(drain_inbox, tenant_id)
+    tenant_ids = stale | set(notify_tenants(current_app, sorted(set(oldest) - stale)))
     with db.session() as session:
         grace = timedelta(seconds=current_app.config["SETTINGS"].sta_grace_seconds)
         released = release_transcript_fallbacks(session, grace=grace)

@@ -379,10 +379,13 @@ def run_worker(app, queues: list[str], *, burst: bool = False,
     stop = _Stop()
     scheduler = _start_worker_scheduler(app, heartbeat)
     failures = 0
+    lost_redis = False
     try:
         while not stop.event.is_set():
             worker = None
             started = time.monotonic()
+            if lost_redis:
+                lost_redis = not _sweep_soon(app, get_db(app))
             try:
                 worker = make_worker()  # RQ asks Redis about itself here already
                 worker.work(with_scheduler=True, logging_level="INFO")
@@ -398,6 +401,7 @@ def run_worker(app, queues: list[str], *, burst: bool = False,
             delay = min(backoff_cap, 0.5 * 2 ** min(failures, 10)) * random.uniform(0.8, 1.2)
             log.warning("RQ worker loop ended; reconnecting in %.1fs (sooner when Redis answers "
                         "again)", delay)
+            lost_redis = lost_redis or not _redis_answers(dispatcher)
             previous = (signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, stop))
             try:
                 _wait_to_reconnect(dispatcher, stop.event, delay)
@@ -411,6 +415,25 @@ def run_worker(app, queues: list[str], *, burst: bool = False,
         except Exception:
             log.warning("could not remove this worker's heartbeat row")
     return None
+
+
+def _sweep_soon(app, db) -> bool:
+    """Redis is back after an outage: make the `events` queue's periodic jobs (the inbox sweep)
+    due now, so the events stored while no drain could be enqueued (and a restarted Redis lost
+    every queued job) are drained at the next tick, not after the sweep's interval and grace.
+    False when the database cannot be reached either (the sweep then runs when it is due)."""
+    from extension.platform.models.ops import PeriodicLease
+
+    names = [job_name(func) for func, _ in periodic_jobs(app) if func.spec.queue == "events"]
+    try:
+        with db.session() as session:
+            session.execute(update(PeriodicLease).where(PeriodicLease.name.in_(names))
+                            .values(due_at=_now()))
+    except Exception:
+        log.warning("could not bring the inbox sweep forward after the Redis outage")
+        return False
+    log.info("Redis answers again: %s due now", ", ".join(names) or "nothing")
+    return True
 
 
 def _redis_answers(dispatcher) -> bool:

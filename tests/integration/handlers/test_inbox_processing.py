@@ -222,6 +222,9 @@ def grace(app) -> timedelta:
 
 
 def test_sweep_re_enqueues_rows_stranded_past_the_grace_period(app, db, run_jobs, tenant):
+    """Past the grace period a tenant's drain is enqueued whatever its flag says (a worker killed
+    between taking the job and releasing the flag leaves one behind); within it, only when no
+    drain is queued for the tenant."""
     from extension.platform import tenants as tenant_service
 
     tenant_id, _ = tenant
@@ -235,13 +238,22 @@ def test_sweep_re_enqueues_rows_stranded_past_the_grace_period(app, db, run_jobs
     run_jobs()
     assert [r.status for r in rows(db)] == ["received", "received"]  # no job: nothing happens
 
+    dispatcher = app.extensions["coachwire.queue"]
+    assert dispatcher.claim_flag("drain:fresh", jobs.FLAG_TTL)  # fresh's drain is queued already
     with app.app_context():
         swept = jobs.sweep()
-    assert swept["tenants"] == [tenant_id]  # still inside its grace period: not swept
+    assert swept["tenants"] == [tenant_id]  # within its grace and its drain queued: no second one
     run_jobs()
     statuses = {r.id: r.status for r in rows(db)}
     assert statuses == {old: "done", young: "received"}
     assert interaction(db, tenant_id, "c-old").customer_sentiment == pytest.approx(-0.4)
+
+    # no drain queued for it (Redis was away, or restarted empty): drained now, not after the grace
+    dispatcher.release_flag("drain:fresh")
+    with app.app_context():
+        assert jobs.sweep()["tenants"] == ["fresh"]
+    run_jobs()
+    assert {r.id: r.status for r in rows(db)} == {old: "done", young: "done"}
 
 
 def test_an_event_accepted_while_the_queue_is_down_is_answered_and_later_swept(

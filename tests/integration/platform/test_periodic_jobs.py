@@ -215,3 +215,27 @@ def test_a_periodic_job_keeps_its_own_queue(app):
     tick(app, Queues())
     assert queues == {job_name(func): func.spec.queue for func, _ in periodic_jobs(app)}
     assert queues["handlers.jobs.sweep"] == "events"
+
+
+def test_after_a_redis_outage_the_inbox_sweep_is_due_at_once(app):
+    """Events stored while Redis was away (or queued drains a restarted Redis forgot) wait for
+    the inbox sweep; a worker that got Redis back brings the `events` queue's periodic jobs
+    forward instead of leaving them to their interval."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from extension.platform.models.ops import PeriodicLease
+    from extension.platform.worker import _sweep_soon, ensure_leases, tick
+
+    db = app.extensions["coachwire.db"]
+    ensure_leases(db, periodic_jobs(app))
+    tick(app, Recorder())  # every job ran: all due later
+    now = datetime.now(UTC)
+    assert _sweep_soon(app, db)
+    with db.session() as session:
+        due = {row.name: row.due_at <= datetime.now(UTC) for row in session.scalars(select(PeriodicLease))}
+    events = {job_name(f) for f, _ in periodic_jobs(app) if f.spec.queue == "events"}
+    assert events == {"handlers.jobs.sweep"}
+    assert {name for name, is_due in due.items() if is_due} == events, now
+    assert tick(app, Recorder()) == ["handlers.jobs.sweep"]
