@@ -37,7 +37,7 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _NUMBER_WORD = (r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
                 r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
                 r"seventy|eighty|ninety|hundred|double|triple)")
-_EMAIL_PART = rf"[a-z0-9_]+(?: {_NUMBER_WORD}){{0,3}}"
+_EMAIL_PART = rf"[a-z0-9_][a-z0-9_'’]*(?: {_NUMBER_WORD}){{0,3}}"
 _SPOKEN_EMAIL = re.compile(
     rf"\b{_EMAIL_PART}(?: (?:dot|underscore|hyphen|dash) {_EMAIL_PART})* at [a-z0-9-]+(?: dot [a-z0-9-]+)*"
     r" dot (?:com|co dot uk|co uk|org|net|uk|io|ie|de|fr|in|co dot in|au|com dot au|edu|gov)\b", re.I)
@@ -211,7 +211,9 @@ def _spoken_runs(text: str) -> list[tuple[int, int, str]]:
             if j > i and not _GAP.fullmatch(text[end:t_start]):
                 break
             low = token.lower()
-            if low in ("double", "triple"):
+            if low == "plus" and j == i:
+                pass
+            elif low in ("double", "triple"):
                 repeat = 2 if low == "double" else 3
             elif low in _DIGIT_WORDS:
                 digits += _DIGIT_WORDS[low] * (repeat or 1)
@@ -246,9 +248,13 @@ def _spoken_findings(text: str) -> list[tuple[str, int, int]]:
         elif (len(digits) == 9 and _ssn_parts_ok(digits[:3], digits[3:5], digits[5:])
               and _SSN_WORDS.search(_clause_before(text, start)) and not _REFERENCE_WORDS.search(before)):
             found.append(("ssn", start, end))
-        elif _phone_digits(digits, text, start, plus=text[start] == "+"):
+        elif _phone_digits(digits, text, start, plus=_led_by_plus(text, start)):
             found.append(("phone", start, end))
     return found
+
+
+def _led_by_plus(text: str, start: int) -> bool:
+    return text[start] == "+" or text[start:start + 4].lower() == "plus"
 
 
 # --- dates of birth -----------------------------------------------------------------------------
@@ -274,18 +280,26 @@ _DATE = re.compile(
     rf"|(?:the )?{_DAY}(?: of)? {_MONTH},?(?: {_YEAR})?"
     rf"|{_MONTH} (?:the )?{_DAY},?(?: {_YEAR})?"
     rf"|(?:the )?{_ORDINAL_WORD} of the {_ORDINAL_WORD},? {_YEAR}"
+    rf"|(?<=\bborn in ){_YEAR}"
     r")(?![\w/-])", re.I)
 _BIRTH = re.compile(r"date of birth|birth ?date|d\.?o\.?b\b|\bborn\b|birthday|geburtsdatum|geboren|"
                     r"date de naissance|\bnée?\b", re.I)
 
 
 def _is_dob(match: re.Match[str], text: str) -> bool:
-    return bool(_BIRTH.search(_clause_before(text, match.start(), width=50)))
+    """A date is a date of birth when a birth word comes shortly before it in the same sentence
+    ("d.o.b. 05.11.1982" too: abbreviation dots do not end the sentence)."""
+    window = text[max(0, match.start() - 50):match.start()]
+    births = list(_BIRTH.finditer(window))
+    return bool(births) and not _SENTENCE_BREAK.search(window[births[-1].end():])
+
+
+_SENTENCE_BREAK = re.compile(r"[?!;]|\.\s+[A-Z]")
 
 
 # --- postal addresses ---------------------------------------------------------------------------
 
-_UNIT = r"(?:flat|unit|apt|apartment|suite|house|plot|door no\.?|no\.?)\s?\d+[a-z]?"
+_UNIT = r"(?:(?:flat|unit|apt|apartment|suite|house|plot|door|h\.)(?: ?no\.?)?|no\.)\s?\d+[a-z]?"
 _STREET_SUFFIX = (r"(?:street|st|road|rd|avenue|ave|lane|ln|close|drive|dr|way|grove|crescent|cres|court|ct|"
                   r"place|pl|terrace|gardens|boulevard|blvd|parade|square|sq|hill|row|mews|walk|green|rise|"
                   r"view|approach|circle|highway|hwy|parkway|esplanade|quay|wharf|vale|estate|marg|nagar|"
@@ -294,7 +308,7 @@ _NOT_STREET_WORD = (r"(?:on|the|to|a|an|and|for|i|it|was|is|in|at|of|my|your|you
                     r"then|but|or|so|with|by|from|up|minutes?|hours?|days?|weeks?|months?|years?|times?|"
                     r"items?|pounds?|dollars?|euros?|boxes|parcels?|calls?|people|more|less|left|right)")
 _STREET_WORD = rf"(?!{_NOT_STREET_WORD}\b)[a-zà-ÿ][a-zà-ÿ'’.-]*"
-_EN_STREET = rf"(?:{_UNIT},? )?\d{{1,5}}[a-z]?,? (?:{_STREET_WORD} ){{0,3}}{_STREET_SUFFIX}\b\.?"
+_EN_STREET = rf"(?:{_UNIT},? )?\d{{1,5}}[a-z]?,? (?-i:The )?(?:{_STREET_WORD} ){{0,3}}{_STREET_SUFFIX}\b"
 _FR_STREET = (r"\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.|boulevard|bd|place|allée|chemin|impasse|quai|"
               r"cours|route)(?: (?:de la|de l['’]|du|des|de|d['’]|la|le))?(?: [a-zà-ÿ'’-]+){1,3}")
 _DE_STREET = (r"(?:(?:am|an der|im|in der|auf der|zum|zur) )?[a-zäöüß][a-zäöüß-]*"
