@@ -39,8 +39,15 @@ _NUMBER_WORD = (r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|el
                 r"seventy|eighty|ninety|hundred|double|triple)")
 _EMAIL_PART = rf"[a-z0-9_][a-z0-9_'’]*(?: {_NUMBER_WORD}){{0,3}}"
 _SPOKEN_EMAIL = re.compile(
-    rf"\b{_EMAIL_PART}(?: (?:dot|underscore|hyphen|dash) {_EMAIL_PART})* at [a-z0-9-]+(?: dot [a-z0-9-]+)*"
-    r" dot (?:com|co dot uk|co uk|org|net|uk|io|ie|de|fr|in|co dot in|au|com dot au|edu|gov)\b", re.I)
+    rf"\b{_EMAIL_PART}(?:(?: (?:dot|underscore|hyphen|dash) |[._-]){_EMAIL_PART})* at [a-z0-9-]+"
+    r"(?:(?: dot |\.)[a-z0-9-]+)*"
+    r"(?: dot |\.)(?:com|co(?: dot |\.)uk|co uk|org|net|uk|io|ie|de|fr|in|co(?: dot |\.)in|au|"
+    r"com(?: dot |\.)au|edu|gov)\b", re.I)
+# Role mailboxes are the company's, not a person's: complaints@, support@, returns@ ...
+_ROLE_MAILBOX = re.compile(
+    r"(?:complaints?|support|help|helpdesk|info|enquiries|inquiries|returns|customerservices?|"
+    r"customer[._ -]?(?:service|services|care|support)|service|sales|billing|accounts|noreply|no-reply|"
+    r"contact|hello|feedback|privacy|dpo|team|admin)(?:@| at )", re.I)
 _IBAN = re.compile(r"(?<![\w-])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){2,8}(?![\w-])", re.I)
 _NANP = re.compile(r"^(?:\+?1[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]\d{4}$")
 _REFERENCE_WORDS = re.compile(
@@ -59,13 +66,16 @@ _COMPANY = re.compile(
     r"\bour\s+(?:[\w-]+\s+){0,2}(?:helpline|help ?line|hotline|freephone|customer (?:service|services|"
     r"care|support)|complaints?|returns?|head office|registered office|office|warehouse|depot|store|shop|"
     r"branch|team|support|service desk|mailbox|switchboard|lines|website)\b"
-    r"|\bthe\s+(?:[\w-]+\s+){0,2}(?:store|shop|branch|depot|warehouse|locker|returns centre)\b"
+    r"|\bthe\s+(?:[\w-]+\s+){0,2}(?:store|shop|branch|depot|warehouse|locker|returns centre|helpline|"
+    r"hotline|freephone|switchboard|complaints (?:line|team|department))\b|\bfreepost\b"
     r"|\b(?:call|ring|phone|contact|email|e-mail|write to|text|reach|message|visit|send it to|post it to)"
     r"\s+us\b", re.I)
-# Every detector needs a digit, an "@", a spoken "dot", a digit word or a birth word: text with
-# none of them (most of what is said) skips the scans. It runs on the webhook receiver's path.
+# Every detector needs a digit, an "@", a (spoken) dot before a domain, a digit word or a birth
+# word: text with none of them (most of what is said) skips the scans. It runs on the webhook
+# receiver's path.
 _MAYBE_PII = re.compile(
-    r"\d|@|dot|\b(?:zero|oh|nought|one|two|three|four|five|six|seven|eight|nine)\b|born|birth|dob", re.I)
+    r"\d|@|dot|\.(?:com|co|org|net|io|ie|de|fr|in|au|uk|edu|gov)\b|born|birth|dob"
+    r"|\b(?:zero|oh|nought|one|two|three|four|five|six|seven|eight|nine)\b", re.I)
 
 PLACEHOLDERS = {"card": "[CARD]", "ssn": "[SSN]", "nino": "[NINO]", "email": "[EMAIL]", "phone": "[PHONE]",
                 "iban": "[IBAN]", "dob": "[DOB]", "address": "[ADDRESS]"}
@@ -189,6 +199,19 @@ def _not_company(match: re.Match[str], text: str) -> bool:
     return not _company_said(text, match.start())
 
 
+def _personal_email(match: re.Match[str], text: str) -> bool:
+    local = re.split(r"@| at ", match.group(), maxsplit=1)[0].lower()
+    return (local not in _NOT_A_MAILBOX and not _ROLE_MAILBOX.match(match.group())
+            and _not_company(match, text))
+
+
+# "The portal is at northwind.example.com": the word before "at" is no mailbox.
+_NOT_A_MAILBOX = frozenset({
+    "is", "are", "was", "were", "be", "been", "it", "its", "that", "this", "here", "there", "me", "us",
+    "you", "him", "her", "them", "we", "they", "i", "online", "site", "website", "portal", "page", "app",
+    "available", "live", "look", "looking", "go", "log", "logged", "find", "found", "see", "shop", "order"})
+
+
 # --- spoken digits ------------------------------------------------------------------------------
 
 _DIGIT_WORDS = {"zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4",
@@ -272,7 +295,7 @@ _TENS = (r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eigh
          r"thirty|forty|fifty|sixty|seventy|eighty|ninety)")
 _SPOKEN_YEAR = (rf"(?:(?:nineteen|twenty) (?:oh {_UNITS}|{_TENS}(?:[ -]{_UNITS})?|hundred)"
                 rf"|two thousand(?: and)?(?: {_TENS}| {_UNITS})?)")
-_YEAR = rf"(?:\d{{4}}|'\d{{2}}|{_SPOKEN_YEAR})"
+_YEAR = rf"(?:\d{{4}}|'\d{{2}}|{_SPOKEN_YEAR}|{_TENS}(?:[ -]{_UNITS})?)"
 _DATE = re.compile(
     r"(?<![\w/.-])(?:"
     r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})"
@@ -291,7 +314,8 @@ def _is_dob(match: re.Match[str], text: str) -> bool:
     ("d.o.b. 05.11.1982" too: abbreviation dots do not end the sentence)."""
     window = text[max(0, match.start() - 50):match.start()]
     births = list(_BIRTH.finditer(window))
-    return bool(births) and not _SENTENCE_BREAK.search(window[births[-1].end():])
+    gap = window[births[-1].end():] if births else ""
+    return bool(births) and len(gap) <= 30 and not _SENTENCE_BREAK.search(gap)
 
 
 _SENTENCE_BREAK = re.compile(r"[?!;]|\.\s+[A-Z]")
@@ -308,14 +332,17 @@ _NOT_STREET_WORD = (r"(?:on|the|to|a|an|and|for|i|it|was|is|in|at|of|my|your|you
                     r"then|but|or|so|with|by|from|up|minutes?|hours?|days?|weeks?|months?|years?|times?|"
                     r"items?|pounds?|dollars?|euros?|boxes|parcels?|calls?|people|more|less|left|right)")
 _STREET_WORD = rf"(?!{_NOT_STREET_WORD}\b)[a-zà-ÿ][a-zà-ÿ'’.-]*"
-_EN_STREET = rf"(?:{_UNIT},? )?\d{{1,5}}[a-z]?,? (?-i:The )?(?:{_STREET_WORD} ){{0,3}}{_STREET_SUFFIX}\b"
+_EN_STREET = (rf"(?:{_UNIT},? )?(?:\d{{1,4}}[a-z]?/)?\d{{1,5}}[a-z]?,? (?-i:The )?"
+              rf"(?:{_STREET_WORD} ){{0,3}}{_STREET_SUFFIX}\b")
 _FR_STREET = (r"\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.|boulevard|bd|place|allée|chemin|impasse|quai|"
               r"cours|route)(?: (?:de la|de l['’]|du|des|de|d['’]|la|le))?(?: [a-zà-ÿ'’-]+){1,3}")
 _DE_STREET = (r"(?:(?:am|an der|im|in der|auf der|zum|zur) )?[a-zäöüß][a-zäöüß-]*"
               r"(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee)? \d{1,4}[a-z]?"
               r"(?=,? \d{5} )")
+_DE_SUFFIXED = r"[a-zäöüß][a-zäöüß-]*(?:straße|strasse|str\.|weg|allee|platz|gasse) \d{1,4}[a-z]?\b"
 _UNIT_START = rf"{_UNIT},"  # "Flat 302, Sai Residency, Andheri East, Mumbai 400069": needs a postcode
-_STREET = re.compile(rf"(?<![\w£$€.,:/-])(?:{_EN_STREET}|{_FR_STREET}|{_DE_STREET}|{_UNIT_START})", re.I)
+_STREET = re.compile(
+    rf"(?<![\w£$€.,:/-])(?:{_EN_STREET}|{_FR_STREET}|{_DE_STREET}|{_DE_SUFFIXED}|{_UNIT_START})", re.I)
 _POSTCODE = re.compile(
     r"(?:[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}"  # UK
     r"|(?:al|ak|az|ar|ca|co|ct|de|dc|fl|ga|hi|id|il|in|ia|ks|ky|la|me|md|ma|mi|mn|ms|mo|mt|ne|nv|nh|nj|nm|ny|"
@@ -401,8 +428,8 @@ def _ibans(text: str) -> list[tuple[str, int, int]]:
 # Order matters: an earlier detector claims its span first (an IBAN before its digits can be read
 # as a phone number, a date of birth before a street number, a card before a phone).
 _DETECTORS: tuple[Finder, ...] = (
-    _pattern("email", _EMAIL, _not_company),
-    _pattern("email", _SPOKEN_EMAIL, _not_company),
+    _pattern("email", _EMAIL, _personal_email),
+    _pattern("email", _SPOKEN_EMAIL, _personal_email),
     _ibans,
     _pattern("dob", _DATE, _is_dob),
     _addresses,
