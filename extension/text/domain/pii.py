@@ -410,35 +410,53 @@ def _capitalised_places(text: str, end: int) -> int:
 Finder = Callable[[str], list[tuple[str, int, int]]]
 
 
-def _pattern(kind: str, pattern: re.Pattern[str], accept: Callable[[re.Match[str], str], bool]) -> Finder:
+def _pattern(kind: str, pattern: re.Pattern[str], accept: Callable[[re.Match[str], str], bool],
+             needs: re.Pattern[str] | None = None) -> Finder:
+    """``needs``: a cheap test without which the (slower) pattern cannot match or be accepted."""
     def find(text: str) -> list[tuple[str, int, int]]:
+        if needs is not None and not needs.search(text):
+            return []
         return [(kind, m.start(), m.end()) for m in pattern.finditer(text) if accept(m, text)]
     return find
 
 
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}")
+_HAS_DIGIT_WORD = re.compile(r"\b(?:zero|oh|nought|one|two|three|four|five|six|seven|eight|nine)\b", re.I)
+_HAS_SPOKEN_EMAIL = re.compile(r" at ", re.I)
+
+
 def _addresses(text: str) -> list[tuple[str, int, int]]:
+    if not _HAS_DIGIT.search(text):
+        return []
     return [("address", start, end) for start, end in _address_matches(text)
             if not _company_said(text, start)]
 
 
 def _ibans(text: str) -> list[tuple[str, int, int]]:
+    if not _HAS_IBAN_HEAD.search(text):
+        return []
     return [("iban", start, end) for start, end in _iban_matches(text)]
+
+
+def _spoken(text: str) -> list[tuple[str, int, int]]:
+    return _spoken_findings(text) if _HAS_DIGIT_WORD.search(text) else []
 
 
 # Order matters: an earlier detector claims its span first (an IBAN before its digits can be read
 # as a phone number, a date of birth before a street number, a card before a phone).
 _DETECTORS: tuple[Finder, ...] = (
     _pattern("email", _EMAIL, _personal_email),
-    _pattern("email", _SPOKEN_EMAIL, _personal_email),
+    _pattern("email", _SPOKEN_EMAIL, _personal_email, needs=_HAS_SPOKEN_EMAIL),
     _ibans,
-    _pattern("dob", _DATE, _is_dob),
+    _pattern("dob", _DATE, _is_dob, needs=_BIRTH),
     _addresses,
-    _pattern("card", _NUMBER_RUN, _is_card),
-    _pattern("ssn", _SSN, _is_ssn),
-    _pattern("ssn", _BARE_SSN, _is_ssn),
-    _pattern("nino", _NINO, _is_nino),
-    _pattern("phone", _NUMBER_RUN, _is_phone),
-    _spoken_findings,
+    _pattern("card", _NUMBER_RUN, _is_card, needs=_HAS_DIGIT),
+    _pattern("ssn", _SSN, _is_ssn, needs=_HAS_DIGIT),
+    _pattern("ssn", _BARE_SSN, _is_ssn, needs=_HAS_DIGIT),
+    _pattern("nino", _NINO, _is_nino, needs=_HAS_DIGIT),
+    _pattern("phone", _NUMBER_RUN, _is_phone, needs=_HAS_DIGIT),
+    _spoken,
 )
 
 
