@@ -95,8 +95,10 @@ def test_escalation_f1_beats_the_floor():
 @pytest.mark.parametrize(("name", "floor_recall", "floor_precision"), [
     ("heldout_pii.txt", 0.99, 0.95),
     # issue 13: written before the IBAN / date-of-birth / address / spoken-digit detectors and
-    # measured once before them (recall 0.217, precision 0.688) and once after; never tuned on
-    ("heldout_pii_fresh.txt", 0.99, 0.95),
+    # measured once before them (recall 0.217, precision 0.688) and once after (recall 1.000,
+    # precision 0.979: 47 spans, one false positive); never tuned on. The floors are the figures
+    # recorded after, so a change that lowers either fails here.
+    ("heldout_pii_fresh.txt", 0.999, 0.978),
     # issue 13: the part the detectors were tuned on (not a measure of generalisation)
     ("tune_pii.txt", 0.99, 0.95),
 ])
