@@ -92,9 +92,19 @@ def test_escalation_f1_beats_the_floor():
     assert f1_binary(truth, found) >= 0.85
 
 
-def test_pii_recall_and_precision_beat_the_floors():
+@pytest.mark.parametrize(("name", "floor_recall", "floor_precision"), [
+    ("heldout_pii.txt", 0.99, 0.95),
+    # issue 13: written before the IBAN / date-of-birth / address / spoken-digit detectors and
+    # measured once before them (recall 0.217, precision 0.688) and once after (recall 1.000,
+    # precision 0.979: 47 spans, one false positive); never tuned on. The floors are the figures
+    # recorded after, so a change that lowers either fails here.
+    ("heldout_pii_fresh.txt", 0.999, 0.978),
+    # issue 13: the part the detectors were tuned on (not a measure of generalisation)
+    ("tune_pii.txt", 0.99, 0.95),
+])
+def test_pii_recall_and_precision_beat_the_floors(name, floor_recall, floor_precision):
     expected = found_total = covered = correct = 0
-    for snippet in pii_snippets():
+    for snippet in pii_snippets(name):
         spans = find_pii(snippet.text)
         expected += len(snippet.expected)
         found_total += len(spans)
@@ -104,9 +114,10 @@ def test_pii_recall_and_precision_beat_the_floors():
                        for s in spans)
     recall = covered / expected
     precision = correct / found_total if found_total else 1.0
-    REPORT.append(f"PII redaction ({expected} entities): recall {recall:.3f} | precision {precision:.3f}")
-    assert recall >= 0.99
-    assert precision >= 0.95
+    REPORT.append(f"PII redaction, {name} ({expected} entities): "
+                  f"recall {recall:.3f} | precision {precision:.3f}")
+    assert recall >= floor_recall
+    assert precision >= floor_precision
 
 
 @pytest.mark.parametrize("key", ["flag", "recording", "identity", "escalation"])

@@ -92,3 +92,83 @@ def test_the_quick_skip_changes_no_finding(monkeypatch):
     monkeypatch.setattr(pii, "_MAYBE_PII", pii.re.compile(""))
     assert [find_pii(text) for text in texts] == quick
     assert 0 < skipped < len(texts)
+
+
+# --- issue 13: IBANs, dates of birth, postal addresses, spoken digits, the company's own contacts
+
+
+@pytest.mark.parametrize("value", ["GB29 NWBK 6016 1331 9268 19", "DE89370400440532013000",
+                                   "FR14 2004 1010 0505 0001 3M02 606", "es91 2100 0418 4502 0005 1332"])
+def test_an_iban_passing_mod_97_is_an_iban(value):
+    assert kinds(f"my IBAN is {value}, thanks") == [("iban", value)]
+
+
+def test_an_iban_failing_mod_97_stays():
+    assert find_pii("The IBAN GB30 NWBK 6016 1331 9268 19 doesn't validate") == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("My date of birth is 14/03/1987.", "14/03/1987"),
+    ("d.o.b. 05.11.1982", "05.11.1982"),
+    ("My son was born on the 2nd of February 2018.", "the 2nd of February 2018"),
+    ("date of birth is the fourth of the ninth nineteen eighty", "the fourth of the ninth nineteen eighty"),
+])
+def test_dates_after_a_birth_word_are_dates_of_birth(text, value):
+    assert kinds(text) == [("dob", value)]
+
+
+@pytest.mark.parametrize("text", ["Your appointment is on 14/03/2025 at 10am.",
+                                  "The payment of £45 was taken on 3 May 2024.",
+                                  "You've been a customer since 04/07/2015.",
+                                  "I was born in Leeds. The refund went out on 3 May 2024."])
+def test_other_dates_stay(text):
+    assert find_pii(text) == []
+
+
+@pytest.mark.parametrize("address", [
+    "14 Elm Grove, Leeds LS6 2AB", "221 Maple Avenue, Springfield, IL 62704",
+    "Unit 4, 18 Beach Road, Bondi NSW 2026", "7 Main Street, Ennis, Co. Clare, V95 X2Y3",
+    "Hauptstraße 12, 10115 Berlin", "12 rue de la Paix, 75002 Paris",
+    "Flat 302, Sai Residency, Andheri East, Mumbai 400069", "9 Riverside Close"])
+def test_postal_addresses(address):
+    assert kinds(f"it's {address}.") == [("address", address)]
+
+
+@pytest.mark.parametrize("text", [
+    "Our returns centre is Unit 9, Parkway Industrial Estate, Coventry CV1 2XY.",
+    "Call our helpline on 0800 123 4567, it's free.",
+    "You can ring us on oh three four five, six oh two, one two three four.",
+    "Our complaints mailbox is complaints at northwind dot co dot uk.",
+    "Please email our complaints team at complaints@northwind.co.uk.",
+    "I waited 2 hours on the phone, then close to giving up I got through.",
+])
+def test_the_companys_own_contact_points_and_ordinary_numbers_stay(text):
+    assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(("text", "kind", "value"), [
+    ("call me on oh seven seven double oh, nine double oh, four five six", "phone",
+     "oh seven seven double oh, nine double oh, four five six"),
+    ("number's seven-seven-oh-oh, nine-double-oh, one-two-three", "phone",
+     "seven-seven-oh-oh, nine-double-oh, one-two-three"),
+    ("triple eight, two one four, five five six seven is my work line", "phone",
+     "triple eight, two one four, five five six seven"),
+    ("my social is five three six, two two, one nine four seven", "ssn",
+     "five three six, two two, one nine four seven"),
+    ("SSN is 536221947.", "ssn", "536221947"),
+    ("it's four five two six, oh one eight one, five nine oh eight, three oh one two", "card",
+     "four five two six, oh one eight one, five nine oh eight, three oh one two"),
+    ("my email is j dot smith eighty four at gmail dot co dot uk", "email",
+     "j dot smith eighty four at gmail dot co dot uk"),
+])
+def test_spoken_numbers_and_emails(text, kind, value):
+    assert kinds(text) == [(kind, value)]
+
+
+@pytest.mark.parametrize("text", [
+    "The tracking number is one two three four five six seven eight nine oh one two.",
+    "The claim number is 536221947.",
+    "Your order number is 4661 3186 0913 9090.",  # passes Luhn with a Visa prefix: still an order number
+])
+def test_spoken_and_written_references_stay(text):
+    assert find_pii(text) == []
