@@ -179,6 +179,7 @@ def _take_state(db, box: SecretBox, *, state: str | None, browser_secret: str | 
     with db.session() as session:
         row = session.get(SsoState, hashed)
         if row is None or row.expires_at <= now:
+            log.info("sign-in callback with an unknown or expired state")
             raise SignOnRefused(400, "unknown_state",
                                 "This sign-in is unknown or has expired; open the panel again.")
         taken = session.execute(update(SsoState).where(SsoState.state_hash == hashed,

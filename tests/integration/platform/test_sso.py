@@ -289,6 +289,30 @@ def test_an_open_redirect_in_next_is_refused(client, db, sbx, next_path):
         assert session.scalars(select(SsoState)).first() is None
 
 
+@pytest.mark.parametrize("next_path", [
+    "/t/sbx/panels/home?gcHostOrigin=https://apps.mypurecloud.ie&gcTargetEnv=prod-euw1&gcLangTag=de",
+    "/t/sbx/panels/interaction?gcConversationId=c0ffee00-0000-4000-8000-000000000001",
+    "/t/sbx/panels/agents",
+])
+def test_panel_paths_with_the_host_parameters_are_kept_as_they_are(client, db, sbx, next_path):
+    assert start(client, next_path).status_code == 302
+    with db.session() as session:
+        assert session.scalars(select(SsoState)).one().next_path == next_path
+
+
+def test_purge_drops_expired_states_and_old_sessions(app, client, db, sbx):
+    sign_in(client, supervisor(sbx).id)
+    start(client)
+    long_ago = datetime.now(UTC) - timedelta(days=3)
+    with db.session() as session:
+        for state in session.scalars(select(SsoState)):
+            state.expires_at = long_ago
+        for row in session.scalars(select(PanelSession)):
+            row.expires_at = long_ago
+    with app.app_context():
+        assert sessions.purge_expired() == {"states": 2, "sessions": 1}
+
+
 def test_start_refuses_unknown_and_unconfigured_tenants(client, db, sbx):
     assert start(client, "/t/nope/panels/home", tenant="nope").status_code == 404
     with db.session() as session:
