@@ -187,6 +187,7 @@ def _take_state(db, box: SecretBox, *, state: str | None, browser_secret: str | 
                                 .values(used_at=now))
         tenant = session.get(Tenant, row.tenant_id)
         used = getattr(taken, "rowcount", 0) != 1
+        active = tenant is not None and tenant.status == "active"
         bound = browser_secret is not None and secrets.compare_digest(
             digest(browser_secret), row.browser_hash)
         flight = _Flight(tenant_id=row.tenant_id, client_id=row.client_id,
@@ -200,6 +201,9 @@ def _take_state(db, box: SecretBox, *, state: str | None, browser_secret: str | 
         refused = SignOnRefused(400, "browser_mismatch",
                                 "This sign-in was started in another browser or frame; "
                                 "open the panel again.")
+    elif not active:  # no host call for a tenant that was disabled meanwhile
+        refused = SignOnRefused(403, "tenant_inactive",
+                                "Coachwire is not active for this organisation.")
     else:
         return flight
     refused.tenant_id = flight.tenant_id

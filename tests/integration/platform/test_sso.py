@@ -352,6 +352,34 @@ def test_revoking_a_person_ends_their_sessions(client, db, sbx):
     assert "sso.sessions_ended" in [a for a, _ in audit_actions(db)]
 
 
+def test_revoking_every_token_of_a_person_also_ends_their_panel_sessions(client, db, sbx):
+    """`flask tokens revoke --person` sets tokens_not_before; sessions older than it are dead."""
+    person = supervisor(sbx)
+    sign_in(client, person.id)
+    with db.session() as session:
+        session.get(Person, ("sbx", person.id)).tokens_not_before = (
+            datetime.now(UTC) + timedelta(seconds=1))
+    assert client.get(HOME).status_code == 302
+
+
+def test_a_tenant_disabled_during_sign_in_gets_no_host_call_and_no_session(client, db, sbx):
+    path = _callback_path(client, sbx)
+    with db.session() as session:
+        session.get(Tenant, "sbx").status = "disabled"
+    answer = client.get(path)
+    assert answer.status_code == 403
+    assert answer.json["type"].endswith("/sign-on/tenant-inactive")
+    assert client.get_cookie(SESSION_COOKIE) is None
+
+
+def test_a_disabled_tenant_closes_its_panels(client, db, sbx):
+    sign_in(client, supervisor(sbx).id)
+    with db.session() as session:
+        session.get(Tenant, "sbx").status = "disabled"
+    answer = client.get(HOME, headers={"Accept": "text/html"})
+    assert answer.status_code == 403 and "not active" in answer.get_data(as_text=True)
+
+
 def test_a_session_opens_only_its_own_tenant(app, client, db, sbx):
     from extension.platform import tenants
 

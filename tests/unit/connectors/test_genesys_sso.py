@@ -93,3 +93,18 @@ def test_users_me_asks_for_reference_expands_with_the_person_token():
     # TokenInfo's fields as the reference names them (the operation itself is outside the subset)
     fields = reference()["models"]["TokenInfo"]["fields"]
     assert {"organization", "OAuthClient"} <= set(fields)
+
+
+def test_tokens_me_is_the_sdk_operation_the_reference_subset_leaves_out():
+    """GET /api/v2/tokens/me is not among the reference's 150 operations; the same SDK (269)
+    the reference was built from has it (TokensApi.get_tokens_me -> TokenInfo), and names the
+    client field OAuthClient on the wire."""
+    import inspect
+
+    from PureCloudPlatformClientV2.apis.tokens_api import TokensApi
+    from PureCloudPlatformClientV2.models.token_info import TokenInfo
+
+    source = inspect.getsource(TokensApi)
+    assert "resource_path = '/api/v2/tokens/me'" in source and "response_type='TokenInfo'" in source
+    wire = TokenInfo().attribute_map
+    assert wire["o_auth_client"] == "OAuthClient" and wire["organization"] == "organization"
