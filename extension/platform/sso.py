@@ -47,6 +47,7 @@ class SignOnRefused(DomainError):
     def __init__(self, status: int, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.status, self.reason = status, reason
+        self.audit_details: dict = {}  # more for the audit row (never shown to the caller)
         self.tenant_id: str | None = None  # when known: the error page may be framed by it
         self.title = _TITLES.get(status, "Sign-in refused")
 
@@ -75,7 +76,8 @@ def safe_next(tenant_id: str, raw: str | None) -> str:
         return panel_prefix(tenant_id) + DEFAULT_VIEW
     refuse = SignOnRefused(400, "bad_next", "The page to return to must be a Coachwire panel "
                                             "of this tenant (a relative /t/<tenant>/panels/ path).")
-    if len(raw) > MAX_NEXT or "\\" in raw or any(ord(c) < 0x21 or ord(c) == 0x7f for c in raw):
+    # printable ASCII only (a browser sends the rest percent-encoded): no header games
+    if len(raw) > MAX_NEXT or "\\" in raw or any(not 0x21 <= ord(c) <= 0x7e for c in raw):
         raise refuse
     parts = urlsplit(raw)
     if parts.scheme or parts.netloc or parts.fragment or not raw.startswith("/"):
@@ -262,10 +264,14 @@ def _sign_in(db, box: SecretBox, flight: _Flight, *, token: dict, info: dict, me
         user_id = me.get("id")
         person = session.get(Person, (tenant.id, user_id)) if isinstance(user_id, str) else None
         if person is None:
-            raise SignOnRefused(403, "unknown_person",
-                                "You are not set up in Coachwire yet; ask your Coachwire admin.")
+            refused = SignOnRefused(403, "unknown_person", "You are not set up in Coachwire "
+                                                           "yet; ask your Coachwire admin.")
+            refused.audit_details = {"host_user_id": str(user_id)[:64]}
+            raise refused
         if not person.active or me.get("state", "active") != "active":
-            raise SignOnRefused(403, "inactive_person", "Your Coachwire access is not active.")
+            refused = SignOnRefused(403, "inactive_person", "Your Coachwire access is not active.")
+            refused.audit_details = {"host_user_id": person.id}
+            raise refused
         if old_session_secret:
             session.execute(update(PanelSession)
                             .where(PanelSession.id_hash == digest(old_session_secret),
@@ -305,6 +311,7 @@ def _audit_refusal(db, tenant_id: str, refused: SignOnRefused) -> None:
                 return
             audit.record(session, tenant_id=tenant_id, actor="system:sso", action="sso.refused",
                          subject_type="tenant", subject_id=tenant_id,
-                         details={"reason": refused.reason, "status": refused.status})
+                         details={"reason": refused.reason, "status": refused.status,
+                                  **refused.audit_details})
     except Exception:  # the refusal stands even if its audit row cannot be written
         log.exception("could not audit a refused sign-in")

@@ -139,6 +139,8 @@ def test_a_panel_without_a_session_signs_in_and_comes_back(client, db, sbx):
     with db.session() as session:
         stored = session.scalars(select(PanelSession)).one()
         assert stored.person_id == person.id and stored.host_token_enc
+        cookie = client.get_cookie(SESSION_COOKIE).value
+        assert stored.id_hash == sso.digest(cookie) != cookie  # only the hash is stored
         assert session.scalars(select(SsoState)).one().used_at is not None
 
 
@@ -264,7 +266,8 @@ def test_a_person_coachwire_does_not_know_is_refused(client, db, sbx):
     assert "not set up in Coachwire" in answer.get_data(as_text=True)
     # the error page is framable by the tenant's console (it is shown inside the frame)
     assert f"frame-ancestors {CONSOLE}" in answer.headers["Content-Security-Policy"]
-    assert ("sso.refused", {"reason": "unknown_person", "status": 403}) in audit_actions(db)
+    assert ("sso.refused", {"reason": "unknown_person", "status": 403,
+                            "host_user_id": person.id}) in audit_actions(db)
 
 
 @pytest.mark.parametrize("next_path", [
@@ -280,6 +283,7 @@ def test_a_person_coachwire_does_not_know_is_refused(client, db, sbx):
     "javascript:alert(1)",
     "/t/sbx/panels/home\r\nSet-Cookie: x=y",
     "/t/sbx/panels/home#frag",
+    "/t/sbx/panels/home?x=\u00e9",
 ])
 def test_an_open_redirect_in_next_is_refused(client, db, sbx, next_path):
     answer = start(client, next_path)
