@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -158,9 +159,9 @@ def finish(db, box: SecretBox, *, state: str | None, code: str | None, host_erro
     now = now or datetime.now(UTC)
     flight = _take_state(db, box, state=state, browser_secret=browser_secret, now=now)
     try:
-        if host_error:
-            raise SignOnRefused(403, "host_refused",
-                                f"Genesys Cloud did not sign you in ({host_error[:100]}).")
+        if host_error:  # an RFC 6749 error code; anything else is not echoed back
+            shown = host_error if re.fullmatch(r"[a-z_]{1,40}", host_error) else "error"
+            raise SignOnRefused(403, "host_refused", f"Genesys Cloud did not sign you in ({shown}).")
         if not code:
             raise SignOnRefused(400, "no_code", "The sign-in answer carries no code.")
         token, info, me = _ask_host(flight, code=code, redirect_uri=redirect_uri)

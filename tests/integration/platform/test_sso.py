@@ -233,6 +233,11 @@ def test_the_host_refusing_the_person_is_a_403(client, db, sbx):
     query = parse_qs(urlsplit(started.headers["Location"]).query)
     answer = client.get(f"/sso/genesys/callback?error=access_denied&state={query['state'][0]}")
     assert answer.status_code == 403
+    assert "(access_denied)" in answer.json["detail"]
+    started = start(client)
+    query = parse_qs(urlsplit(started.headers["Location"]).query)
+    odd = client.get(f"/sso/genesys/callback?error=%3Cb%3Ecall+us%3C%2Fb%3E&state={query['state'][0]}")
+    assert odd.status_code == 403 and "call us" not in odd.json["detail"]
 
 
 def test_another_organisation_is_refused(client, db, sbx):
