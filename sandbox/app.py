@@ -17,6 +17,7 @@ from sandbox import (
     engagement,
     errors,
     faults,
+    login,
     notifications,
     quality,
     sta,
@@ -38,7 +39,7 @@ def create_app(*, seed: int = 7, now: datetime | None = None,
     errors.register(app)
     app.before_request(auth.guard_api)
     faults.init_app(app)
-    for blueprint in (auth.bp, directory.bp, coaching.bp, wfm.bp, engagement.bp, calendars.bp,
+    for blueprint in (auth.bp, login.bp, directory.bp, coaching.bp, wfm.bp, engagement.bp, calendars.bp,
                       control.bp, console.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(analytics.bp)

@@ -1,4 +1,5 @@
-"""OAuth client credentials (POST /oauth/token) and the bearer check on /api/v2."""
+"""OAuth client credentials (POST /oauth/token) and the bearer check on /api/v2; the
+authorization_code grant of person sign-on is in ``sandbox.login``."""
 
 from __future__ import annotations
 
@@ -17,8 +18,13 @@ bp = Blueprint("sandbox_oauth", __name__)
 @bp.post("/oauth/token")
 def token():
     cfg = state().config
+    if request.form.get("grant_type") == "authorization_code":
+        from sandbox.login import code_grant
+
+        return code_grant()
     if request.form.get("grant_type") != "client_credentials":
-        return _oauth_error(400, "unsupported_grant_type", "Only client_credentials is offered")
+        return _oauth_error(400, "unsupported_grant_type",
+                            "Only client_credentials and authorization_code are offered")
     client_id, secret = basic_credentials(request.headers.get("Authorization", ""))
     if not (_same(client_id, cfg.client_id) and _same(secret, cfg.client_secret)):
         return _oauth_error(401, "invalid_client", "Client authentication failed")

@@ -69,12 +69,12 @@ def superiors(user_id: str):
 @bp.get("/groups")
 def list_groups():
     wanted = set(list_arg("id"))
-    return jsonify(paged([_group(t) for t in world().teams if not wanted or t.id in wanted]))
+    return jsonify(paged([group_json(t) for t in world().teams if not wanted or t.id in wanted]))
 
 
 @bp.get("/groups/<group_id>")
 def get_group(group_id: str):
-    return jsonify(_group(_team(group_id)))
+    return jsonify(group_json(_team(group_id)))
 
 
 @bp.get("/groups/<group_id>/members")
@@ -132,7 +132,7 @@ def _team(group_id: str):
     return team
 
 
-def _group(team) -> dict:
+def group_json(team) -> dict:
     supervisor = world().people[team.supervisor_id]
     return {"id": team.id, "name": team.name, "description": f"{team.name} agents",
             "type": "official", "state": "active", "version": 1, "rulesVisible": True,

@@ -16,6 +16,9 @@ from sandbox.world import World
 class Config:
     client_id: str = "sandbox-client"
     client_secret: str = "sandbox-secret"
+    # person sign-on clients (Code Authorization with PKCE; no secret) and their codes' life
+    sso_client_ids: tuple[str, ...] = ("sandbox-sso-client", "sandbox-sso-other")
+    code_seconds: int = 120
     token_seconds: int = 86400
     heartbeat_seconds: float = 30.0
     channel_hours: float = 24.0
@@ -50,6 +53,9 @@ class SandboxState:
     fixed_now: datetime | None = None
     controls: Controls = field(default_factory=Controls)
     tokens: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # token -> (realm, exp)
+    codes: dict[str, dict] = field(default_factory=dict)  # authorization code -> its grant
+    # a person's token -> (user id, OAuth client id); client-credentials tokens are not here
+    user_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     hub: object = None  # notifications.Hub, set by the notifications module
 

@@ -57,14 +57,25 @@ def prepare_database() -> str:
     return url
 
 
+def host_org_id() -> str:
+    """The sandbox organisation's id, as an installer learns it: GET /api/v2/tokens/me."""
+    token = requests.post(f"{SANDBOX}/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=("sandbox-client", "sandbox-secret"), timeout=5).json()
+    info = requests.get(f"{SANDBOX}/api/v2/tokens/me", timeout=5,
+                        headers={"Authorization": f"Bearer {token['access_token']}"}).json()
+    return info["organization"]["id"]
+
+
 def create_tenant(app) -> str:
     from extension.platform import people, tenants
 
+    org_id = host_org_id()
     with app.app_context(), app.extensions["coachwire.db"].session() as session:
         tenant, secret = tenants.create(
             session, app.extensions["coachwire.box"], name="Demo contact center",
             tenant_id="demo", api_base=SANDBOX, login_base=SANDBOX,
             client_id="sandbox-client", client_secret="sandbox-secret",
+            sso_client_id="sandbox-sso-client", host_org_id=org_id,
             timezone="Europe/London", calendar_provider="graph",
             calendar_config={"tenant_id": "demo", "client_id": "graph-client",
                              "client_secret": "graph-secret", "login_base": f"{SANDBOX}/graph/oauth2",
@@ -111,6 +122,7 @@ def report_forever() -> None:
 def main() -> None:
     os.environ.pop("REDIS_URL", None)
     os.environ["DATABASE_URL"] = prepare_database()
+    os.environ.setdefault("COACHWIRE_PUBLIC_URL", APP)  # the sign-on callback comes back here
     children = [start_sandbox()]
     from extension import create_app
 
@@ -119,6 +131,7 @@ def main() -> None:
     serve(app)
     children.append(start_traffic(secret))
     say(f"open {SANDBOX}/sandbox/ (the host console: appointments appear within a minute)")
+    say(f"a panel (signs you in at the sandbox host's person picker): {APP}/t/demo/panels/home")
     say(f"health: {APP}/healthz  readiness: {APP}/readyz   Ctrl-C to stop")
     try:
         report_forever()

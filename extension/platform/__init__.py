@@ -6,7 +6,17 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from extension.platform import audit, headers, logs, metrics, problems, queue, worker
+    from extension.platform import (
+        audit,
+        headers,
+        logs,
+        metrics,
+        problems,
+        queue,
+        sessions,
+        shell,
+        worker,
+    )
     from extension.platform.api import directory, health, install, openapi
     from extension.platform.cli import register
     from extension.platform.crypto import SecretBox
@@ -24,6 +34,8 @@ def init_app(app) -> None:
     app.extensions["coachwire.router"] = Router()  # event routes: each capability adds its own
     for api in (health, install, openapi, directory):
         app.register_blueprint(api.bp)
+    shell.init_app(app)  # sign-on, panel sessions, the page shell
+    add_periodic(app, sessions.purge_expired, sessions.PURGE_EVERY_SECONDS)
     metrics.init_app(app)  # /metrics
     register(app)
     add_periodic(app, sync_all, SYNC_EVERY_SECONDS)

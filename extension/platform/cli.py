@@ -39,13 +39,16 @@ def tenant_or_fail(session, tenant_id: str) -> Tenant:
 @click.option("--login-base")
 @click.option("--client-id")
 @click.option("--client-secret")
+@click.option("--sso-client-id", help="The panels' sign-on OAuth client (Code grant, PKCE)")
+@click.option("--host-org-id", help="The host organisation id (sign-on checks it)")
 @click.option("--timezone", default="UTC")
 @click.option("--calendar", type=click.Choice(["graph", "google"]))
 @click.option("--calendar-config", help="JSON with the calendar provider's settings")
 @click.option("--secret", help="Use this whsec_ inbound secret instead of generating one")
 @click.option("--json-output", is_flag=True)
 def create_tenant(name, tenant_id, region, api_base, login_base, client_id, client_secret,
-                  timezone, calendar, calendar_config, secret, json_output):
+                  sso_client_id, host_org_id, timezone, calendar, calendar_config, secret,
+                  json_output):
     from extension.platform import tenants
 
     if not api_base and not region:
@@ -62,7 +65,8 @@ def create_tenant(name, tenant_id, region, api_base, login_base, client_id, clie
                 session, _box(), name=name, tenant_id=tenant_id, api_base=api_base,
                 login_base=login_base, client_id=client_id, client_secret=client_secret,
                 timezone=timezone, region=region, calendar_provider=calendar,
-                calendar_config=calendar_config, inbound_secret=secret)
+                calendar_config=calendar_config, inbound_secret=secret,
+                sso_client_id=sso_client_id, host_org_id=host_org_id)
     except tenants.TenantError as exc:
         raise click.BadParameter(exc.message, param_hint=exc.field) from exc
     if json_output:

@@ -56,13 +56,14 @@ def create(session: Session, box: SecretBox, *, name: str, tenant_id: str | None
            client_secret: str | None = None, timezone: str = "UTC", region: str | None = None,
            host_org_id: str | None = None, console_origins: list[str] | None = None,
            calendar_provider: str | None = None, calendar_config: dict | None = None,
-           inbound_secret: str | None = None, actor: str = "system:cli") -> tuple[Tenant, str]:
+           inbound_secret: str | None = None, sso_client_id: str | None = None,
+           actor: str = "system:cli") -> tuple[Tenant, str]:
     tenant_id = tenant_id or uuid.uuid4().hex[:12]
     _validate(session, tenant_id=tenant_id, timezone=timezone, calendar_provider=calendar_provider)
     secret = inbound_secret or new_webhook_secret()
     tenant = Tenant(
         id=tenant_id, name=name, api_base=api_base.rstrip("/"), login_base=login_base.rstrip("/"),
-        region=region, host_org_id=host_org_id, client_id=client_id,
+        region=region, host_org_id=host_org_id, client_id=client_id, sso_client_id=sso_client_id,
         client_secret_enc=box.seal(client_secret) if client_secret else None,
         inbound_secrets_enc=box.seal([secret]), api_keys_enc=box.seal([]),
         console_origins=console_origins or [], timezone=timezone,
@@ -187,13 +188,16 @@ def install(session: Session, box: SecretBox, *, data: dict, actor: str = "syste
             client_id=data["clientId"], client_secret=data["clientSecret"],
             timezone=data["timezone"], region=data.get("region"), host_org_id=data["hostOrgId"],
             console_origins=data["consoleOrigins"], calendar_provider=calendar.get("provider"),
-            calendar_config=calendar.get("config"), actor=actor)
+            calendar_config=calendar.get("config"), sso_client_id=data.get("ssoClientId"),
+            actor=actor)
         audit.record(session, tenant_id=tenant.id, actor=actor, action="tenant.installed",
                      subject_type="tenant", subject_id=tenant.id, details={"reinstall": False})
         return InstallResult(tenant.id, secret, created=True)
     _validate_settings(timezone=data["timezone"], calendar_provider=calendar.get("provider"))
     tenant.name, tenant.api_base, tenant.login_base = data["name"], api_base, login_base
     tenant.client_id, tenant.client_secret_enc = data["clientId"], box.seal(data["clientSecret"])
+    if data.get("ssoClientId"):
+        tenant.sso_client_id = data["ssoClientId"]
     tenant.timezone, tenant.console_origins = data["timezone"], data["consoleOrigins"]
     if calendar:
         tenant.calendar_provider = calendar["provider"]

@@ -32,6 +32,8 @@ class InstallSchema(Schema):
     loginBase = fields.Url(require_tld=False, schemes={"http", "https"})
     clientId = fields.String(required=True, validate=validate.Length(min=1, max=200))
     clientSecret = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    # the person sign-on client of the panels (Code Authorization with PKCE)
+    ssoClientId = fields.String(validate=validate.Length(min=1, max=200))
     timezone = fields.String(load_default="UTC")
     consoleOrigins = fields.List(fields.Url(require_tld=False, schemes={"https", "http"}),
                                  load_default=list)

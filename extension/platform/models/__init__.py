@@ -1,5 +1,5 @@
 """The platform's tables: tenants, people, the directory, the audit trail, the inbox, periodic
-leases and worker heartbeats."""
+leases and worker heartbeats, sign-in states and panel sessions."""
 
 from extension.platform.models import (  # noqa: F401  (register tables)
     audit,
@@ -7,6 +7,7 @@ from extension.platform.models import (  # noqa: F401  (register tables)
     inbox,
     ops,
     people,
+    sessions,
     tenants,
 )
 from extension.platform.models.audit import AuditEntry

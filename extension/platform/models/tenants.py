@@ -24,6 +24,9 @@ class Tenant(Base):
     host_org_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     client_id: Mapped[str | None] = mapped_column(String(200))
     client_secret_enc: Mapped[str | None] = mapped_column(String(2000))
+    # the person sign-on client (Genesys "Code Authorization" with PKCE); a host OAuth client has
+    # one grant type, so it is not the client-credentials client above
+    sso_client_id: Mapped[str | None] = mapped_column(String(200))
     inbound_secrets_enc: Mapped[str | None] = mapped_column(String(4000))
     api_keys_enc: Mapped[str | None] = mapped_column(String(4000))
     console_origins: Mapped[list] = mapped_column(JSONType, default=list)

@@ -1,0 +1,248 @@
+"""The panels' web side: sign-on routes, the panel session cookie, the page shell and its CSP.
+
+- ``GET /t/<tenant>/sso/start?next=<panel path>``: a one-time state, then a redirect to the
+  tenant's own login host (from the tenant record; ``gcHostOrigin``/``gcTargetEnv`` are never
+  read for this).
+- ``GET /sso/genesys/callback``: the code comes back; see :func:`extension.platform.sso.finish`.
+  The session is rotated (any old one revoked) and the browser returns to the panel.
+- ``GET /t/<tenant>/panels/<view>``: without a session, to ``sso/start``; with one, the shell
+  naming the signed-in person and their stored role.
+
+Cookies work in a cross-site frame only as ``Secure; SameSite=None; Partitioned`` (PANELS.md §3):
+``__Host-coachwire`` holds the session id, ``__Host-coachwire-sso`` binds a sign-in in flight to
+the browser that started it. Both ``HttpOnly``, ``Path=/``, no ``Domain``. Panel answers carry
+``Cache-Control: no-store`` and a CSP whose ``frame-ancestors`` lists exactly the tenant's console
+origins; every other answer keeps ``frame-ancestors 'none'`` (``headers``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from urllib.parse import quote, urlsplit
+
+from flask import Blueprint, Response, current_app, redirect, render_template_string, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from extension.platform import sessions, sso
+from extension.platform.auth.permissions import (
+    ALERTS_READ,
+    ANALYTICS_READ,
+    COACHING_READ,
+    SETTINGS_WRITE,
+)
+from extension.platform.db import get_db
+from extension.platform.errors import DomainError
+from extension.platform.models.tenants import Tenant
+from extension.platform.problems import Problem, problem_response
+
+log = logging.getLogger(__name__)
+bp = Blueprint("shell", __name__)
+
+SESSION_COOKIE = "__Host-coachwire"
+BIND_COOKIE = "__Host-coachwire-sso"
+CALLBACK_PATH = "/sso/genesys/callback"
+TENANT = r"[a-z0-9][a-z0-9-]{1,62}"
+# The panel views and the permission each needs (the one permission table decides, as in the API).
+PANEL_VIEWS = {"home": ANALYTICS_READ, "my-performance": ANALYTICS_READ,
+               "agents": ALERTS_READ, "trends": ANALYTICS_READ, "interaction": COACHING_READ,
+               "settings": SETTINGS_WRITE}
+ROLE_NAMES = {"agent": "Agent", "supervisor": "Supervisor", "qa_analyst": "QA analyst",
+              "manager": "Manager", "admin": "Admin"}
+# an origin an admin may list: https (or http on loopback, for the sandbox console), no path
+_ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(127\.0\.0\.1|localhost)(:\d{1,5})?)$")
+
+
+# --- CSP ------------------------------------------------------------------------------------
+
+def console_origins(tenant: Tenant) -> list[str]:
+    """``https://apps.<domain>`` of the tenant's region (from its API host) plus the origins an
+    admin listed on the tenant; nothing else, no wildcards."""
+    found: list[str] = []
+    parts = urlsplit(tenant.api_base or "")
+    if parts.scheme == "https" and parts.hostname and parts.hostname.startswith("api."):
+        found.append("https://apps." + parts.hostname.removeprefix("api."))
+    for origin in tenant.console_origins or []:
+        value = str(origin).strip().rstrip("/").lower()
+        if _ORIGIN.fullmatch(value):
+            if value not in found:
+                found.append(value)
+        else:
+            log.warning("tenant %s: console origin %r is not an origin; ignored", tenant.id,
+                        str(origin)[:100])
+    return found
+
+
+def panel_csp(origins: list[str], nonce: str) -> str:
+    ancestors = " ".join(origins) if origins else "'none'"
+    return (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+            f"style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; font-src 'self'; "
+            f"connect-src 'self'; base-uri 'none'; form-action 'self'; "
+            f"frame-ancestors {ancestors}")
+
+
+def _tenant_origins(tenant_id: str | None) -> list[str]:
+    if not tenant_id:
+        return []
+    with get_db().session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        return console_origins(tenant) if tenant is not None else []
+
+
+def _page_headers(response: Response, origins: list[str], nonce: str) -> Response:
+    response.headers["Content-Security-Policy"] = panel_csp(origins, nonce)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response
+
+
+# --- cookies --------------------------------------------------------------------------------
+
+def _set_cookie(response: BaseResponse, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/", secure=True, httponly=True,
+                        samesite="None", partitioned=True)
+
+
+def _drop_cookie(response: BaseResponse, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=True, httponly=True, samesite="None",
+                           partitioned=True)
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+SHELL = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Coachwire · {{ view }}</title>
+<style nonce="{{ nonce }}">body{font:14px/1.4 system-ui,sans-serif;margin:1rem}
+header{display:flex;justify-content:space-between;gap:1rem;border-bottom:1px solid #ccc;
+padding-bottom:.5rem}</style>
+</head><body>
+<header><strong>Coachwire</strong>
+<span data-testid="signed-in">Signed in as <b>{{ name }}</b> ({{ role }})</span></header>
+<main id="panel" data-view="{{ view }}"><h1>{{ view }}</h1></main>
+</body></html>"""
+
+ERROR = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Coachwire · {{ title }}</title>
+<style nonce="{{ nonce }}">body{font:14px/1.4 system-ui,sans-serif;margin:1rem}</style>
+</head><body><h1>{{ title }}</h1><p>{{ detail }}</p></body></html>"""
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(["application/problem+json", "application/json",
+                                                "text/html"])
+    return best == "text/html" and request.accept_mimetypes["text/html"] > 0
+
+
+def _refusal(status: int, title: str, detail: str, *, tenant_id: str | None = None,
+             kind: str | None = None) -> Response:
+    """problem+json, or a small HTML page for a browser (framable by the tenant's console)."""
+    nonce = secrets.token_urlsafe(16)
+    origins = _tenant_origins(tenant_id)
+    if _wants_html():
+        response = Response(render_template_string(ERROR, title=title, detail=detail,
+                                                   nonce=nonce),
+                            status=status, mimetype="text/html")
+    else:
+        type_ = sso_problem_type(kind) if kind else None
+        response = problem_response(Problem(status, title, detail, type_=type_))
+    return _page_headers(response, origins, nonce)
+
+
+def sso_problem_type(reason: str) -> str:
+    from extension.platform.problems import PROBLEM_BASE
+
+    return f"{PROBLEM_BASE}sign-on/{reason.replace('_', '-')}"
+
+
+def _refused(exc: sso.SignOnRefused, tenant_id: str | None = None) -> Response:
+    return _refusal(exc.status, exc.title, exc.detail, tenant_id=exc.tenant_id or tenant_id,
+                    kind=exc.reason)
+
+
+def _redirect_uri() -> str:
+    return current_app.config["SETTINGS"].public_url.rstrip("/") + CALLBACK_PATH
+
+
+def _tenant_ok(tenant_id: str) -> bool:
+    return re.fullmatch(TENANT, tenant_id) is not None
+
+
+@bp.get("/t/<tenant_id>/sso/start")
+def start(tenant_id: str):
+    if not _tenant_ok(tenant_id):
+        return _refusal(404, "Not Found", "No such Coachwire tenant.", kind="unknown_tenant")
+    browser = request.cookies.get(BIND_COOKIE) or sso.new_secret()
+    if len(browser) > 100:
+        browser = sso.new_secret()
+    try:
+        started = sso.start(get_db(), current_app.extensions["coachwire.box"],
+                            tenant_id=tenant_id, next_raw=request.args.get("next"),
+                            browser_secret=browser, redirect_uri=_redirect_uri())
+    except sso.SignOnRefused as exc:
+        known = exc.reason not in ("unknown_tenant",)
+        return _refused(exc, tenant_id if known else None)
+    response = redirect(started.authorize_url, code=302)
+    _set_cookie(response, BIND_COOKIE, browser, int(sso.STATE_TTL.total_seconds()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get(CALLBACK_PATH)
+def callback():
+    args = request.args
+    try:
+        signed = sso.finish(
+            get_db(), current_app.extensions["coachwire.box"], state=args.get("state"),
+            code=args.get("code"), host_error=args.get("error"),
+            browser_secret=request.cookies.get(BIND_COOKIE), redirect_uri=_redirect_uri(),
+            old_session_secret=request.cookies.get(SESSION_COOKIE))
+    except sso.SignOnRefused as exc:
+        return _refused(exc)
+    response = redirect(signed.next_path, code=303)
+    _set_cookie(response, SESSION_COOKIE, signed.session_secret,
+                int(sso.SESSION_MAX.total_seconds()))
+    _drop_cookie(response, BIND_COOKIE)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/t/<tenant_id>/panels/<view>")
+def panel(tenant_id: str, view: str):
+    if not _tenant_ok(tenant_id):
+        return _refusal(404, "Not Found", "No such Coachwire tenant.")
+    db = get_db()
+    with db.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        origins = console_origins(tenant) if tenant is not None else []
+    if tenant is None:
+        return _refusal(404, "Not Found", "No such Coachwire tenant.")
+    if view not in PANEL_VIEWS:
+        return _refusal(404, "Not Found", "No such panel.", tenant_id=tenant_id)
+    try:
+        current = sessions.load(db, current_app.extensions["coachwire.box"],
+                                secret=request.cookies.get(SESSION_COOKIE), tenant_id=tenant_id)
+    except DomainError as exc:
+        return _refusal(exc.status, exc.title, exc.detail, tenant_id=tenant_id)
+    if current is None:
+        back = request.path + (f"?{request.query_string.decode('latin-1')}"
+                               if request.query_string else "")
+        response = redirect(f"/t/{tenant_id}/sso/start?next={quote(back, safe='')}", code=302)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    principal = current.principal
+    role_name = ROLE_NAMES.get(principal.role, principal.role)
+    if not principal.can(PANEL_VIEWS[view]):
+        return _refusal(403, "Forbidden", f"Your role ({role_name}) does not open this panel.",
+                        tenant_id=tenant_id)
+    nonce = secrets.token_urlsafe(16)
+    html = render_template_string(SHELL, view=view, name=current.person_name or principal.person_id,
+                                  role=role_name, nonce=nonce)
+    return _page_headers(Response(html, mimetype="text/html"), origins, nonce)
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
