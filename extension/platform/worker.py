@@ -38,7 +38,10 @@ HEARTBEAT_KEEP = timedelta(hours=1)  # older heartbeat rows (dead processes) are
 
 
 def add_periodic(app, func, every: int) -> None:
-    """Each capability registers its periodic jobs in its ``init_app`` (function, seconds)."""
+    """Each capability registers its periodic jobs in its ``init_app`` (function, seconds). Only
+    queue jobs (``@job``): the scheduler runs each on its own queue."""
+    if not hasattr(func, "spec"):
+        raise TypeError(f"periodic job {job_name(func)} is not a @job function")
     app.extensions.setdefault("coachwire.periodic", []).append((func, every))
 
 
@@ -424,8 +427,8 @@ def _sweep_soon(app, db) -> bool:
     False when the database cannot be reached either (the sweep then runs when it is due)."""
     from extension.platform.models.ops import PeriodicLease
 
-    names = [job_name(func) for func, _ in periodic_jobs(app) if func.spec.queue == "events"]
     try:
+        names = [job_name(func) for func, _ in periodic_jobs(app) if func.spec.queue == "events"]
         with db.session() as session:
             session.execute(update(PeriodicLease).where(PeriodicLease.name.in_(names))
                             .values(due_at=_now()))

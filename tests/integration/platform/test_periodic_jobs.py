@@ -239,3 +239,15 @@ def test_after_a_redis_outage_the_inbox_sweep_is_due_at_once(app):
     assert events == {"handlers.jobs.sweep"}
     assert {name for name, is_due in due.items() if is_due} == events, now
     assert tick(app, Recorder()) == ["handlers.jobs.sweep"]
+
+
+def test_registering_a_plain_function_as_a_periodic_job_fails_at_start(app):
+    """A plain function used to be accepted and then failed every tick, starving the jobs
+    after it (and, once, stopped a worker): refuse it where it is registered."""
+    from extension.platform.worker import add_periodic
+
+    def plain() -> None:
+        return None
+
+    with pytest.raises(TypeError, match="not a @job"):
+        add_periodic(app, plain, 60)
