@@ -43,6 +43,7 @@ from extension.platform import logs
 from extension.platform.models._types import utcnow
 from extension.platform.models.inbox import InboxEvent
 from extension.platform.models.tenants import Tenant
+from extension.platform.queue import RQDispatcher, get_dispatcher
 
 log = logging.getLogger("coachwire.metrics")
 
@@ -170,11 +171,11 @@ class StateCollector:
         return [rows, age]
 
     def _queue(self, _tenant_ids: list[str]) -> list[Metric]:
-        dispatcher = self.app.extensions["coachwire.queue"]
+        dispatcher = get_dispatcher(self.app)
         depth = GaugeMetricFamily("coachwire_queue_depth",
                                   "Jobs waiting in each queue (RQ in Redis; 'embedded' is the "
                                   "in-process queue of the answering process)", labels=["queue"])
-        if hasattr(dispatcher, "redis"):
+        if isinstance(dispatcher, RQDispatcher):
             for name in QUEUE_NAMES:
                 depth.add_metric([name], dispatcher.queue(name).count)
         else:
@@ -186,7 +187,7 @@ class StateCollector:
         from connectors.genesys.client import process_bucket
         from connectors.ratelimit import RedisTokenBucket
 
-        redis = getattr(self.app.extensions["coachwire.queue"], "redis", None)
+        redis = getattr(get_dispatcher(self.app), "redis", None)
         bucket = RedisTokenBucket(redis) if redis is not None else process_bucket()
         used = GaugeMetricFamily("coachwire_host_budget_used_ratio",
                                  "Share of the tenant's host request budget (token bucket) in "
