@@ -58,12 +58,12 @@ WEBHOOK_ANSWERS = Counter(
 EVENTS_DRAINED = Counter(
     "coachwire_events_drained", "Inbox rows handled by committed drain batches", ["tenant"])
 BOOKINGS = Counter(
-    "coachwire_bookings", "Coaching appointment booking jobs by outcome "
-    "(booked, manual, failed, skipped; retry when the job raised for the queue to retry)",
-    ["outcome"])
+    "coachwire_bookings", "Coaching appointment booking jobs by tenant and outcome "
+    "(booked, manual, failed, skipped; retry when the job raised for the queue to retry; "
+    "tenant 'unknown' when the job found no row)", ["tenant", "outcome"])
 RECOGNITIONS = Counter(
-    "coachwire_recognitions", "Host recognition jobs by outcome (sent, failed, skipped, retry)",
-    ["outcome"])
+    "coachwire_recognitions", "Host recognition jobs by tenant and outcome (sent, failed, "
+    "skipped, retry; tenant 'unknown' when the job found no row)", ["tenant", "outcome"])
 
 
 # --- counting calls (one line at each call site) -------------------------------------------
@@ -95,17 +95,19 @@ def count_drained(tenant_id: str, handled: int) -> None:
 
 def outcomes(counter: Counter) -> Callable[[Callable[..., str]], Callable[..., str]]:
     """Decorator for an effect job returning its outcome as a string: counts each outcome, and
-    ``retry`` when the job raises (the queue retries it)."""
+    ``retry`` when the job raises (the queue retries it), labelled with the tenant the job bound
+    (``logs.bind_tenant``, once it loaded its row; ``unknown`` when it found none)."""
 
     def wrap(job: Callable[..., str]) -> Callable[..., str]:
         @functools.wraps(job)
         def counted(*args: Any, **kwargs: Any) -> str:
-            try:
-                outcome = job(*args, **kwargs)
-            except Exception:
-                counter.labels(outcome="retry").inc()
-                raise
-            counter.labels(outcome=str(outcome)).inc()
+            with logs.scope():
+                try:
+                    outcome = job(*args, **kwargs)
+                except Exception:
+                    counter.labels(tenant=logs.tenant() or "unknown", outcome="retry").inc()
+                    raise
+                counter.labels(tenant=logs.tenant() or "unknown", outcome=str(outcome)).inc()
             return outcome
 
         return counted
