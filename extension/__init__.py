@@ -33,13 +33,14 @@ def close_app(app: Flask) -> None:
     """Release what ``create_app`` and the app's first requests started: the scheduler thread
     (before the engine goes, or its ticks would reconnect), the inbox writer, the queue and the
     database pool. For tests, scripts and anything that builds an app and is done with it."""
+    from extension.platform.queue import get_dispatcher
     from extension.platform.worker import stop_scheduler
 
     stop_scheduler(app)
     inbox = app.extensions.get("coachwire.inbox")
     if inbox is not None:
         inbox.close()
-    app.extensions["coachwire.queue"].shutdown()
+    get_dispatcher(app).shutdown()
     app.extensions["coachwire.db"].dispose()
 
 

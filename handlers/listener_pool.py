@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from extension.platform.models.people import Person
 from extension.platform.models.tenants import Tenant
+from extension.platform.queue import get_dispatcher
 from handlers.listener import ChannelListener, ListenerSettings, Notifications, default_connect
 from handlers.listener_sink import InboxSink, expand_topics, load_topics
 
@@ -80,7 +81,7 @@ def shard_count(topics: list[str], tenant_id: str) -> int:
 def genesys_notifications(app, tenant: TenantAccess) -> Notifications:
     from connectors.genesys import GenesysClient
 
-    dispatcher = app.extensions["coachwire.queue"]
+    dispatcher = get_dispatcher(app)
     client = GenesysClient(api_base=tenant.api_base, login_base=tenant.login_base,
                            client_id=tenant.client_id, client_secret=tenant.client_secret,
                            tenant_key=tenant.id, redis=getattr(dispatcher, "redis", None))

@@ -174,21 +174,11 @@ def pytest_configure(config) -> None:
                                        "a database write transaction is open")
 
 
-# Code these tests cover still calls the host inside a write transaction (found by the guard on
-# SQLite; Issue 12 section 1, outside the pipeline's part): analytics/directory sync, alert
-# delivery. The guard is off for them until that code is fixed; delete an entry then.
-KNOWN_HOST_CALLS_IN_TRANSACTION = (
-    "tests/integration/analytics/test_alert_delivery.py",
-    "tests/integration/analytics/test_api.py",
-)
-
-
 @pytest.fixture(autouse=True)
 def no_host_call_in_a_write_transaction(request, monkeypatch):
     """Fails the test when a connector calls out while its thread holds a write transaction
     (also when the call happened in a job whose worker swallowed the error)."""
-    if (request.node.get_closest_marker("host_call_in_transaction")
-            or request.node.nodeid.startswith(KNOWN_HOST_CALLS_IN_TRANSACTION)):
+    if request.node.get_closest_marker("host_call_in_transaction"):
         yield
         return
     seen = tx_guard.install(monkeypatch)

@@ -3,18 +3,23 @@ test suite enforce it.
 
 Every SQLAlchemy connection that ran a write (INSERT/UPDATE/DELETE/MERGE, SELECT ... FOR
 UPDATE; on SQLite a BEGIN IMMEDIATE, which takes the database-wide write lock) is remembered with
-its thread until its transaction commits or rolls back. `install` wraps the shared transport
-(connectors/http.py, `Transport._attempt`) so a call from a thread holding such a transaction is
-recorded and fails. tests/conftest.py installs it for every test.
+its thread until its transaction commits or rolls back. `install` wraps every way out of the
+process the product has: the shared transport (connectors/http.py, `Transport._attempt`: host and
+calendar APIs, OAuth tokens), any `requests.Session.send` (outbound webhooks, connectors/webhooks.py,
+which do not go through the transport) and `smtplib.SMTP.connect` (mail, connectors/mail.py), so a
+call from a thread holding such a transaction is recorded and fails. tests/conftest.py installs
+it for every test.
 """
 
 from __future__ import annotations
 
 import re
+import smtplib
 import threading
 import weakref
 
 import pytest
+import requests
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -52,16 +57,33 @@ def open_write_transactions() -> int:
 
 
 def install(monkeypatch) -> list[str]:
-    """Guard the transport for one test; returns the list the refused calls are added to."""
+    """Guard every outbound path for one test; returns the list the refused calls are added to."""
     seen: list[str] = []
-    real = Transport._attempt
 
-    def guarded(self, method, url, **kwargs):
+    def refuse_inside_a_transaction(what: str) -> None:
         if open_write_transactions():
-            seen.append(f"{method} {url.split('?', 1)[0]}")
-            pytest.fail(f"{method} {url} called inside an open database write transaction",
-                        pytrace=False)
-        return real(self, method, url, **kwargs)
+            seen.append(what)
+            pytest.fail(f"{what} called inside an open database write transaction", pytrace=False)
 
-    monkeypatch.setattr(Transport, "_attempt", guarded)
+    attempt = Transport._attempt
+
+    def guarded_attempt(self, method, url, **kwargs):
+        refuse_inside_a_transaction(f"{method} {url.split('?', 1)[0]}")
+        return attempt(self, method, url, **kwargs)
+
+    send = requests.Session.send
+
+    def guarded_send(self, request, **kwargs):
+        refuse_inside_a_transaction(f"{request.method} {str(request.url).split('?', 1)[0]}")
+        return send(self, request, **kwargs)
+
+    connect = smtplib.SMTP.connect
+
+    def guarded_connect(self, host="localhost", port=0, source_address=None):
+        refuse_inside_a_transaction(f"SMTP {host}:{port}")
+        return connect(self, host, port, source_address)
+
+    monkeypatch.setattr(Transport, "_attempt", guarded_attempt)
+    monkeypatch.setattr(requests.Session, "send", guarded_send)
+    monkeypatch.setattr(smtplib.SMTP, "connect", guarded_connect)
     return seen

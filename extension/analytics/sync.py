@@ -363,15 +363,20 @@ class Report:
         return not (self.missing_here or self.missing_there or self.differing)
 
 
-def reconcile(session: Session, tenant: Tenant, *, start: datetime, end: datetime,
-              export: DetailsExport | None = None, page_size: int = 100) -> Report:
-    """Host vs stored facts for conversations that ended in [start, end); writes nothing.
-    The host is asked from a day before ``start`` (the query matches start times)."""
+def host_conversations(tenant: Tenant, *, start: datetime, end: datetime,
+                       export: DetailsExport | None = None, page_size: int = 100) -> list[list[dict]]:
+    """The host's conversation pages for :func:`reconcile`, asked from a day before ``start``
+    (the query matches start times). Call it with no transaction open (on SQLite the first read
+    takes the write lock, which must not be held across host I/O)."""
     export = export or DetailsExport(hosts.genesys_for(tenant).transport)
-    # every page first: on SQLite the first read takes the write lock, which must not be held
-    # across host I/O
-    pages = [page for chunk_start, chunk_end in chunks(start - QUERY_CHUNK, end, QUERY_CHUNK)
-             for page, _, _ in _query_pages(export, chunk_start, chunk_end, page_size)]
+    return [page for chunk_start, chunk_end in chunks(start - QUERY_CHUNK, end, QUERY_CHUNK)
+            for page, _, _ in _query_pages(export, chunk_start, chunk_end, page_size)]
+
+
+def reconcile(session: Session, tenant: Tenant, *, start: datetime, end: datetime,
+              pages: list[list[dict]]) -> Report:
+    """Host (``pages`` from :func:`host_conversations`) vs stored facts for conversations that
+    ended in [start, end); asks the host nothing and writes nothing."""
     host: dict[str, dict[str, Any]] = {}
     for page in pages:
         mapped, _skipped = records_for(session, tenant.id, page, create_secret=False)

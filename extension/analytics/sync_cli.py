@@ -192,8 +192,10 @@ def _directory_one(tenant: Tenant) -> None:
 def _reconcile_one(tenant: Tenant, start, end) -> None:
     from extension.analytics import sync
 
-    with _host_errors(f"{tenant.id}: reconciliation stopped"), get_db().session() as session:
-        report = sync.reconcile(session, tenant, start=start, end=end)
+    with _host_errors(f"{tenant.id}: reconciliation stopped"):
+        pages = sync.host_conversations(tenant, start=start, end=end)  # no transaction open
+    with get_db().session() as session:
+        report = sync.reconcile(session, tenant, start=start, end=end, pages=pages)
     click.echo(f"{tenant.id}: host {report.host} conversations, stored {report.stored} facts "
                f"({start:%Y-%m-%dT%H:%M}Z..{end:%Y-%m-%dT%H:%M}Z)")
     for conversation_id in report.missing_here:

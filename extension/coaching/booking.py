@@ -29,7 +29,7 @@ from extension.coaching import task_email as notify
 from extension.coaching import wfm_data
 from extension.coaching.domain import policies, scheduling
 from extension.coaching.models import Appointment, Recognition, Task
-from extension.platform import audit, context, hosts, metrics
+from extension.platform import audit, context, hosts, logs, metrics
 from extension.platform.db import get_db
 from extension.platform.models._types import utcnow
 from extension.platform.models.people import Person
@@ -129,9 +129,11 @@ def book_appointment(appointment_id: int) -> str:
     db = get_db()
     with db.session() as session:
         if not _take_lease(session, Appointment, appointment_id, start="pending", busy="booking"):
+            _bind_tenant_of(session, Appointment, appointment_id)
             return "skipped"
         # the row was just leased, so it exists (the casts only inform the type checker)
         appointment = cast(Appointment, session.get(Appointment, appointment_id))
+        logs.bind_tenant(appointment.tenant_id)
         tenant = cast(Tenant, session.get(Tenant, appointment.tenant_id))
         facilitator = _known_facilitator(session, tenant.id, appointment.agent_id)
     try:
@@ -142,6 +144,13 @@ def book_appointment(appointment_id: int) -> str:
         _finish(appointment_id, status="failed", error=exc, action="coaching.booking_failed")
         return "failed"
     return _store_outcome(appointment_id, outcome)
+
+
+def _bind_tenant_of(session, model, row_id: int) -> None:
+    """A skipped job's row (if there is one) names the tenant its logs and metrics carry."""
+    tenant_id = session.scalar(select(model.tenant_id).where(model.id == row_id))
+    if tenant_id is not None:
+        logs.bind_tenant(tenant_id)
 
 
 def retryable(exc: ConnectorError) -> bool:
@@ -394,9 +403,11 @@ def _manual_task(session, appointment, *, email: str | None,
 def send_recognition(recognition_id: int) -> str:
     with get_db().session() as session:
         if not _take_lease(session, Recognition, recognition_id, start="pending", busy="sending"):
+            _bind_tenant_of(session, Recognition, recognition_id)
             return "skipped"
         # the row was just leased, so it exists (the cast only informs the type checker)
         recognition = cast(Recognition, session.get(Recognition, recognition_id))
+        logs.bind_tenant(recognition.tenant_id)
         tenant = session.get(Tenant, recognition.tenant_id)
     try:
         client = hosts.genesys_for(tenant)

@@ -21,5 +21,6 @@ def secret_box() -> SecretBox:
 
 
 def extension(name: str) -> Any:
-    """``app.extensions["coachwire.<name>"]``: e.g. ``queue``, ``db``, ``peers``."""
+    """``app.extensions["coachwire.<name>"]``: e.g. ``db``, ``peers``. Not ``queue``: the
+    dispatcher has one accessor, ``extension.platform.queue.get_dispatcher``."""
     return current_app.extensions[f"coachwire.{name}"]

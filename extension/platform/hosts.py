@@ -9,14 +9,14 @@ from connectors.calendars.graph import GraphCalendar
 from connectors.genesys.client import GenesysClient
 from connectors.tokens import RedisTokenCache
 from extension.platform import context
+from extension.platform.queue import get_dispatcher
 
 _clients: dict[tuple, object] = {}
 _lock = threading.Lock()
 
 
 def _redis():
-    dispatcher = context.extension("queue")
-    return getattr(dispatcher, "redis", None)
+    return getattr(get_dispatcher(), "redis", None)
 
 
 def _cached(key: tuple, build):

@@ -49,6 +49,22 @@ def bind_request(*, tenant: str, delivery_id: str | None) -> None:
     _context.set((tenant, delivery_id[:200] if delivery_id else None, None))
 
 
+def bind_tenant(tenant_id: str) -> None:
+    """A job that learns its tenant from the row it loaded says so (logs, per-tenant metrics)."""
+    _, delivery_id, job_id = _context.get()
+    _context.set((tenant_id, delivery_id, job_id))
+
+
+@contextmanager
+def scope() -> Iterator[None]:
+    """Whatever is bound inside (``bind_tenant``) is forgotten on leaving."""
+    token = _context.set(_context.get())
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
 @contextmanager
 def job_context(job_id: str | None, func: Callable, args: Sequence[Any]) -> Iterator[None]:
     """Bind the job id and (from a ``tenant_id`` argument) the tenant while a job runs."""

@@ -43,6 +43,7 @@ from extension.platform import logs
 from extension.platform.models._types import utcnow
 from extension.platform.models.inbox import InboxEvent
 from extension.platform.models.tenants import Tenant
+from extension.platform.queue import RQDispatcher, get_dispatcher
 
 log = logging.getLogger("coachwire.metrics")
 
@@ -57,12 +58,12 @@ WEBHOOK_ANSWERS = Counter(
 EVENTS_DRAINED = Counter(
     "coachwire_events_drained", "Inbox rows handled by committed drain batches", ["tenant"])
 BOOKINGS = Counter(
-    "coachwire_bookings", "Coaching appointment booking jobs by outcome "
-    "(booked, manual, failed, skipped; retry when the job raised for the queue to retry)",
-    ["outcome"])
+    "coachwire_bookings", "Coaching appointment booking jobs by tenant and outcome "
+    "(booked, manual, failed, skipped; retry when the job raised for the queue to retry; "
+    "tenant 'unknown' when the job found no row)", ["tenant", "outcome"])
 RECOGNITIONS = Counter(
-    "coachwire_recognitions", "Host recognition jobs by outcome (sent, failed, skipped, retry)",
-    ["outcome"])
+    "coachwire_recognitions", "Host recognition jobs by tenant and outcome (sent, failed, "
+    "skipped, retry; tenant 'unknown' when the job found no row)", ["tenant", "outcome"])
 
 
 # --- counting calls (one line at each call site) -------------------------------------------
@@ -94,17 +95,19 @@ def count_drained(tenant_id: str, handled: int) -> None:
 
 def outcomes(counter: Counter) -> Callable[[Callable[..., str]], Callable[..., str]]:
     """Decorator for an effect job returning its outcome as a string: counts each outcome, and
-    ``retry`` when the job raises (the queue retries it)."""
+    ``retry`` when the job raises (the queue retries it), labelled with the tenant the job bound
+    (``logs.bind_tenant``, once it loaded its row; ``unknown`` when it found none)."""
 
     def wrap(job: Callable[..., str]) -> Callable[..., str]:
         @functools.wraps(job)
         def counted(*args: Any, **kwargs: Any) -> str:
-            try:
-                outcome = job(*args, **kwargs)
-            except Exception:
-                counter.labels(outcome="retry").inc()
-                raise
-            counter.labels(outcome=str(outcome)).inc()
+            with logs.scope():
+                try:
+                    outcome = job(*args, **kwargs)
+                except Exception:
+                    counter.labels(tenant=logs.tenant() or "unknown", outcome="retry").inc()
+                    raise
+                counter.labels(tenant=logs.tenant() or "unknown", outcome=str(outcome)).inc()
             return outcome
 
         return counted
@@ -170,11 +173,11 @@ class StateCollector:
         return [rows, age]
 
     def _queue(self, _tenant_ids: list[str]) -> list[Metric]:
-        dispatcher = self.app.extensions["coachwire.queue"]
+        dispatcher = get_dispatcher(self.app)
         depth = GaugeMetricFamily("coachwire_queue_depth",
                                   "Jobs waiting in each queue (RQ in Redis; 'embedded' is the "
                                   "in-process queue of the answering process)", labels=["queue"])
-        if hasattr(dispatcher, "redis"):
+        if isinstance(dispatcher, RQDispatcher):
             for name in QUEUE_NAMES:
                 depth.add_metric([name], dispatcher.queue(name).count)
         else:
@@ -186,7 +189,7 @@ class StateCollector:
         from connectors.genesys.client import process_bucket
         from connectors.ratelimit import RedisTokenBucket
 
-        redis = getattr(self.app.extensions["coachwire.queue"], "redis", None)
+        redis = getattr(get_dispatcher(self.app), "redis", None)
         bucket = RedisTokenBucket(redis) if redis is not None else process_bucket()
         used = GaugeMetricFamily("coachwire_host_budget_used_ratio",
                                  "Share of the tenant's host request budget (token bucket) in "

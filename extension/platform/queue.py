@@ -323,6 +323,8 @@ def init_app(app) -> Dispatcher:
 
 
 def get_dispatcher(app=None) -> Dispatcher:
+    """The app's job dispatcher (``current_app``'s unless ``app`` is given): the one accessor
+    for it; code outside this module does not read ``app.extensions["coachwire.queue"]``."""
     from flask import current_app
 
     return (app or current_app).extensions["coachwire.queue"]

@@ -214,16 +214,15 @@ def version_count(session: Session, tenant_id: str, form_id: str) -> int:
 
 
 def import_genesys(session: Session, *, tenant_id: str, genesys_form_id: str, actor: str,
-                   selectors: dict[str, Any] | None = None,
-                   response: dict[str, Any] | None = None) -> tuple[QualityForm, bool]:
-    """Fetch a Genesys published form and store it as a published form; (form, created).
+                   response: dict[str, Any],
+                   selectors: dict[str, Any] | None = None) -> tuple[QualityForm, bool]:
+    """Store a Genesys published form (``response``, fetched with no transaction open by
+    :func:`fetch_genesys_form`) as a published form; (form, created). This never asks the host:
+    ``session`` may be mid-transaction.
 
     Importing the same Genesys form again adds (and publishes) a new version when it changed.
-    Parts that cannot be represented are a 422 naming the Genesys-side JSON Pointers. A caller
-    that already fetched the form (outside its transaction) passes it as `response`.
+    Parts that cannot be represented are a 422 naming the Genesys-side JSON Pointers.
     """
-    if response is None:
-        response = _published_form(session.get(Tenant, tenant_id), genesys_form_id)
     doc, issues = genesys_form_doc(response)
     if issues:
         raise domain_errors.Invalid("The Genesys form cannot be imported.",

@@ -6,12 +6,8 @@ worker to kill)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -20,28 +16,17 @@ from sqlalchemy import func, select
 
 from extension.coaching.models import Appointment
 from extension.platform.models.inbox import InboxEvent
-from tests.conftest import ROOT
-from tests.e2e.conftest import sandbox_state
+from tests.e2e.conftest import kill, sandbox_state, start_worker, wait_until
 from tests.e2e.test_coaching_pipeline import deliver_batch, negative_calls
 
 pytestmark = pytest.mark.e2e
 
 
-def start_worker(settings, log_path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "COACHWIRE_ENV": "test", "COACHWIRE_SWEEP_SECONDS": "1",
-           "COACHWIRE_QUEUE_NAMESPACE": settings.queue_namespace,
-           "COACHWIRE_INBOX_GRACE_SECONDS": "1", "COACHWIRE_EFFECT_LEASE_SECONDS": "2"}
-    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
-    # Its own process group: RQ forks a scheduler process, which must die with the worker.
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def kill(worker: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
+def _start(settings, log_path):
+    """A worker on the test database and Redis with fast sweeps and short effect leases."""
+    return start_worker(log_path, database_url=settings.database_url, redis_url=settings.redis_url,
+                        namespace=settings.queue_namespace, sweep_seconds="1",
+                        inbox_grace_seconds="1", effect_lease_seconds="2")
 
 
 def counts(db) -> tuple[int, int]:
@@ -51,15 +36,6 @@ def counts(db) -> tuple[int, int]:
         booked = session.scalar(select(func.count(Appointment.id)).where(
             Appointment.status == "booked"))
     return waiting, booked
-
-
-def wait_until(predicate, seconds: float, *, step: float = 0.2) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis for a separate worker")
@@ -77,7 +53,7 @@ def test_killing_the_worker_mid_stream_loses_nothing_and_books_once(
              for m in random_conversation(world, rng=rng, ended_at=now - timedelta(seconds=i))]
     pattern = [m for call in negative_calls(world, agent.id, 3, seed=9) for m in call]
     log_path = tmp_path / "worker.log"
-    worker = start_worker(settings, log_path)
+    worker = _start(settings, log_path)
     try:
         for start in range(0, len(noise), 300):
             deliver_batch(client, tenant_id, secret, noise[start:start + 300])
@@ -88,7 +64,7 @@ def test_killing_the_worker_mid_stream_loses_nothing_and_books_once(
         assert started, "worker never started:\n" + log_path.read_text()[-3000:]
         kill(worker)
         interrupted = counts(db)
-        worker = start_worker(settings, log_path)
+        worker = _start(settings, log_path)
         assert wait_until(lambda: counts(db)[0] == 0, 120), "inbox never drained"
         with db.session() as session:
             mine = session.scalars(select(Appointment).where(Appointment.agent_id == agent.id)).all()

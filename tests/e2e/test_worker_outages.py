@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from extension import close_app
 from extension.platform.queue import RQDispatcher, job
 from tests.conftest import QUEUE_NAMESPACE, ROOT
+from tests.e2e.conftest import kill, start_worker, wait_until
 
 pytestmark = pytest.mark.e2e
 REDIS_SERVER = shutil.which("redis-server")
@@ -94,31 +95,8 @@ class PrivateRedis:
             self.process = None
 
 
-def wait_until(predicate, seconds: float, *, step: float = 0.2) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
-
-
-def start_worker(database_url: str, redis_url: str | None, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "COACHWIRE_ENV": "test",
-           "COACHWIRE_QUEUE_NAMESPACE": QUEUE_NAMESPACE, "COACHWIRE_HEARTBEAT_SECONDS": "1",
-           "COACHWIRE_SWEEP_SECONDS": "2", "COACHWIRE_SENTIMENT": "vader"}
-    env.pop("REDIS_URL", None)
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def kill(worker: subprocess.Popen, sig=signal.SIGKILL) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(worker.pid, sig)
-    worker.wait(timeout=20)
+# the workers started here: a 1 s heartbeat, 2 s sweeps
+WORKER_SETTINGS = {"heartbeat_seconds": "1", "sweep_seconds": "2", "sentiment": "vader"}
 
 
 @pytest.fixture
@@ -134,7 +112,8 @@ def private_redis():
 def test_the_worker_rides_out_a_redis_outage_and_restart(app, settings, private_redis, tmp_path):
     log_path = tmp_path / "worker.log"
     dispatcher = RQDispatcher(private_redis.url, namespace=QUEUE_NAMESPACE)
-    worker = start_worker(settings.database_url, private_redis.url, log_path)
+    worker = start_worker(log_path, database_url=settings.database_url,
+                          redis_url=private_redis.url, **WORKER_SETTINGS)
     try:
         before = tmp_path / "before"
         dispatcher.enqueue(touch, str(before))
@@ -162,7 +141,8 @@ def test_readyz_follows_the_worker_heartbeat(app, settings, private_redis, tenan
                                              ready_wait_seconds=0))
     client = web.test_client()
     db = web.extensions["coachwire.db"]
-    worker = start_worker(settings.database_url, private_redis.url, tmp_path / "worker.log")
+    worker = start_worker(tmp_path / "worker.log", database_url=settings.database_url,
+                          redis_url=private_redis.url, **WORKER_SETTINGS)
     try:
         assert wait_until(lambda: client.get("/readyz").json["pipeline"]["live_workers"] >= 1, 60), \
             (tmp_path / "worker.log").read_text()[-3000:]
@@ -187,7 +167,8 @@ def test_flask_worker_without_redis_runs_the_periodic_jobs(app, settings, tmp_pa
 
     db = app.extensions["coachwire.db"]
     log_path = tmp_path / "worker.log"
-    worker = start_worker(settings.database_url, None, log_path)
+    worker = start_worker(log_path, database_url=settings.database_url, redis_url=None,
+                          **WORKER_SETTINGS)
 
     def swept() -> bool:
         with db.session() as session:

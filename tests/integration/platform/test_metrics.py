@@ -19,7 +19,7 @@ from connectors.errors import Transient
 from extension import close_app
 from extension.coaching import booking
 from extension.coaching.models import Recognition
-from extension.platform import hosts
+from extension.platform import hosts, logs
 from extension.platform.models._types import utcnow
 from extension.platform.models.inbox import InboxEvent
 from tests.helpers import dumps, signed_headers, user_end
@@ -132,10 +132,10 @@ def test_host_requests_429s_and_the_budget_share_per_tenant(app, client, tenant)
     assert value(after, "coachwire_host_budget_used_ratio", tenant="acme") > 0.2
 
 
-def _recognition(db, key: str) -> int:
+def _recognition(db, key: str, *, tenant_id: str = "acme", status: str = "pending") -> int:
     with db.session() as session:
-        row = Recognition(tenant_id="acme", agent_id="agent-1", conversation_id=f"conv-{key}",
-                          idempotency_key=key)
+        row = Recognition(tenant_id=tenant_id, agent_id="agent-1", conversation_id=f"conv-{key}",
+                          idempotency_key=key, status=status)
         session.add(row)
         session.flush()
         return row.id
@@ -152,9 +152,15 @@ def _host_client(app):
     return client
 
 
-def test_recognitions_and_bookings_are_counted_by_outcome(app, client, tenant, db):
+def test_recognitions_and_bookings_are_counted_by_tenant_and_outcome(app, client, tenant, db):
+    from extension.platform import tenants
+
     hosts.forget()
+    with db.session() as session:
+        tenants.create(session, app.extensions["coachwire.box"], name="Globex", tenant_id="globex",
+                       api_base=API, login_base=LOGIN, client_id="cid", client_secret="csecret")
     sent, refused, flaky = (_recognition(db, key) for key in ("r-sent", "r-refused", "r-flaky"))
+    theirs = _recognition(db, "r-globex", tenant_id="globex", status="sent")
     before = scrape(client)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.post(f"{LOGIN}/oauth/token", json={"access_token": "t", "expires_in": 3600})
@@ -169,12 +175,18 @@ def test_recognitions_and_bookings_are_counted_by_outcome(app, client, tenant, d
             assert booking.send_recognition(refused) == "failed"
             # a transient failure is due again later (next_attempt_at), not raised
             assert booking.send_recognition(flaky) == "retrying"
+            assert booking.send_recognition(theirs) == "skipped"  # the other tenant's, sent
             assert booking.book_appointment(999_999) == "skipped"  # no such appointment
     after = scrape(client)
     hosts.forget()
     for outcome, count in (("sent", 1), ("skipped", 1), ("failed", 1), ("retrying", 1)):
-        assert delta(before, after, "coachwire_recognitions_total", outcome=outcome) == count, outcome
-    assert delta(before, after, "coachwire_bookings_total", outcome="skipped") == 1
+        assert delta(before, after, "coachwire_recognitions_total",
+                     tenant="acme", outcome=outcome) == count, outcome
+    assert delta(before, after, "coachwire_recognitions_total", tenant="globex", outcome="skipped") == 1
+    assert delta(before, after, "coachwire_recognitions_total", tenant="globex", outcome="sent") == 0
+    # a job that found no row cannot name a tenant
+    assert delta(before, after, "coachwire_bookings_total", tenant="unknown", outcome="skipped") == 1
+    assert logs.tenant() is None  # the tenant a job bound does not outlive it
 
 
 def test_with_a_metrics_token_only_its_bearer_may_scrape(settings, tenant, app):

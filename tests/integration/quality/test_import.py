@@ -121,3 +121,15 @@ def test_the_import_body_is_validated(client, people, token_for):
     assert {e["field"] for e in response.get_json()["errors"]} == {"genesysFormId", "formId"}
     assert client.post("/api/v1/forms/import", json={"genesysFormId": "x"},
                        headers=token_for("a1")).status_code == 403
+
+
+def test_storing_an_import_never_asks_the_host():
+    """import_genesys only stores what fetch_genesys_form fetched with no transaction open; it
+    has no way to ask the host itself (the answer is a required argument)."""
+    import inspect
+
+    from extension.quality import forms
+
+    response = inspect.signature(forms.import_genesys).parameters["response"]
+    assert response.default is inspect.Parameter.empty
+    assert "_published_form" not in inspect.getsource(forms.import_genesys)

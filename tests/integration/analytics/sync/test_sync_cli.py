@@ -309,3 +309,24 @@ def test_a_job_export_never_moves_the_cursor_past_the_data_availability_date(cli
     assert f"resuming at {available.isoformat()}" in again.output
     assert set(facts(db, tenant_id)) == set(_expected(sandbox_app, NOW - timedelta(days=8), NOW))
     assert cursor(db, tenant_id).synced_until == NOW
+
+
+def test_reconcile_compares_inside_a_transaction_and_never_asks_the_host(app, db, tenant, monkeypatch):
+    """The host pages are fetched first (sync.host_conversations, no transaction open);
+    reconcile itself only compares, so a session mid-write may run it."""
+    from extension.analytics import sync
+    from extension.platform import hosts
+    from extension.platform.models.tenants import Tenant
+
+    def no_host(_tenant):
+        raise AssertionError("reconcile asked the host")
+
+    monkeypatch.setattr(hosts, "genesys_for", no_host)
+    with app.app_context(), db.session() as session:
+        row = session.get(Tenant, tenant[0])
+        row.name = "Acme, reconciling"  # a write: the transaction holds write locks now
+        session.flush()
+        analytics.upsert_facts(session, tenant_id=tenant[0], records=[{
+            "conversation_id": "only-here", "agent_id": "a", "ended_at": NOW - timedelta(days=1)}])
+        report = sync.reconcile(session, row, start=NOW - timedelta(days=3), end=NOW, pages=[[]])
+    assert (report.host, report.stored, report.missing_there) == (0, 1, ["only-here"])
