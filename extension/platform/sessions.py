@@ -27,6 +27,7 @@ from extension.platform.errors import Forbidden as ForbiddenError
 from extension.platform.models.people import Person
 from extension.platform.models.sessions import PanelSession
 from extension.platform.models.tenants import Tenant
+from extension.platform.queue import job
 from extension.platform.sso import SESSION_IDLE, digest
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ PURGE_EVERY_SECONDS = 3600
 KEEP_ENDED = timedelta(days=1)
 
 
+@job(queue="default", retries=0, timeout=600)  # a periodic job needs its spec (queue)
 def purge_expired() -> dict[str, int]:
     """The periodic job: drop sign-in states past their expiry and sessions ended a day ago."""
     from sqlalchemy import delete, or_
