@@ -114,3 +114,21 @@ def test_a_console_origin_that_the_tenant_does_not_list_cannot_frame_a_panel(con
     # the listed console in the same browser still works
     sign_in(page, panels.console, panels.world.supervisors[0])
     page.frame_locator(FRAME).get_by_test_id("signed-in").wait_for()
+
+
+def test_the_console_signs_in_someone_else_in_the_same_frame(context, panels):
+    page = context.new_page()
+    agent, supervisor = panels.world.agents[0], panels.world.supervisors[0]
+    sign_in(page, panels.console, agent)
+    who = page.frame_locator(FRAME).get_by_test_id("signed-in")
+    who.wait_for()
+    assert "(Agent)" in who.inner_text()
+    page.get_by_test_id("switch-person").click()
+    frame = page.frame_locator(FRAME)
+    frame.locator("select#user_id").select_option(supervisor.id)
+    frame.get_by_role("button", name="Sign in").click()
+    who = page.frame_locator(FRAME).get_by_test_id("signed-in")
+    who.wait_for()
+    assert supervisor.name in who.inner_text() and "(Supervisor)" in who.inner_text()
+    # the old session was rotated away: one session cookie, the supervisor's
+    assert len([c for c in context.cookies() if c["name"] == "__Host-coachwire"]) == 1
