@@ -1,4 +1,4 @@
-"""Browser harness: headless Debian Chromium (one per test session) driven by Playwright for
+"""Browser harness: headless Debian Chromium (one for all of tests/browser/) driven by Playwright for
 Python, Coachwire and the sandbox host on two different sites, as in production.
 
 - Coachwire on ``http://127.0.0.1:<free port>`` (a real threaded server, its ``public_url`` the
@@ -43,7 +43,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # one browser for all the browser tests, closed after them
 def browser():
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
