@@ -16,6 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-ml.txt
 	touch $(STAMP)
 
 $(VENDOR_STAMP): package.json package-lock.json scripts/static_assets.py | $(STAMP)
+	@command -v npm >/dev/null || { echo "npm is needed for the panels' front end: apt-get install nodejs npm"; exit 1; }
 	npm ci --ignore-scripts --omit=peer --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m scripts.static_assets
 	touch $(VENDOR_STAMP)

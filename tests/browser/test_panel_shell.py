@@ -132,3 +132,19 @@ def test_the_console_signs_in_someone_else_in_the_same_frame(context, panels):
     assert supervisor.name in who.inner_text() and "(Supervisor)" in who.inner_text()
     # the old session was rotated away: one session cookie, the supervisor's
     assert len([c for c in context.cookies() if c["name"] == "__Host-coachwire"]) == 1
+
+
+def test_an_admin_opens_the_settings_panel_from_the_console(app, context, panels):
+    from extension.platform.models.people import Person
+
+    admin = panels.world.supervisors[-1]
+    with app.extensions["coachwire.db"].session() as session:
+        session.get(Person, (TENANT, admin.id)).role = "admin"  # granted inside Coachwire
+    page = context.new_page()
+    sign_in(page, f"{panels.console}?view=settings", admin)
+    who = page.frame_locator(FRAME).get_by_test_id("signed-in")
+    who.wait_for()
+    assert admin.name in who.inner_text() and "(Admin)" in who.inner_text()
+    assert "/panels/settings?" in panel_frame(page).url
+    page.get_by_role("link", name="Coaching home").click()  # the console's app list
+    page.frame_locator(FRAME).get_by_role("heading", name="Home").wait_for()
