@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# front-end packages: `npm ci` from the committed lock, dist files copied into an ignored folder
+VENDOR_STAMP := extension/platform/static/vendor/.installed
 
 .PHONY: run test lint bench bench-reliability venv clean-venv
 
@@ -13,7 +15,13 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-ml.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-venv: $(STAMP)
+$(VENDOR_STAMP): package.json package-lock.json scripts/static_assets.py | $(STAMP)
+	@command -v npm >/dev/null || { echo "npm is needed for the panels' front end: apt-get install nodejs npm"; exit 1; }
+	npm ci --ignore-scripts --omit=peer --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m scripts.static_assets
+	touch $(VENDOR_STAMP)
+
+venv: $(STAMP) $(VENDOR_STAMP)
 
 run: venv
 	$(BIN)/python -m scripts.demo

@@ -16,6 +16,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--heartbeat", type=float, default=30.0, help="WebSocket heartbeat seconds")
     serve.add_argument("--client-id", default="sandbox-client")
     serve.add_argument("--client-secret", default="sandbox-secret")
+    serve.add_argument("--panels-url", default="",
+                       help="Coachwire's tenant base framed by /sandbox/console, e.g. "
+                            "http://127.0.0.1:5000/t/demo")
     gen = commands.add_parser("generate", help="deliver generated conversation events")
     gen.add_argument("--target", default="http://127.0.0.1:5000", help="Coachwire base URL")
     gen.add_argument("--tenant", help="tenant id for /webhooks/<tenant>")
@@ -37,7 +40,7 @@ def _serve(args) -> int:
     from sandbox.state import Config
 
     config = Config(client_id=args.client_id, client_secret=args.client_secret,
-                    heartbeat_seconds=args.heartbeat)
+                    heartbeat_seconds=args.heartbeat, panels_url=args.panels_url)
     app = create_app(seed=args.seed, config=config)
     app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     return 0

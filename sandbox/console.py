@@ -1,8 +1,15 @@
-"""GET /sandbox/: a plain HTML page (no scripts, no external assets) that refreshes itself."""
+"""GET /sandbox/: a plain HTML page (no scripts, no external assets) that refreshes itself.
+
+GET /sandbox/console: a stand-in for the Genesys Cloud console, framing Coachwire's panels the
+way Genesys frames a client app (the URL template with its gc* parameters, the iframe's sandbox
+attribute); open it on an origin of another site than Coachwire's (e.g. ``localhost`` when
+Coachwire is on ``127.0.0.1``) so the frame is cross-site as in production."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template_string
+from urllib.parse import quote, urlsplit
+
+from flask import Blueprint, render_template_string, request
 
 from sandbox.state import state, world
 
@@ -52,3 +59,79 @@ def console():
         conversations=conversations, controls=state().controls, appointments=appointments,
         recognitions=recognitions, name=name,
         names=lambda refs: ", ".join(name(r["id"]) for r in refs))
+
+
+# --- the console that frames Coachwire's panels, as Genesys Cloud does -----------------------
+
+# Coachwire's panel views, as its client apps would be installed (one app per view)
+CONSOLE_VIEWS = (("home", "Coaching home"), ("my-performance", "My performance"),
+                 ("agents", "Agents"), ("trends", "Trends"), ("settings", "Coachwire settings"))
+# a client app's URL template (PANELS.md §1): the console fills the gc* parameters
+URL_TEMPLATE = ("{panels}/panels/{view}?gcHostOrigin={{{{gcHostOrigin}}}}"
+                "&gcTargetEnv={{{{gcTargetEnv}}}}&gcLangTag={{{{gcLangTag}}}}"
+                "&gcUsePopupAuth={{{{gcUsePopupAuth}}}}")
+# the sandbox attribute Genesys puts on a client app's iframe (never allow-top-navigation)
+FRAME_SANDBOX = ("allow-forms allow-modals allow-popups allow-popups-to-escape-sandbox "
+                 "allow-same-origin allow-scripts allow-downloads")
+TARGET_ENV = "sandbox"
+LANG_TAGS = ("en-us", "en-gb", "de-de", "fr-fr")
+
+CONSOLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sandbox console · {{ label }}</title>
+<style>html,body{height:100%;margin:0}body{font:14px system-ui,sans-serif;display:flex;
+flex-direction:column}header{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center;
+padding:.5rem 1rem;background:#1d2530;color:#fff}header a{color:#fff}nav ul{display:flex;
+flex-wrap:wrap;gap:.25rem .75rem;list-style:none;margin:0;padding:0}
+nav a[aria-current]{font-weight:bold}iframe{flex:1;border:0;width:100%;min-height:20rem}</style>
+</head><body>
+<header><strong>Sandbox console</strong>
+<nav aria-label="Apps"><ul>{% for v, l in views %}<li><a href="?view={{ v }}&lang={{ lang }}"
+{% if v == view %}aria-current="page"{% endif %}>{{ l }}</a></li>{% endfor %}</ul></nav>
+<a href="?view={{ view }}&lang={{ lang }}&signin=1" data-testid="switch-person">Sign in as
+someone else (agent, supervisor, admin)</a></header>
+{% if src %}<iframe title="{{ label }}" src="{{ src }}" sandbox="{{ sandbox }}"
+allow="clipboard-write" data-testid="panel-frame"></iframe>
+{% else %}<main><p>Coachwire's panels are not set: start the sandbox with
+<code>--panels-url http://127.0.0.1:5000/t/&lt;tenant&gt;</code>.</p></main>{% endif %}
+</body></html>"""
+
+
+def panel_url(panels: str, view: str, *, host_origin: str, lang: str) -> str:
+    """The client app URL for ``view`` with the gc* parameters filled in, as Genesys does."""
+    url = URL_TEMPLATE.format(panels=panels.rstrip("/"), view=view)
+    values = {"gcHostOrigin": host_origin, "gcTargetEnv": TARGET_ENV, "gcLangTag": lang,
+              "gcUsePopupAuth": "false"}
+    for name, value in values.items():
+        url = url.replace("{{" + name + "}}", quote(value, safe=""))
+    return url
+
+
+def sign_in_url(panel: str) -> str:
+    """Coachwire's sign-on start for ``panel``: the frame goes to the host's person picker
+    again (a new session replaces the one the frame had)."""
+    parts = urlsplit(panel)
+    tenant_base = panel.split("/panels/", 1)[0]
+    back = parts.path + (f"?{parts.query}" if parts.query else "")
+    return f"{tenant_base}/sso/start?next={quote(back, safe='')}"
+
+
+@bp.get("/sandbox/console")
+def panels_console():
+    """A Genesys-like console on this host's origin framing one of Coachwire's panels."""
+    views = dict(CONSOLE_VIEWS)
+    view = request.args.get("view", "home")
+    view = view if view in views else "home"
+    lang = request.args.get("lang", LANG_TAGS[0])
+    lang = lang if lang in LANG_TAGS else LANG_TAGS[0]
+    panels = state().config.panels_url
+    src = ""
+    if panels:
+        host_origin = f"{request.scheme}://{request.host}"
+        src = panel_url(panels, view, host_origin=host_origin, lang=lang)
+        if request.args.get("signin"):
+            src = sign_in_url(src)
+    return render_template_string(CONSOLE_PAGE, views=CONSOLE_VIEWS, view=view,
+                                  label=views[view], lang=lang, src=src,
+                                  sandbox=FRAME_SANDBOX)

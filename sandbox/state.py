@@ -35,6 +35,9 @@ class Config:
     # share of agent-schedule queries answered asynchronously (seeded): half of them Processing
     # (no result), half with a downloadUrl; 0 answers every query inline
     wfm_async_rate: float = 0.0
+    # Coachwire's panels for the console page (/sandbox/console): its base URL and tenant path,
+    # e.g. http://127.0.0.1:5000/t/demo; empty = the console says how to set it
+    panels_url: str = ""
 
 
 @dataclass

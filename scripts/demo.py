@@ -24,6 +24,9 @@ SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "5050"))
 PORT = int(os.environ.get("PORT", "5000"))
 SANDBOX = f"http://127.0.0.1:{SANDBOX_PORT}"
 APP = f"http://127.0.0.1:{PORT}"
+# the host's console and login as a browser sees them: another site than Coachwire's 127.0.0.1,
+# so the panel frame is cross-site as in Genesys Cloud (same server as SANDBOX)
+CONSOLE_ORIGIN = f"http://localhost:{SANDBOX_PORT}"
 
 
 def say(message: str) -> None:
@@ -33,7 +36,8 @@ def say(message: str) -> None:
 def start_sandbox() -> subprocess.Popen:
     say(f"starting the sandbox host on {SANDBOX}")
     process = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port",
-                                str(SANDBOX_PORT), "--seed", "7"], cwd=ROOT,
+                                str(SANDBOX_PORT), "--seed", "7",
+                                "--panels-url", f"{APP}/t/demo"], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
@@ -73,7 +77,8 @@ def create_tenant(app) -> str:
     with app.app_context(), app.extensions["coachwire.db"].session() as session:
         tenant, secret = tenants.create(
             session, app.extensions["coachwire.box"], name="Demo contact center",
-            tenant_id="demo", api_base=SANDBOX, login_base=SANDBOX,
+            tenant_id="demo", api_base=SANDBOX, login_base=CONSOLE_ORIGIN,
+            console_origins=[CONSOLE_ORIGIN],
             client_id="sandbox-client", client_secret="sandbox-secret",
             sso_client_id="sandbox-sso-client", host_org_id=org_id,
             timezone="Europe/London", calendar_provider="graph",
@@ -83,7 +88,27 @@ def create_tenant(app) -> str:
     with app.app_context():  # after the commit: the host is asked with no transaction open
         synced = people.sync_now(app.extensions["coachwire.db"], tenant.id)
     say(f"tenant 'demo' created; {synced['seen']} people synced from the host")
+    admin = grant_admin(app, tenant.id)
+    say(f"{admin} is the tenant's Coachwire admin (pick them at the host's sign-in page)")
     return secret
+
+
+def grant_admin(app, tenant_id: str) -> str:
+    """Make the last supervisor by name an admin, as an installer would (audited)."""
+    from sqlalchemy import select
+
+    from extension.platform import audit
+    from extension.platform.models.people import Person
+
+    with app.app_context(), app.extensions["coachwire.db"].session() as session:
+        person = session.scalars(select(Person).where(Person.tenant_id == tenant_id,
+                                                      Person.role == "supervisor")
+                                 .order_by(Person.name.desc()).limit(1)).one()
+        audit.record(session, tenant_id=tenant_id, actor="system:demo", action="person.role_changed",
+                     subject_type="person", subject_id=person.id,
+                     details={"from": person.role, "to": "admin"})
+        person.role = "admin"
+        return person.name
 
 
 def serve(app) -> None:
@@ -131,7 +156,8 @@ def main() -> None:
     serve(app)
     children.append(start_traffic(secret))
     say(f"open {SANDBOX}/sandbox/ (the host console: appointments appear within a minute)")
-    say(f"a panel (signs you in at the sandbox host's person picker): {APP}/t/demo/panels/home")
+    say(f"the panels as Genesys frames them, in the host's console: {CONSOLE_ORIGIN}/sandbox/console "
+        "(sign in as an agent, a supervisor or the admin at the host's person picker)")
     say(f"health: {APP}/healthz  readiness: {APP}/readyz   Ctrl-C to stop")
     try:
         report_forever()

@@ -154,7 +154,7 @@ PURGE_EVERY_SECONDS = 3600
 KEEP_ENDED = timedelta(days=1)
 
 
-@job(queue="default", retries=0)
+@job(queue="default", retries=0, timeout=600)
 def purge_expired() -> dict[str, int]:
     """The periodic job: drop sign-in states past their expiry and sessions ended a day ago."""
     from sqlalchemy import delete, or_

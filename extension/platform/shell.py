@@ -22,10 +22,10 @@ import re
 import secrets
 from urllib.parse import quote, urlsplit
 
-from flask import Blueprint, Response, current_app, redirect, render_template_string, request
+from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from extension.platform import sessions, sso
+from extension.platform import layout, sessions, sso
 from extension.platform.auth.permissions import (
     ALERTS_READ,
     ANALYTICS_READ,
@@ -111,25 +111,6 @@ def _drop_cookie(response: BaseResponse, name: str) -> None:
 
 # --- pages ----------------------------------------------------------------------------------
 
-SHELL = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Coachwire · {{ view }}</title>
-<style nonce="{{ nonce }}">body{font:14px/1.4 system-ui,sans-serif;margin:1rem}
-header{display:flex;justify-content:space-between;gap:1rem;border-bottom:1px solid #ccc;
-padding-bottom:.5rem}</style>
-</head><body>
-<header><strong>Coachwire</strong>
-<span data-testid="signed-in">Signed in as <b>{{ name }}</b> ({{ role }})</span></header>
-<main id="panel" data-view="{{ view }}"><h1>{{ view }}</h1></main>
-</body></html>"""
-
-ERROR = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Coachwire · {{ title }}</title>
-<style nonce="{{ nonce }}">body{font:14px/1.4 system-ui,sans-serif;margin:1rem}</style>
-</head><body><h1>{{ title }}</h1><p>{{ detail }}</p></body></html>"""
-
-
 def _wants_html() -> bool:
     best = request.accept_mimetypes.best_match(["application/problem+json", "application/json",
                                                 "text/html"])
@@ -142,8 +123,8 @@ def _refusal(status: int, title: str, detail: str, *, tenant_id: str | None = No
     nonce = secrets.token_urlsafe(16)
     origins = _tenant_origins(tenant_id)
     if _wants_html():
-        response = Response(render_template_string(ERROR, title=title, detail=detail,
-                                                   nonce=nonce),
+        response = Response(layout.render("platform/message.html", nonce=nonce, title=title,
+                                          detail=detail, lang_tag=request.args.get("gcLangTag")),
                             status=status, mimetype="text/html")
     else:
         type_ = sso_problem_type(kind) if kind else None
@@ -239,10 +220,12 @@ def panel(tenant_id: str, view: str):
         return _refusal(403, "Forbidden", f"Your role ({role_name}) does not open this panel.",
                         tenant_id=tenant_id)
     nonce = secrets.token_urlsafe(16)
-    html = render_template_string(SHELL, view=view, name=current.person_name or principal.person_id,
-                                  role=role_name, nonce=nonce)
+    html = layout.render("platform/shell.html", nonce=nonce, lang_tag=request.args.get("gcLangTag"),
+                         view=view, title=view.replace("-", " ").capitalize(),
+                         name=current.person_name or principal.person_id, role=role_name)
     return _page_headers(Response(html, mimetype="text/html"), origins, nonce)
 
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    layout.init_app(app)

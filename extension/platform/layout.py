@@ -1,0 +1,49 @@
+"""The panels' page layout: the base template, the self-hosted front-end files and the language.
+
+Templates live in ``extension/platform/templates/platform/``; every panel page extends
+``platform/base.html``, which loads Spark (Genesys's web components, self-hosted from
+``/assets/vendor/spark/``), htmx and the fonts from this origin only, each ``<script>``/``<style>``
+carrying the response's CSP nonce (Spark reads it from ``<meta name="csp-nonce">``). The files
+under ``static/vendor/`` come from ``npm ci`` at set-up (``scripts/static_assets.py``), never
+from a CDN and never committed.
+
+``lang``: the console's ``gcLangTag`` is user-editable, so it is only matched against the
+languages the panels are written in; anything else (or nothing) is English.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, render_template, url_for
+
+bp = Blueprint("panel_assets", __name__, static_folder="static", static_url_path="/assets",
+               template_folder="templates")
+
+SUPPORTED_LANGS = ("en",)  # a language joins when its catalogue does (Flask-Babel)
+DEFAULT_LANG = "en"
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}")
+
+
+def negotiate_lang(tag: str | None) -> str:
+    """The supported language for a BCP 47 tag such as ``gcLangTag``'s ``de-DE`` or ``en-us``;
+    the default for anything unknown, malformed or too long (never an error)."""
+    if not tag or len(tag) > 35 or not _TAG.fullmatch(tag):
+        return DEFAULT_LANG
+    primary = tag.replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in SUPPORTED_LANGS else DEFAULT_LANG
+
+
+def asset(path: str) -> str:
+    return url_for("panel_assets.static", filename=path)
+
+
+def render(template: str, *, nonce: str, lang_tag: str | None = None, **context: Any) -> str:
+    """A panel page: ``nonce`` is the one in this response's CSP."""
+    return render_template(template, nonce=nonce, lang=negotiate_lang(lang_tag), asset=asset,
+                           **context)
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
