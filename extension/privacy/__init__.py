@@ -4,4 +4,8 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Nothing to register yet: the data map is data (extension.privacy.domain.datamap)."""
+    from extension.privacy import api
+    from extension.privacy.cli import privacy_cli
+
+    app.register_blueprint(api.bp)
+    app.cli.add_command(privacy_cli)

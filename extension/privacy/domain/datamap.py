@@ -267,6 +267,11 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           frozenset({"id", "plan_id", "plan_version", "plan_document", "run_key", "start_day", "end_day",
                      "period_start", "period_end", "seed", "eligible", "budget", "counts", "form_id",
                      "assigned"})),
+    Table("privacy_erasures", "Erasures done or under way (the record of an erasure)",
+          {"subject_ref": Col("person_ref", P, note="the erased host user id or customer key, kept "
+                                                     "as the record that the subject was erased"),
+           "requested_by": Col("person_ref", T), "steps": Col("audit")},
+          frozenset({"id", "subject_kind", "pseudonym", "finished_at"}), on_person_erasure="keep"),
     Table("sampling_picks", "Interactions a run chose",
           {"conversation_id": Col("interaction_ref", "conversation"), "agent_id": Col("person_ref", P),
            "reasons": Col("evaluation", T)},

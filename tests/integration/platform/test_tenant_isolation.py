@@ -168,6 +168,9 @@ def _cases(ids: dict) -> dict[tuple[str, str], tuple[str, dict | None] | None]:
         ("/api/v1/phrase-lists/<kind>", "DELETE"): None,
         ("/api/v1/queues", "GET"): ("/api/v1/queues?person_id=acme-only", None),
         ("/api/v1/groups", "GET"): ("/api/v1/groups?person_id=acme-only", None),
+        ("/api/v1/privacy/data-map", "GET"): None,
+        ("/api/v1/privacy/exports", "POST"): ("/api/v1/privacy/exports", {"person_id": "acme-only"}),
+        ("/api/v1/privacy/erasures", "POST"): ("/api/v1/privacy/erasures", {"person_id": "acme-only"}),
     }
 
 

@@ -1,0 +1,81 @@
+"""flask privacy: the data map, subject export, erasure (with a dry run)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from extension.platform.db import get_db
+from extension.platform.errors import DomainError
+from extension.privacy import archive, subjects
+from extension.privacy.domain import datamap
+
+privacy_cli = AppGroup("privacy", help="Data map, subject access, erasure and retention.")
+ACTOR = "system:cli"
+
+
+def _subject_of(tenant: str, person: str | None, customer: str | None):
+    if bool(person) == bool(customer):
+        raise click.UsageError("give exactly one of --person and --customer")
+
+    def subject_of(session):
+        if person:
+            return subjects.person_subject(session, tenant, person)
+        return subjects.customer_subject(session, tenant, customer or "")
+
+    return subject_of
+
+
+def _subject_options(func):
+    func = click.option("--customer", help="The customer's address (e-mail or phone)")(func)
+    func = click.option("--person", help="The host user id of a staff member")(func)
+    return click.option("--tenant", required=True)(func)
+
+
+@privacy_cli.command("datamap")
+def datamap_command():
+    """Print the data map (the generated part of docs/privacy.md)."""
+    click.echo(datamap.render_markdown(), nl=False)
+
+
+@privacy_cli.command("export")
+@_subject_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Directory to write the archive into")
+def export_command(tenant, person, customer, out):
+    """Write the subject's archive: a zip of export.json, classes.csv and one CSV per table."""
+    subject_of = _subject_of(tenant, person, customer)
+    try:
+        with get_db().session() as session:
+            found = subject_of(session)
+            body = subjects.export(session, found, actor=ACTOR)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail or exc.title) from exc
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = body["generated_at"][:19].replace(":", "").replace("-", "")
+    path = out / f"privacy-export-{tenant}-{found.kind}-{stamp}.zip"
+    path.write_bytes(archive.zip_bytes(body))
+    rows = sum(len(r) for r in body["tables"].values())
+    click.echo(f"{path}\t{rows} rows in {len(body['tables'])} tables")
+
+
+@privacy_cli.command("erase")
+@_subject_options
+@click.option("--dry-run", is_flag=True, help="List what would be erased; change nothing")
+def erase_command(tenant, person, customer, dry_run):
+    """Erase (delete or pseudonymise) everything about a subject; safe to run again."""
+    subject_of = _subject_of(tenant, person, customer)
+    db = get_db()
+    try:
+        if dry_run:
+            with db.session() as session:
+                steps = subjects.plan(session, subject_of(session))
+            click.echo(json.dumps({"dry_run": True, "steps": [s.__dict__ for s in steps]}, indent=2))
+            return
+        report = subjects.erase(db.session, tenant, subject_of, actor=ACTOR)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail or exc.title) from exc
+    click.echo(json.dumps(report, indent=2, sort_keys=True))
