@@ -326,8 +326,24 @@ def _erase_row(session: Session, subject: Subject, name: str, row: dict[str, Any
     values = {k: v for k, v in values.items() if v != row.get(k)}
     if not values:
         return 0
+    pk = _pk(table)
+    if any(c.name in values for c in pk):
+        moved = and_(*[c == values.get(c.name, row[c.name]) for c in pk])
+        target = session.execute(select(table).where(moved)).first()
+        if target is not None:  # the pseudonymised row is there already (a resumed erasure)
+            _merge_into(session, table, moved, dict(target._mapping), row)
+            session.execute(table.delete().where(key))
+            return 1
     session.execute(table.update().where(key).values(**values))
     return 1
+
+
+def _merge_into(session: Session, table: Table, where, target: dict[str, Any], row: dict[str, Any]) -> None:
+    """Fold a row into the row already at its new key: rollup sums add up (totals unchanged);
+    any other row is the same subject's, already pseudonymised, and the duplicate goes."""
+    sums = {c: (target[c] or 0) + (row[c] or 0) for c in datamap.ADDITIVE if c in table.c}
+    if sums:
+        session.execute(table.update().where(where).values(**sums))
 
 
 def erasures(session: Session, tenant_id: str) -> list[Erasure]:

@@ -125,12 +125,14 @@ NOT_PERSONAL_TABLES: dict[str, str] = {
 
 P: Final = "person"
 T: Final = "text"
-_ROLLUP_SUMS = frozenset({
+ROLLUP_COLUMNS = frozenset({
     "day", "week", "month", "quarter", "volume", "timed", "handle_ms", "talk_n", "talk_ms", "hold_n",
     "hold_ms", "acw_n", "acw_ms", "transfer_n", "transfer_yes", "fcr_n", "fcr_yes", "csat_n",
     "csat_sum", "nps_n", "nps_promoters", "nps_detractors", "qa_n", "qa_sum", "csent_n", "csent_sum",
     "asent_n", "asent_sum", "scored", "scored_handle_ms", "expected",
 })
+# rollup columns that are sums: two cells moved onto one key (a resumed erasure) add up
+ADDITIVE = ROLLUP_COLUMNS - {"day", "week", "month", "quarter"}
 
 TABLES: dict[str, Table] = {t.name: t for t in (
     Table("people", "Host users known to Coachwire",
@@ -177,10 +179,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           on_customer_erasure={"customer_key": "null"}),
     Table("kpi_rollups_daily", "Daily sums per agent, team, queue, inquiry and channel",
           {"agent_id": Col("person_ref", P, note="pseudonymised by erasure; the sums are kept")},
-          _ROLLUP_SUMS | {"team_id", "queue_id", "inquiry", "channel"}),
+          ROLLUP_COLUMNS | {"team_id", "queue_id", "inquiry", "channel"}),
     Table("kpi_rollups_agent_daily", "Daily sums per agent",
           {"agent_id": Col("person_ref", P, note="pseudonymised by erasure; the sums are kept")},
-          _ROLLUP_SUMS),
+          ROLLUP_COLUMNS),
     Table("interaction_text_analytics", "Text analytics of a redacted transcript",
           {"conversation_id": Col("interaction_ref", "conversation"), "result": Col("transcript", T),
            "customer_sentiment": Col("performance"), "agent_sentiment": Col("performance"),

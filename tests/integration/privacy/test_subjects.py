@@ -169,3 +169,43 @@ def test_erasing_a_customer_removes_key_transcripts_and_payloads_and_keeps_the_t
     assert verified.exit_code == 0, verified.output
     again = cli(app, "erase", "--tenant", world, "--customer", ADDRESS)
     assert again.exit_code == 0 and sum(json.loads(again.output)["this_run"].values()) == 0
+
+
+def test_an_erasure_cut_short_resumes_with_the_same_pseudonym(app, db, world, monkeypatch):
+    from extension.analytics.models.facts import KpiRollupAgentDaily
+    from extension.privacy import subjects
+
+    before = rollup_totals(db, world)
+    real = subjects._erase_row
+
+    def failing(session, subject, name, row, pseudonym):
+        if name == "performance_alerts":
+            raise RuntimeError("worker lost")
+        return real(session, subject, name, row, pseudonym)
+
+    monkeypatch.setattr(subjects, "_erase_row", failing)
+    cut = cli(app, "erase", "--tenant", world, "--person", AGENT)
+    assert cut.exit_code != 0
+    assert "kpi_rollups_agent_daily" not in holding(db, world, AGENT)  # done before the cut
+    assert "performance_alerts" in holding(db, world, AGENT)
+    # meanwhile a late event adds to the agent's day: the resumed run folds it into the same cell
+    with db.session() as session:
+        cell = session.scalars(select(KpiRollupAgentDaily)
+                               .where(KpiRollupAgentDaily.tenant_id == world)).first()
+        session.add(KpiRollupAgentDaily(tenant_id=world, agent_id=AGENT, day=cell.day, week=cell.week,
+                                        month=cell.month, quarter=cell.quarter, volume=1, handle_ms=1000))
+    monkeypatch.setattr(subjects, "_erase_row", real)
+    done = cli(app, "erase", "--tenant", world, "--person", AGENT)
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output)
+    for needle in (AGENT, NAME, EMAIL):
+        assert holding(db, world, needle) == [], needle
+    after = rollup_totals(db, world)
+    assert after["kpi_rollups_daily"] == before["kpi_rollups_daily"]
+    grown = before["kpi_rollups_agent_daily"]
+    assert after["kpi_rollups_agent_daily"] == {**grown, "volume": grown["volume"] + 1,
+                                                "handle_ms": grown["handle_ms"] + 1000}
+    with db.session() as session:
+        cells = session.scalars(select(KpiRollupAgentDaily.agent_id).where(
+            KpiRollupAgentDaily.tenant_id == world, KpiRollupAgentDaily.day == cell.day)).all()
+    assert report["pseudonym"] in cells and len(cells) == len(set(cells))
