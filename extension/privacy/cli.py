@@ -79,3 +79,38 @@ def erase_command(tenant, person, customer, dry_run):
     except DomainError as exc:
         raise click.ClickException(exc.detail or exc.title) from exc
     click.echo(json.dumps(report, indent=2, sort_keys=True))
+
+
+@privacy_cli.command("retention")
+@click.option("--tenant", help="One tenant (default: every tenant)")
+@click.option("--dry-run", is_flag=True, help="Count what is past its period; change nothing")
+def retention_command(tenant, dry_run):
+    """Apply retention now (the periodic job does it daily) and print the report."""
+    from extension.privacy import retention
+
+    db = get_db()
+    try:
+        reports = ([retention.run_tenant(db.session, tenant, dry_run=dry_run)] if tenant
+                   else retention.run_all(db.session, dry_run=dry_run))
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(reports, indent=2))
+
+
+@privacy_cli.command("set-retention")
+@click.option("--tenant", required=True)
+@click.option("--class", "cls", required=True, type=click.Choice(sorted(datamap.CLASSES)))
+@click.option("--days", type=int, help="The period in days; 0 for the default")
+@click.option("--keep", is_flag=True, help="Never remove this class by age")
+def set_retention_command(tenant, cls, days, keep):
+    """Set a tenant's retention period for one data class (audited)."""
+    from extension.privacy import retention
+
+    if keep == (days is not None) or (days is not None and days < 0):
+        raise click.UsageError("give --days N (N >= 0) or --keep")
+    with get_db().session() as session:
+        try:
+            settings = retention.set_period(session, tenant, cls, None if keep else days, actor=ACTOR)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(settings, sort_keys=True))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, Table, and_, cast, or_, select
+from sqlalchemy import String, Table, and_, cast, null, or_, select
 from sqlalchemy.orm import Session
 
 from extension.analytics import fcr
@@ -334,7 +334,9 @@ def _erase_row(session: Session, subject: Subject, name: str, row: dict[str, Any
             _merge_into(session, table, moved, dict(target._mapping), row)
             session.execute(table.delete().where(key))
             return 1
-    session.execute(table.update().where(key).values(**values))
+    # SQL NULL, not JSON null, so "IS NULL" (retention, reports) sees an erased JSON value
+    session.execute(table.update().where(key).values(**{k: null() if v is None else v
+                                                         for k, v in values.items()}))
     return 1
 
 

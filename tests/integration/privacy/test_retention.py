@@ -1,0 +1,76 @@
+"""Retention per tenant and data class: in batches, with a report, rollups unchanged, the audit
+chain intact, a second run a no-op, a dry run changing nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from extension.analytics.models.facts import InteractionFact
+from extension.analytics.models.interactions import Interaction
+from extension.platform.models.inbox import InboxEvent
+from extension.platform.models.tenants import Tenant
+from extension.platform.worker import job_name, periodic_jobs
+from extension.privacy import retention
+from extension.text.models import InteractionTextAnalytics
+from tests.integration.privacy.conftest import NOW, rollup_totals
+
+
+def _count(db, model, *where) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _changed(report, table: str) -> int:
+    return sum(line["changed"] for line in report["rules"] if line["table"] == table)
+
+
+def test_a_tenants_period_per_class_applies_in_batches_and_reports(app, db, world, monkeypatch):
+    runner = app.test_cli_runner()
+    set_it = runner.invoke(args=["privacy", "set-retention", "--tenant", world, "--class", "transcript",
+                                 "--days", "1"])
+    assert set_it.exit_code == 0, set_it.output
+    with db.session() as session:
+        assert session.get(Tenant, world).retention == {"transcript": 1}
+    dry = runner.invoke(args=["privacy", "retention", "--tenant", world, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert all(line["changed"] == 0 for line in json.loads(dry.output)[0]["rules"])  # not yet due
+
+    before = rollup_totals(db, world)
+    monkeypatch.setattr(retention, "BATCH", 3)  # several batches for four rows
+    report = retention.run_tenant(db.session, world, now=NOW + timedelta(days=2))
+    assert _changed(report, "interactions") == 4 and _changed(report, "interaction_text_analytics") == 4
+    assert _changed(report, "inbox") == 0 and _changed(report, "interaction_facts") == 0
+    assert _count(db, Interaction, Interaction.transcript.isnot(None)) == 0
+    with db.session() as session:
+        results = session.scalars(select(InteractionTextAnalytics.result)).all()
+    assert results and all(r == {} for r in results)
+    assert _count(db, InteractionFact, InteractionFact.customer_key.isnot(None)) == 4
+    again = retention.run_tenant(db.session, world, now=NOW + timedelta(days=2))
+    assert again["changed"] == 0
+
+    inbox = _count(db, InboxEvent)
+    report = retention.run_tenant(db.session, world, now=NOW + timedelta(days=401))
+    assert _changed(report, "inbox") == inbox and _count(db, InboxEvent) == 0
+    assert _changed(report, "interaction_facts") == 4
+    assert _count(db, InteractionFact, InteractionFact.customer_key.isnot(None)) == 0
+    assert _count(db, InteractionFact) == 4  # the facts stay, unlinked from their customers
+    evaluations = next(x for x in report["rules"] if x["table"] == "evaluations")
+    assert evaluations["action"] == "report" and evaluations["changed"] == 0
+    assert report["rows_per_second"] is not None
+    assert rollup_totals(db, world) == before
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+
+
+def test_unprocessed_inbox_rows_are_kept_whatever_their_age(app, db, world):
+    with db.session() as session:
+        session.query(InboxEvent).filter(InboxEvent.tenant_id == world).update({"status": "received"})
+    retention.run_tenant(db.session, world, now=NOW + timedelta(days=401))
+    assert _count(db, InboxEvent) > 0
+
+
+def test_retention_runs_as_a_periodic_job(app):
+    assert job_name(retention.apply_all) in {job_name(f) for f, _ in periodic_jobs(app)}
