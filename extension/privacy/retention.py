@@ -13,6 +13,9 @@ What each class's rules do:
 - ``contact``: finished alert deliveries lose their recipient address.
 - ``evaluation``, ``coaching``: counted and reported only (deleting a staff member's evaluation
   history is the tenant's decision, made by erasure).
+- ``identity``: no period by default. A tenant that sets one has every person the host reported
+  inactive or deleted (people sync deactivates them) erased that many days after: the host
+  side's deletion of a user followed by the tenant's policy.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import String, Table, and_, cast, func, null, select, tuple_
@@ -38,6 +42,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 MAX_BATCHES = 200  # per rule and run: the next run goes on where this one stopped
 ACTOR = "system:retention"
+ERASE_PER_RUN = 50  # people erased per tenant and run (each erasure is its own batches)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class Rule:
     cls: str
     table: str
     age: str  # the timestamp column the period counts from
-    action: str  # delete | set | report
+    action: str  # delete | set | report | erase (a person, through extension.privacy.subjects)
     values: dict[str, Any] = field(default_factory=dict)
     pending: Callable[[Table], Any] | None = None  # rows still to act on (besides their age)
 
@@ -66,6 +71,7 @@ RULES: tuple[Rule, ...] = (
          pending=lambda t: t.c.customer_key.isnot(None)),
     Rule("contact", "alert_deliveries", "created_at", "set", {"recipient": None},
          pending=lambda t: and_(t.c.recipient.isnot(None), t.c.status.in_(("sent", "failed")))),
+    Rule("identity", "people", "synced_at", "erase", pending=lambda t: t.c.active.is_(False)),
     Rule("evaluation", "evaluations", "assigned_at", "report"),
     Rule("coaching", "flags", "at", "report"),
 )
@@ -90,6 +96,8 @@ def _apply_batch(session: Session, rule: Rule, tenant_id: str, cutoff: datetime)
                                               .order_by(*pk).limit(BATCH))]
     if not keys:
         return 0
+    if rule.action == "erase":
+        raise AssertionError("erase rules go through _erase_people")
     match = tuple_(*pk).in_(keys) if len(pk) > 1 else pk[0].in_([k[0] for k in keys])
     if rule.action == "delete":
         session.execute(table.delete().where(match))
@@ -120,6 +128,8 @@ def run_tenant(session_factory, tenant_id: str, *, dry_run: bool = False,
                 count = session.scalar(select(func.count()).select_from(_table(rule.table))
                                        .where(_where(rule, tenant_id, cutoff))) or 0
             done = 0
+        elif rule.action == "erase":
+            count = done = _erase_people(session_factory, rule, tenant_id, cutoff)
         else:
             count = done = 0
             for _ in range(MAX_BATCHES):
@@ -142,6 +152,25 @@ def run_tenant(session_factory, tenant_id: str, *, dry_run: bool = False,
                          subject_type="tenant", subject_id=tenant_id,
                          details={f"{x['class']}:{x['table']}": x["changed"] for x in lines if x["changed"]})
     return report
+
+
+def _erase_people(session_factory, rule: Rule, tenant_id: str, cutoff: datetime) -> int:
+    """Erase each person the host deactivated before ``cutoff`` (a few per run)."""
+    from extension.privacy import subjects
+
+    table = _table(rule.table)
+    with session_factory() as session:
+        ids = list(session.scalars(select(table.c.id).where(_where(rule, tenant_id, cutoff))
+                                   .order_by(table.c.id).limit(ERASE_PER_RUN)))
+    for person_id in ids:
+        subjects.erase(session_factory, tenant_id, partial(_person, tenant_id, person_id), actor=ACTOR)
+    return len(ids)
+
+
+def _person(tenant_id: str, person_id: str, session: Session):
+    from extension.privacy import subjects
+
+    return subjects.person_subject(session, tenant_id, person_id)
 
 
 def run_all(session_factory, *, dry_run: bool = False) -> list[dict[str, Any]]:

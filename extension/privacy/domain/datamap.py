@@ -59,7 +59,8 @@ CLASSES: dict[str, DataClass] = {c.key: c for c in (
     DataClass("identity", "Staff identity (name, e-mail, role)",
               "Contract / legitimate interest: the people the tenant lets use Coachwire (GDPR "
               "6(1)(b),(f)); synced from the host directory.", None,
-              "Kept while the host lists the user; erased when the host deletes the user or on request."),
+              "Kept while the host lists the user, and erased on request. A tenant period: people "
+              "the host deactivated or deleted are erased that many days after."),
     DataClass("person_ref", "Staff references (host user ids)",
               "Legitimate interest (6(1)(f)): links a row to the staff member it is about or who acted.",
               None, "Follows the row it is in; pseudonymised by erasure."),

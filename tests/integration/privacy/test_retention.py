@@ -74,3 +74,25 @@ def test_unprocessed_inbox_rows_are_kept_whatever_their_age(app, db, world):
 
 def test_retention_runs_as_a_periodic_job(app):
     assert job_name(retention.apply_all) in {job_name(f) for f, _ in periodic_jobs(app)}
+
+
+def test_people_the_host_deleted_are_erased_after_the_tenants_period(app, db, world):
+    from extension.platform.models.people import Person
+    from tests.integration.privacy.conftest import AGENT, EMAIL, OTHER
+    from tests.integration.privacy.test_subjects import holding
+
+    default = retention.run_tenant(db.session, world, now=NOW + timedelta(days=3650))
+    assert not [x for x in default["rules"] if x["class"] == "identity"]  # no period: kept
+    with db.session() as session:  # what people sync does when the host reports the user deleted
+        person = session.get(Person, (world, AGENT))
+        person.active, person.synced_at = False, NOW
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["privacy", "set-retention", "--tenant", world, "--class", "identity",
+                               "--days", "30"]).exit_code == 0
+    early = retention.run_tenant(db.session, world, now=NOW + timedelta(days=29))
+    assert next(x for x in early["rules"] if x["class"] == "identity")["changed"] == 0
+    report = retention.run_tenant(db.session, world, now=NOW + timedelta(days=31))
+    assert next(x for x in report["rules"] if x["class"] == "identity")["changed"] == 1
+    assert holding(db, world, AGENT) == [] and holding(db, world, EMAIL) == []
+    assert holding(db, world, OTHER)  # still active: kept
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
