@@ -89,13 +89,18 @@ def _where(rule: Rule, tenant_id: str, cutoff: datetime):
     return and_(*clauses)
 
 
-def _apply_batch(session: Session, rule: Rule, tenant_id: str, cutoff: datetime) -> int:
+def _apply_batch(session: Session, rule: Rule, tenant_id: str, cutoff: datetime,
+                 after: tuple | None) -> tuple[int, tuple | None]:
+    """One batch after the primary key ``after`` (keyset: no batch scans the rows done before
+    it); (rows changed, the last key)."""
     table = _table(rule.table)
     pk = list(table.primary_key.columns)
-    keys = [tuple(r) for r in session.execute(select(*pk).where(_where(rule, tenant_id, cutoff))
-                                              .order_by(*pk).limit(BATCH))]
+    query = select(*pk).where(_where(rule, tenant_id, cutoff))
+    if after is not None:
+        query = query.where(tuple_(*pk) > after if len(pk) > 1 else pk[0] > after[0])
+    keys = [tuple(r) for r in session.execute(query.order_by(*pk).limit(BATCH))]
     if not keys:
-        return 0
+        return 0, after
     if rule.action == "erase":
         raise AssertionError("erase rules go through _erase_people")
     match = tuple_(*pk).in_(keys) if len(pk) > 1 else pk[0].in_([k[0] for k in keys])
@@ -104,7 +109,7 @@ def _apply_batch(session: Session, rule: Rule, tenant_id: str, cutoff: datetime)
     else:
         values = {k: (null() if v is None else v) for k, v in rule.values.items()}
         session.execute(table.update().where(match).values(**values))
-    return len(keys)
+    return len(keys), keys[-1]
 
 
 def run_tenant(session_factory, tenant_id: str, *, dry_run: bool = False,
@@ -132,9 +137,10 @@ def run_tenant(session_factory, tenant_id: str, *, dry_run: bool = False,
             count = done = _erase_people(session_factory, rule, tenant_id, cutoff)
         else:
             count = done = 0
+            after = None
             for _ in range(MAX_BATCHES):
                 with session_factory() as session:  # one short transaction per batch
-                    changed = _apply_batch(session, rule, tenant_id, cutoff)
+                    changed, after = _apply_batch(session, rule, tenant_id, cutoff, after)
                 done += changed
                 if changed < BATCH:
                     break

@@ -135,6 +135,8 @@ def test_erasing_an_agent_leaves_nothing_identifying_and_keeps_the_totals(app, d
     assert holding(db, world, OTHER)  # the other agent is untouched
     assert holding(db, world, "Olaf")
     assert holding(db, world, report["pseudonym"])  # the rows are kept, under the pseudonym
+    trail = dump(db, world, skip=())["audit_log"]  # ids only: no name or address to erase there
+    assert NAME.lower() not in trail and EMAIL.lower() not in trail
 
     verified = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
