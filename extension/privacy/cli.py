@@ -84,14 +84,16 @@ def erase_command(tenant, person, customer, dry_run):
 @privacy_cli.command("retention")
 @click.option("--tenant", help="One tenant (default: every tenant)")
 @click.option("--dry-run", is_flag=True, help="Count what is past its period; change nothing")
-def retention_command(tenant, dry_run):
-    """Apply retention now (the periodic job does it daily) and print the report."""
+@click.option("--yield-ratio", type=click.FloatRange(min=0), default=None,
+              help="Sleep this many times each batch's duration after it (default 1; 0: full speed)")
+def retention_command(tenant, dry_run, yield_ratio):
+    """Apply retention now (the periodic job does it every 6 hours) and print the report."""
     from extension.privacy import retention
 
     db = get_db()
     try:
-        reports = ([retention.run_tenant(db.session, tenant, dry_run=dry_run)] if tenant
-                   else retention.run_all(db.session, dry_run=dry_run))
+        reports = ([retention.run_tenant(db.session, tenant, dry_run=dry_run, yield_ratio=yield_ratio)]
+                   if tenant else retention.run_all(db.session, dry_run=dry_run, yield_ratio=yield_ratio))
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(reports, indent=2))

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 BATCH = 500
 MAX_BATCHES = 200  # per rule and run: the next run goes on where this one stopped
 ACTOR = "system:retention"
+# after each batch, sleep this many times the batch's own duration: the job then takes at most
+# 1 / (1 + YIELD) of its process and of the database's time for it, leaving the rest to the pipeline
+YIELD = 1.0
 ERASE_PER_RUN = 50  # people erased per tenant and run (each erasure is its own batches)
 
 
@@ -113,7 +116,7 @@ def _apply_batch(session: Session, rule: Rule, tenant_id: str, cutoff: datetime,
 
 
 def run_tenant(session_factory, tenant_id: str, *, dry_run: bool = False,
-               now: datetime | None = None) -> dict[str, Any]:
+               now: datetime | None = None, yield_ratio: float | None = None) -> dict[str, Any]:
     """Apply (or with ``dry_run`` count) every rule for one tenant; the report per class+table."""
     now = now or utcnow()
     with session_factory() as session:
@@ -138,10 +141,14 @@ def run_tenant(session_factory, tenant_id: str, *, dry_run: bool = False,
         else:
             count = done = 0
             after = None
+            pause = YIELD if yield_ratio is None else yield_ratio
             for _ in range(MAX_BATCHES):
+                began = time.monotonic()
                 with session_factory() as session:  # one short transaction per batch
                     changed, after = _apply_batch(session, rule, tenant_id, cutoff, after)
                 done += changed
+                if pause and changed:
+                    time.sleep(pause * (time.monotonic() - began))
                 if changed < BATCH:
                     break
             count = done
@@ -179,10 +186,12 @@ def _person(tenant_id: str, person_id: str, session: Session):
     return subjects.person_subject(session, tenant_id, person_id)
 
 
-def run_all(session_factory, *, dry_run: bool = False) -> list[dict[str, Any]]:
+def run_all(session_factory, *, dry_run: bool = False,
+            yield_ratio: float | None = None) -> list[dict[str, Any]]:
     with session_factory() as session:
         tenant_ids = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
-    return [run_tenant(session_factory, tenant_id, dry_run=dry_run) for tenant_id in tenant_ids]
+    return [run_tenant(session_factory, tenant_id, dry_run=dry_run, yield_ratio=yield_ratio)
+            for tenant_id in tenant_ids]
 
 
 @job(queue="default", retries=0, timeout=3600)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, Table, and_, cast, null, or_, select
+from sqlalchemy import String, Table, and_, cast, null, or_, select, union
 from sqlalchemy.orm import Session
 
 from extension.analytics import fcr
@@ -51,7 +51,9 @@ class Subject:
     needles: list[str] = field(default_factory=list)
     # the subject's conversations: a customer's (through the customer key) or an agent's; their
     # transcripts and payloads are about the subject too
-    conversations: list[str] = field(default_factory=list)
+    # (a subquery, not a list: an agent's year is more conversations than a statement takes
+    # parameters; its source tables are erased last, so it holds until the end of a run)
+    conversations: Any = None
     # scrubbed in the subject's rows but not searched for (a first name alone finds strangers)
     extra: list[str] = field(default_factory=list)
 
@@ -73,12 +75,11 @@ def person_subject(session: Session, tenant_id: str, person_id: str) -> Subject:
     elif _erasure(session, tenant_id, "person", person_id) is None and not _any_rows(
             session, tenant_id, person_id):
         raise NotFound(f"No person {person_id!r} in this tenant.")
-    conversations: set[str] = set()
-    for name in CONVERSATION_SOURCES:
-        table = _table(name)
-        conversations.update(session.scalars(select(table.c.conversation_id).where(
-            table.c.tenant_id == tenant_id, table.c.agent_id == person_id)))
-    return Subject(tenant_id, "person", person_id, needles, sorted(conversations), extra)
+    sources = [_table(name) for name in CONVERSATION_SOURCES]
+    conversations = union(*[select(t.c.conversation_id).where(t.c.tenant_id == tenant_id,
+                                                               t.c.agent_id == person_id)
+                            for t in sources])
+    return Subject(tenant_id, "person", person_id, needles, conversations, extra)
 
 
 def customer_subject(session: Session, tenant_id: str, address: str) -> Subject:
@@ -94,8 +95,8 @@ def customer_subject(session: Session, tenant_id: str, address: str) -> Subject:
         key = "-"
     needles = sorted({address.strip(), normalized, normalized.lstrip("+")}, key=len, reverse=True)
     facts = _table("interaction_facts")
-    conversations = list(session.scalars(select(facts.c.conversation_id).where(
-        facts.c.tenant_id == tenant_id, facts.c.customer_key == key)))
+    conversations = select(facts.c.conversation_id).where(facts.c.tenant_id == tenant_id,
+                                                          facts.c.customer_key == key)
     return Subject(tenant_id, "customer", key, needles, conversations)
 
 
@@ -126,12 +127,12 @@ def _condition(subject: Subject, name: str):
                 clauses.append(c == subject.ref)
             elif col.ref == "text":
                 clauses += [cast(c, String).ilike(f"%{n}%", escape="\\") for n in _like(subject.needles)]
-            elif col.ref == "conversation" and spec.on_customer_erasure and subject.conversations:
+            elif col.ref == "conversation" and spec.on_customer_erasure and subject.conversations is not None:
                 clauses.append(c.in_(subject.conversations))
         else:
             if col.ref == "customer":
                 clauses.append(c == subject.ref)
-            elif col.ref == "conversation" and spec.on_customer_erasure and subject.conversations:
+            elif col.ref == "conversation" and spec.on_customer_erasure and subject.conversations is not None:
                 clauses.append(c.in_(subject.conversations))
             elif col.ref == "text" and column in spec.on_customer_erasure:
                 clauses += [cast(c, String).ilike(f"%{n}%", escape="\\") for n in _like(subject.needles)]
