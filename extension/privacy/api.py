@@ -9,6 +9,7 @@ from extension.platform.api.plumbing import documented, parse_body, respond
 from extension.platform.auth.guard import current_principal, require
 from extension.platform.auth.permissions import PRIVACY_ADMIN
 from extension.platform.db import get_db
+from extension.platform.queue import get_dispatcher
 from extension.privacy import archive, subjects
 from extension.privacy.domain import datamap
 
@@ -53,6 +54,8 @@ class ErasureOut(Schema):
     status = fields.String()
     this_run = fields.Dict()
     total = fields.Dict()
+    created_at = fields.String()
+    finished_at = fields.String(allow_none=True)
 
 
 class DataMapOut(Schema):
@@ -60,13 +63,12 @@ class DataMapOut(Schema):
     tables = fields.List(fields.Dict())
 
 
-def _subject_of(principal, data):
-    def subject_of(session):
-        if data.get("person_id"):
-            return subjects.person_subject(session, principal.tenant_id, data["person_id"])
-        return subjects.customer_subject(session, principal.tenant_id, data["customer_address"])
+def _ident(data) -> tuple[str, str]:
+    return ("person", data["person_id"]) if data.get("person_id") else ("customer", data["customer_address"])
 
-    return subject_of
+
+def _subject_of(principal, data):
+    return subjects.subject_of(principal.tenant_id, *_ident(data))
 
 
 @bp.get("/data-map")
@@ -101,17 +103,31 @@ def create_export():
 
 @bp.post("/erasures")
 @documented(summary="Erase a staff member or a customer everywhere (or list what would go)",
-            body=ErasureIn, response=ErasureOut, tag=TAG, problems=_INVALID)
+            body=ErasureIn, response=ErasureOut, status=202, tag=TAG, problems=_INVALID)
 @require(PRIVACY_ADMIN)
 def create_erasure():
-    """Idempotent: erasing again resumes an erasure cut short or finds nothing left."""
+    """A worker erases (202; follow ``GET /privacy/erasures/{id}``); ``dry_run`` answers at once
+    (200) with what would go. Idempotent: erasing again resumes an erasure cut short or finds
+    nothing left."""
     data = parse_body(ErasureIn)
     principal = current_principal()
     db = get_db()
     subject_of = _subject_of(principal, data)
-    if data["dry_run"]:
-        with db.session() as session:
-            steps = subjects.plan(session, subject_of(session))
-        return respond({"dry_run": True, "steps": [s.__dict__ for s in steps]})
-    report = subjects.erase(db.session, principal.tenant_id, subject_of, actor=principal.person_id)
-    return respond({"dry_run": False, **report})
+    with db.session() as session:
+        subject = subject_of(session)
+        if data["dry_run"]:
+            steps = subjects.plan(session, subject)
+            return respond({"dry_run": True, "steps": [s.__dict__ for s in steps]})
+        body = subjects.erasure_json(subjects.start(session, subject, actor=principal.person_id))
+    get_dispatcher().enqueue(subjects.erase_job, principal.tenant_id, *_ident(data), principal.person_id)
+    return respond({"dry_run": False, **body}, 202)
+
+
+@bp.get("/erasures/<int:erasure_id>")
+@documented(summary="One erasure: its status and the rows changed per table", response=ErasureOut, tag=TAG)
+@require(PRIVACY_ADMIN)
+def get_erasure(erasure_id: int):
+    principal = current_principal()
+    with get_db().session() as session:
+        body = subjects.erasure_json(subjects.erasure_or_404(session, principal.tenant_id, erasure_id))
+    return respond({"dry_run": False, **body})

@@ -29,6 +29,7 @@ from extension.platform.errors import Invalid, NotFound
 from extension.platform.models._types import utcnow
 from extension.platform.models.people import Person
 from extension.platform.models.tenants import Tenant
+from extension.platform.queue import job
 from extension.privacy.domain import datamap
 from extension.privacy.domain.scrub import mentions, scrub
 from extension.privacy.models import Erasure
@@ -244,6 +245,49 @@ def _action(subject: Subject, name: str) -> str:
     return "clear " + ", ".join(f"{c} ({a})" for c, a in sorted(spec.on_customer_erasure.items()))
 
 
+def start(session: Session, subject: Subject, *, actor: str) -> Erasure:
+    """The subject's erasure record, made (with its random pseudonym) on the first request."""
+    erasure = _erasure(session, subject.tenant_id, subject.kind, subject.ref)
+    if erasure is None:
+        erasure = Erasure(tenant_id=subject.tenant_id, subject_kind=subject.kind, subject_ref=subject.ref,
+                          pseudonym="erased-" + secrets.token_hex(8), status="running", steps={},
+                          requested_by=actor)
+        session.add(erasure)
+        session.flush()
+    else:
+        erasure.status = "running"
+    return erasure
+
+
+def subject_of(tenant_id: str, kind: str, ident: str) -> Callable[[Session], Subject]:
+    """A subject by its kind and what identifies it (host user id, or the customer's address)."""
+    if kind == "person":
+        return lambda session: person_subject(session, tenant_id, ident)
+    return lambda session: customer_subject(session, tenant_id, ident)
+
+
+@job(queue="default", retries=3, intervals=(10, 60, 300), timeout=3600)
+def erase_job(tenant_id: str, kind: str, ident: str, actor: str) -> dict[str, Any]:
+    """The API's erasure, run by a worker (a large subject takes longer than a request may)."""
+    from extension.platform import context
+
+    return erase(context.extension("db").session, tenant_id, subject_of(tenant_id, kind, ident), actor=actor)
+
+
+def erasure_json(erasure: Erasure) -> dict[str, Any]:
+    return {"erasure_id": erasure.id, "subject": {"kind": erasure.subject_kind}, "status": erasure.status,
+            "pseudonym": erasure.pseudonym, "total": dict(erasure.steps or {}),
+            "created_at": erasure.created_at.isoformat() if erasure.created_at else None,
+            "finished_at": erasure.finished_at.isoformat() if erasure.finished_at else None}
+
+
+def erasure_or_404(session: Session, tenant_id: str, erasure_id: int) -> Erasure:
+    found = session.get(Erasure, erasure_id)
+    if found is None or found.tenant_id != tenant_id:
+        raise NotFound(f"No erasure {erasure_id} in this tenant.")
+    return found
+
+
 def erase(session_factory: Callable[[], Any], tenant_id: str, subject_of: Callable[[Session], Subject],
           *, actor: str) -> dict[str, Any]:
     """Erase a subject everywhere. Each table is done in batches of short transactions; the
@@ -251,22 +295,16 @@ def erase(session_factory: Callable[[], Any], tenant_id: str, subject_of: Callab
     the same pseudonym, and a run after completion a no-op. Returns the report."""
     with session_factory() as session:
         subject = subject_of(session)
-        erasure = _erasure(session, tenant_id, subject.kind, subject.ref)
-        if erasure is None:
-            erasure = Erasure(tenant_id=tenant_id, subject_kind=subject.kind, subject_ref=subject.ref,
-                              pseudonym="erased-" + secrets.token_hex(8), status="running", steps={},
-                              requested_by=actor)
-            session.add(erasure)
-            session.flush()
+        erasure = start(session, subject, actor=actor)
         erasure_id, pseudonym = erasure.id, erasure.pseudonym
     done: dict[str, int] = {}
     for name in _order(subject):
         with session_factory() as session:
             keys = _keys(session, subject, name)
-        for start in range(0, len(keys), BATCH):
+        for first in range(0, len(keys), BATCH):
             with session_factory() as session:  # one short transaction: the batch and its progress
                 changed = sum(_erase_row(session, subject, name, row, pseudonym)
-                              for row in _rows_by_key(session, name, keys[start:start + BATCH]))
+                              for row in _rows_by_key(session, name, keys[first:first + BATCH]))
                 row = session.get(Erasure, erasure_id)
                 row.steps = {**(row.steps or {}), name: (row.steps or {}).get(name, 0) + changed}
             done[name] = done.get(name, 0) + changed

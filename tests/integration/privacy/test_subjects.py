@@ -119,6 +119,23 @@ def test_the_api_is_for_the_tenants_admins_only_and_speaks_problem_json(app, cli
     assert holding(db, world, AGENT)  # a dry run changes nothing
 
 
+def test_an_erasure_through_the_api_runs_on_a_worker_and_can_be_followed(app, client, db, world, run_jobs):
+    admin = bearer(app, ADMIN, "admin")
+    accepted = client.post("/api/v1/privacy/erasures", json={"person_id": AGENT}, headers=admin)
+    assert accepted.status_code == 202, accepted.get_json()
+    erasure = accepted.get_json()
+    assert erasure["status"] == "running" and erasure["pseudonym"].startswith("erased-")
+    run_jobs()
+    followed = client.get(f"/api/v1/privacy/erasures/{erasure['erasure_id']}", headers=admin)
+    assert followed.status_code == 200 and followed.get_json()["status"] == "done"
+    assert followed.get_json()["total"]["people"] == 1
+    assert holding(db, world, AGENT) == [] and holding(db, world, EMAIL) == []
+    with db.session() as session:
+        erased = session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.erased")).one()
+    assert erased.actor == ADMIN
+    assert client.get("/api/v1/privacy/erasures/999999", headers=admin).status_code == 404
+
+
 def test_erasing_an_agent_leaves_nothing_identifying_and_keeps_the_totals(app, db, world):
     before = rollup_totals(db, world)
     dry = cli(app, "erase", "--tenant", world, "--person", AGENT, "--dry-run")
