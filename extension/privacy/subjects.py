@@ -282,7 +282,8 @@ def erasure_json(erasure: Erasure) -> dict[str, Any]:
 
 
 def erasure_or_404(session: Session, tenant_id: str, erasure_id: int) -> Erasure:
-    found = session.get(Erasure, erasure_id)
+    # ids are 32-bit serials: a larger number names nothing (and would overflow the driver)
+    found = session.get(Erasure, erasure_id) if 0 < erasure_id < 2**31 else None
     if found is None or found.tenant_id != tenant_id:
         raise NotFound(f"No erasure {erasure_id} in this tenant.")
     return found
