@@ -131,3 +131,52 @@ def get_erasure(erasure_id: int):
     with get_db().session() as session:
         body = subjects.erasure_json(subjects.erasure_or_404(session, principal.tenant_id, erasure_id))
     return respond({"dry_run": False, **body})
+
+
+class RetentionIn(Schema):
+    periods = fields.Dict(keys=fields.String(validate=validate.OneOf(sorted(datamap.CLASSES))),
+                          values=fields.Integer(allow_none=True, validate=validate.Range(min=0, max=36500)),
+                          required=True, metadata={"description": "class -> days (null: never by age; "
+                                                                  "0: back to the default)"})
+
+
+class RetentionOut(Schema):
+    classes = fields.List(fields.Dict(), metadata={"description": "class, default_days, tenant_days, days"})
+
+
+def _retention_body(session, tenant_id: str) -> dict:
+    from extension.platform.models.tenants import Tenant
+
+    tenant = session.get(Tenant, tenant_id)
+    overrides = dict((tenant.retention if tenant else None) or {})
+    return {"classes": [{"class": key, "default_days": cls.retention_days,
+                         "tenant_days": overrides.get(key), "overridden": key in overrides,
+                         "days": datamap.retention_days(key, overrides)}
+                        for key, cls in datamap.CLASSES.items()]}
+
+
+@bp.get("/retention")
+@documented(summary="Retention periods in effect per data class (default and the tenant's own)",
+            response=RetentionOut, tag=TAG)
+@require(PRIVACY_ADMIN)
+def get_retention():
+    principal = current_principal()
+    with get_db().session() as session:
+        body = _retention_body(session, principal.tenant_id)
+    return respond(body)
+
+
+@bp.put("/retention")
+@documented(summary="Set the tenant's retention periods per data class (audited)", body=RetentionIn,
+            response=RetentionOut, tag=TAG, problems={"415": "Not JSON", "422": "Unknown class or bad days"})
+@require(PRIVACY_ADMIN)
+def put_retention():
+    from extension.privacy import retention
+
+    data = parse_body(RetentionIn)
+    principal = current_principal()
+    with get_db().session() as session:
+        for cls, days in sorted(data["periods"].items()):
+            retention.set_period(session, principal.tenant_id, cls, days, actor=principal.person_id)
+        body = _retention_body(session, principal.tenant_id)
+    return respond(body)

@@ -175,6 +175,9 @@ def _cases(ids: dict) -> dict[tuple[str, str], tuple[str, dict | None] | None]:
         ("/api/v1/queues", "GET"): ("/api/v1/queues?person_id=acme-only", None),
         ("/api/v1/groups", "GET"): ("/api/v1/groups?person_id=acme-only", None),
         ("/api/v1/privacy/data-map", "GET"): None,
+        # tenant-wide settings without ids: see tests/integration/privacy (the tenant's own row)
+        ("/api/v1/privacy/retention", "GET"): None,
+        ("/api/v1/privacy/retention", "PUT"): None,
         ("/api/v1/privacy/exports", "POST"): ("/api/v1/privacy/exports", {"person_id": "acme-only"}),
         ("/api/v1/privacy/erasures", "POST"): ("/api/v1/privacy/erasures", {"person_id": "acme-only"}),
         ("/api/v1/privacy/erasures/<int:erasure_id>", "GET"): (f"/api/v1/privacy/erasures/{ids['erasure']}",

@@ -96,3 +96,28 @@ def test_people_the_host_deleted_are_erased_after_the_tenants_period(app, db, wo
     assert holding(db, world, AGENT) == [] and holding(db, world, EMAIL) == []
     assert holding(db, world, OTHER)  # still active: kept
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_admins_read_and_set_the_tenants_periods_through_the_api(app, client, db, world):
+    from tests.factories import add_people, add_tenant, bearer
+    from tests.integration.privacy.conftest import ADMIN
+
+    admin = bearer(app, ADMIN, "admin")
+    got = client.get("/api/v1/privacy/retention", headers=admin)
+    assert got.status_code == 200
+    assert {c["class"]: c["days"] for c in got.get_json()["classes"]}["raw_payload"] == 30
+    put = client.put("/api/v1/privacy/retention", json={"periods": {"raw_payload": 7, "audit": None}},
+                     headers=admin)
+    assert put.status_code == 200, put.get_json()
+    days = {c["class"]: c for c in put.get_json()["classes"]}
+    assert days["raw_payload"]["days"] == 7 and days["raw_payload"]["overridden"]
+    with db.session() as session:
+        assert session.get(Tenant, world).retention == {"raw_payload": 7, "audit": None}
+    bad = client.put("/api/v1/privacy/retention", json={"periods": {"nonsense": 7}}, headers=admin)
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert client.get("/api/v1/privacy/retention",
+                      headers=bearer(app, "sup-1", "supervisor")).status_code == 403
+    add_tenant(db, "globex")
+    add_people(db, "globex", [(ADMIN, "admin", None, None)])
+    theirs = client.get("/api/v1/privacy/retention", headers=bearer(app, ADMIN, "admin", tenant_id="globex"))
+    assert {c["class"]: c["days"] for c in theirs.get_json()["classes"]}["raw_payload"] == 30
