@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -57,7 +58,10 @@ def export_command(tenant, person, customer, out):
     out.mkdir(parents=True, exist_ok=True)
     stamp = body["generated_at"][:19].replace(":", "").replace("-", "")
     path = out / f"privacy-export-{tenant}-{found.kind}-{stamp}.zip"
-    path.write_bytes(archive.zip_bytes(body))
+    # the archive is personal data: readable by its owner only
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out_file:
+        out_file.write(archive.zip_bytes(body))
     rows = sum(len(r) for r in body["tables"].values())
     click.echo(f"{path}\t{rows} rows in {len(body['tables'])} tables")
 

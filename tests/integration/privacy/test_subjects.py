@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 
 from sqlalchemy import select
@@ -63,6 +64,7 @@ def test_export_of_an_agent_lists_every_class_and_every_capability(app, db, worl
     assert result.exit_code == 0, result.output
     body = _archive(result.output)
     assert set(body["classes"]) == set(datamap.CLASSES)
+    assert os.stat(result.output.split("\t", 1)[0]).st_mode & 0o777 == 0o600
     held = {h["table"] for c in body["classes"].values() for h in c["held"]}
     expected = {"people", "revoked_tokens", "group_members", "queue_members", "inbox", "interactions",
                 "interaction_facts", "interaction_text_analytics", "kpi_rollups_daily",
@@ -94,6 +96,9 @@ def test_the_api_is_for_the_tenants_admins_only_and_speaks_problem_json(app, cli
     admin = bearer(app, ADMIN, "admin")
     got = client.post("/api/v1/privacy/exports", json={"person_id": AGENT}, headers=admin)
     assert got.status_code == 200 and set(got.get_json()["classes"]) == set(datamap.CLASSES)
+    customer = client.post("/api/v1/privacy/exports", json={"customer_address": ADDRESS}, headers=admin)
+    facts = customer.get_json()["tables"]["interaction_facts"]
+    assert {f["conversation_id"] for f in facts} == {"c-1", "c-3"}
     zipped = client.post("/api/v1/privacy/exports", json={"person_id": AGENT, "format": "zip"}, headers=admin)
     assert zipped.mimetype == "application/zip"
     assert "export.json" in zipfile.ZipFile(io.BytesIO(zipped.data)).namelist()
