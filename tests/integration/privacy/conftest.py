@@ -18,7 +18,13 @@ from extension.platform.models.directory import Group, GroupMember, Queue, Queue
 from extension.platform.models.people import Person, RevokedToken
 from extension.platform.queue import get_dispatcher
 from extension.quality.models.calibration import CalibrationScore, CalibrationSession
-from extension.quality.models.evaluations import Dispute, Evaluation, EvaluatorCap, QualityForm
+from extension.quality.models.evaluations import (
+    Dispute,
+    Evaluation,
+    EvaluatorCap,
+    QualityForm,
+    QualityFormVersion,
+)
 from extension.quality.models.fetches import EvaluationFetch
 from extension.sampling.models import SamplingPick, SamplingPlanRow, SamplingRun
 from extension.text.models import TenantPhraseList
@@ -115,6 +121,7 @@ def _store_the_rest(db, tenant_id: str) -> None:
                         idempotency_key=f"rec|{AGENT}|c-1"),
             Task(tenant_id=t, assignee_id=SUPERVISOR, kind="schedule", title=f"Schedule coaching for {NAME}",
                  details={"agent_id": AGENT}, idempotency_key=f"task|{AGENT}"),
+            QualityFormVersion(tenant_id=t, form_id="f1", version=1, document={}, created_by=AGENT),
             PerformanceAlert(tenant_id=t, key=f"threshold|agent|{AGENT}|aht", kind="threshold",
                              subject_type="agent", subject_id=AGENT, metric="aht", value=900.0,
                              message=f"{NAME}: handle time above 800 s", details={"agent_id": AGENT}),

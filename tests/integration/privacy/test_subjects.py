@@ -23,6 +23,15 @@ from tests.integration.privacy.conftest import ADDRESS, ADMIN, AGENT, EMAIL, NAM
 RECORDS = ("audit_log", "privacy_erasures")
 
 
+# mapped tables the world cannot hold the agent in (each with why): a new mapped table must get
+# a row in tests/integration/privacy/conftest.py or a line here
+NOT_ABOUT_AN_AGENT = {
+    "audit_log": "the world is stored directly, not through audited services",
+    "privacy_erasures": "written by an erasure, which comes after the export",
+    "sta_transcript_fetches": "holds conversation ids only; a customer's, never found by person",
+}
+
+
 def cli(app, *args: str):
     return app.test_cli_runner().invoke(args=["privacy", *args])
 
@@ -66,12 +75,8 @@ def test_export_of_an_agent_lists_every_class_and_every_capability(app, db, worl
     assert set(body["classes"]) == set(datamap.CLASSES)
     assert os.stat(result.output.split("\t", 1)[0]).st_mode & 0o777 == 0o600
     held = {h["table"] for c in body["classes"].values() for h in c["held"]}
-    expected = {"people", "revoked_tokens", "group_members", "queue_members", "inbox", "interactions",
-                "interaction_facts", "interaction_text_analytics", "kpi_rollups_daily",
-                "kpi_rollups_agent_daily", "tenant_phrase_lists", "performance_alerts", "alert_deliveries",
-                "flags", "appointments", "recognitions", "tasks", "quality_forms", "evaluations",
-                "evaluation_disputes", "evaluator_caps", "evaluation_fetches", "calibration_sessions",
-                "calibration_scores", "sampling_plans", "sampling_runs", "sampling_picks"}
+    # every mapped table but those that cannot be about an agent before an export or erasure
+    expected = set(datamap.TABLES) - set(NOT_ABOUT_AN_AGENT)
     assert expected <= set(body["tables"]), expected - set(body["tables"])
     assert expected - {"interaction_text_analytics"} <= held
     assert body["tables"]["people"][0]["email"] == EMAIL
