@@ -13,6 +13,7 @@ addresses, and the erasure itself is recorded in it.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,8 +144,13 @@ def _condition(subject: Subject, name: str):
 
 
 def _like(needles: list[str]) -> list[str]:
-    return [n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            for n in needles if len(n.strip()) >= 3]
+    """LIKE patterns of the needles, each also as JSON writes it (a JSON column on SQLite holds
+    ``Jos\\u00e9`` for ``José``)."""
+    spelled = []
+    for n in needles:
+        if len(n.strip()) >= 3:
+            spelled += [n] + ([json.dumps(n)[1:-1]] if json.dumps(n)[1:-1] != n else [])
+    return [n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for n in spelled]
 
 
 def _pk(table: Table) -> list:

@@ -32,7 +32,7 @@ from handlers import jobs
 from tests.helpers import dumps, signed_headers, transcript
 
 AGENT, OTHER, SUPERVISOR, ADMIN = "agent-p", "agent-o", "sup-1", "admin-1"
-NAME, EMAIL = "Priya Erasmus", "priya.erasmus@acme.test"
+NAME, EMAIL = "Priya Érasmus", "priya.erasmus@acme.test"  # non-ASCII: JSON escapes it on SQLite
 ADDRESS, OTHER_ADDRESS = "+44 20 7946 0001", "+44 20 7946 0999"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -109,7 +109,8 @@ def _store_the_rest(db, tenant_id: str) -> None:
             Evaluation(id="e2", tenant_id=t, conversation_id="c-3", agent_id=OTHER, evaluator_id=AGENT,
                        form_id="f1", form_version=1, assigned_day="2026-12-07", created_by=AGENT),
             Evaluation(id="e3", tenant_id=t, conversation_id="c-4", agent_id=OTHER, evaluator_id=SUPERVISOR,
-                       form_id="f1", form_version=1, assigned_day="2026-12-07"),
+                       form_id="f1", form_version=1, assigned_day="2026-12-07",  # names her, no id
+                       answers={"q1": {"option_id": "o2", "text": f"Handed over to {NAME}"}}),
             CalibrationSession(id="cs1", tenant_id=t, name="Dec", form_id="f1", form_version=1,
                                conversation_ids=["c-1"], evaluator_ids=[AGENT, SUPERVISOR], drift_threshold=5,
                                created_by=SUPERVISOR),

@@ -49,7 +49,8 @@ def dump(db, tenant_id: str, *, skip=RECORDS) -> dict[str, str]:
             elif table.name == "tenants":
                 query = query.where(table.c.id == tenant_id)
             rows = [dict(r._mapping) for r in session.execute(query)]
-            out[table.name] = json.dumps(rows, default=str).lower()
+            text = json.dumps(rows, default=str)
+            out[table.name] = (text + json.dumps(rows, default=str, ensure_ascii=False)).lower()
     return out
 
 
@@ -156,7 +157,7 @@ def test_erasing_an_agent_leaves_nothing_identifying_and_keeps_the_totals(app, d
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["status"] == "done" and report["pseudonym"].startswith("erased-")
-    for needle in (AGENT, NAME, EMAIL, "Priya", "Erasmus"):
+    for needle in (AGENT, NAME, EMAIL, "Priya", "Érasmus", "\\u00c9rasmus"):
         assert holding(db, world, needle) == [], needle
     assert rollup_totals(db, world) == before
     assert holding(db, world, OTHER)  # the other agent is untouched
