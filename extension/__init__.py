@@ -11,7 +11,7 @@ from flask.sessions import SessionInterface
 from extension.platform import config as config_module
 
 # One package per capability, lowest first; each registers its blueprints, CLI, periodic jobs.
-CAPABILITIES = ("platform", "text", "analytics", "quality", "coaching", "sampling")
+CAPABILITIES = ("platform", "text", "analytics", "quality", "coaching", "sampling", "privacy")
 
 
 def create_app(settings: config_module.Settings | None = None) -> Flask:

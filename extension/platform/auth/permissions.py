@@ -33,6 +33,7 @@ SAMPLING_WRITE = "sampling.write"
 DIRECTORY_READ = "directory.read"  # synced groups and queues; an agent sees only their own
 PHRASE_LISTS_READ = "phrase_lists.read"
 PHRASE_LISTS_WRITE = "phrase_lists.write"  # replace or revert the tenant's compliance phrase lists
+PRIVACY_ADMIN = "privacy.admin"  # subject export and erasure, the data map
 
 _ROLES = ("agent", "supervisor", "qa_analyst", "manager", "admin")
 # permission:               agent supervisor qa_analyst manager admin
@@ -60,6 +61,7 @@ _TABLE = {
     DIRECTORY_READ:          "X X X X X",
     PHRASE_LISTS_READ:       "X X X X X",
     PHRASE_LISTS_WRITE:      ". . X . X",
+    PRIVACY_ADMIN:           ". . . . X",
 }
 PERMISSIONS: dict[str, frozenset[str]] = {
     role: frozenset(perm for perm, marks in _TABLE.items() if marks.split()[column] == "X")

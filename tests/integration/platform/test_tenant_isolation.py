@@ -18,6 +18,7 @@ from extension.analytics.models.facts import PerformanceAlert
 from extension.platform.models.audit import AuditEntry
 from extension.platform.models.directory import Group, GroupMember, Queue, QueueMember
 from extension.platform.models.people import Person
+from extension.privacy.models import Erasure
 from tests.factories import add_people, add_tenant, bearer
 from tests.integration.quality.conftest import add_interaction
 from tests.integration.sampling.world import FORM
@@ -83,8 +84,13 @@ def acme(app, client, db, two_tenants):
         session.flush()
         session.add_all([QueueMember(tenant_id="acme", queue_id="q-acme", person_id="a1"),
                          GroupMember(tenant_id="acme", group_id="g-acme", person_id="a1")])
+        erasure = Erasure(tenant_id="acme", subject_kind="person", subject_ref="gone-1", pseudonym="erased-1",
+                          status="done", steps={}, requested_by="adm")
+        session.add(erasure)
+        session.flush()
+        erasure_id = erasure.id
     return {"form": form, "evaluation": evaluation, "dispute": dispute, "calibration": calibration,
-            "plan": plan["id"], "run": run["id"], "alert": "threshold:agent:a1:aht_s"}
+            "plan": plan["id"], "run": run["id"], "alert": "threshold:agent:a1:aht_s", "erasure": erasure_id}
 
 
 def _cases(ids: dict) -> dict[tuple[str, str], tuple[str, dict | None] | None]:
@@ -168,6 +174,14 @@ def _cases(ids: dict) -> dict[tuple[str, str], tuple[str, dict | None] | None]:
         ("/api/v1/phrase-lists/<kind>", "DELETE"): None,
         ("/api/v1/queues", "GET"): ("/api/v1/queues?person_id=acme-only", None),
         ("/api/v1/groups", "GET"): ("/api/v1/groups?person_id=acme-only", None),
+        ("/api/v1/privacy/data-map", "GET"): None,
+        # tenant-wide settings without ids: see tests/integration/privacy (the tenant's own row)
+        ("/api/v1/privacy/retention", "GET"): None,
+        ("/api/v1/privacy/retention", "PUT"): None,
+        ("/api/v1/privacy/exports", "POST"): ("/api/v1/privacy/exports", {"person_id": "acme-only"}),
+        ("/api/v1/privacy/erasures", "POST"): ("/api/v1/privacy/erasures", {"person_id": "acme-only"}),
+        ("/api/v1/privacy/erasures/<int:erasure_id>", "GET"): (f"/api/v1/privacy/erasures/{ids['erasure']}",
+                                                                None),
     }
 
 
