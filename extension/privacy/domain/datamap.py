@@ -110,6 +110,8 @@ COMMON_NOT_PERSONAL = frozenset({
 
 # tables that hold no personal data at all (configuration, operations, organisation-level data)
 NOT_PERSONAL_TABLES: dict[str, str] = {
+    "sso_states": "panel sign-ins in flight: a hash of the one-time state and of the browser "
+                  "binding, the encrypted PKCE verifier and the panel path; kept ten minutes",
     "tenants": "the customer organisation and its host credentials (organisation data)",
     "periodic_leases": "which process runs a periodic job next",
     "worker_heartbeats": "which worker processes are alive",
@@ -141,6 +143,13 @@ TABLES: dict[str, Table] = {t.name: t for t in (
            "role": Col("identity"), "supervisor_id": Col("person_ref", P),
            "tokens_not_before": Col("identity", note="when the person's tokens were revoked")},
           frozenset({"team_id", "active"}), on_person_erasure="delete"),
+    Table("panel_sessions", "Panel sign-on sessions (the cookie holds only a random id)",
+          {"person_id": Col("person_ref", P)},
+          # host_token_enc: a sealed credential, not data about the person (never exported;
+          # deleted with the row)
+          frozenset({"id_hash", "last_seen_at", "expires_at", "host_token_enc",
+                     "host_token_expires_at", "host_checked_at", "revoked_at", "revoked_reason"}),
+          on_person_erasure="delete"),
     Table("revoked_tokens", "Revoked API tokens", {"person_id": Col("person_ref", P)},
           frozenset({"jti", "revoked_at", "expires_at"}), on_person_erasure="delete"),
     Table("group_members", "Group membership", {"person_id": Col("person_ref", P)},

@@ -16,6 +16,7 @@ from extension.analytics.models.facts import KpiRollupAgentDaily, KpiRollupDaily
 from extension.coaching.models import Appointment, Flag, Recognition, Task
 from extension.platform.models.directory import Group, GroupMember, Queue, QueueMember
 from extension.platform.models.people import Person, RevokedToken
+from extension.platform.models.sessions import PanelSession
 from extension.platform.queue import get_dispatcher
 from extension.quality.models.calibration import CalibrationScore, CalibrationSession
 from extension.quality.models.evaluations import (
@@ -97,6 +98,8 @@ def _store_the_rest(db, tenant_id: str) -> None:
             GroupMember(tenant_id=t, group_id="g1", person_id=OTHER),
             QueueMember(tenant_id=t, queue_id="q1", person_id=AGENT, joined=True),
             RevokedToken(tenant_id=t, jti="j1", person_id=AGENT, expires_at=NOW + timedelta(days=1)),
+            PanelSession(id_hash="0" * 64, tenant_id=t, person_id=AGENT,
+                         expires_at=NOW + timedelta(hours=8)),
             TenantPhraseList(tenant_id=t, kind="required", rules=[], updated_by=AGENT),
             QualityForm(id="f1", tenant_id=t, name="Voice", created_by=AGENT),
             EvaluatorCap(tenant_id=t, evaluator_id=AGENT, daily_cap=3),
