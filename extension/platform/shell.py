@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, Response, current_app, redirect, render_template_string, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from extension.platform import sessions, sso
+from extension.platform import csrf, sessions, sso
 from extension.platform.auth.permissions import (
     ALERTS_READ,
     ANALYTICS_READ,
@@ -118,7 +118,8 @@ SHELL = """<!doctype html>
 <style nonce="{{ nonce }}">body{font:14px/1.4 system-ui,sans-serif;margin:1rem}
 header{display:flex;justify-content:space-between;gap:1rem;border-bottom:1px solid #ccc;
 padding-bottom:.5rem}</style>
-</head><body>
+<meta name="csrf-token" content="{{ csrf_token }}">
+</head><body hx-headers:inherited='{"X-CSRF-Token": "{{ csrf_token }}"}'>
 <header><strong>Coachwire</strong>
 <span data-testid="signed-in">Signed in as <b>{{ name }}</b> ({{ role }})</span></header>
 <main id="panel" data-view="{{ view }}"><h1>{{ view }}</h1></main>
@@ -240,7 +241,9 @@ def panel(tenant_id: str, view: str):
                         tenant_id=tenant_id)
     nonce = secrets.token_urlsafe(16)
     html = render_template_string(SHELL, view=view, name=current.person_name or principal.person_id,
-                                  role=role_name, nonce=nonce)
+                                  role=role_name, nonce=nonce,
+                                  csrf_token=csrf.token_for(current_app.config["SECRET_KEY"],
+                                                            request.cookies[SESSION_COOKIE]))
     return _page_headers(Response(html, mimetype="text/html"), origins, nonce)
 
 
