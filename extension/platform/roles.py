@@ -120,7 +120,7 @@ def _names(entries: Any) -> frozenset[str] | None:
     """Lower-cased names and ids of DomainRole / Group entries; None if not a list."""
     if not isinstance(entries, list):
         return None
-    found = set()
+    found: set[str] = set()
     for entry in entries:
         if isinstance(entry, dict):
             found.update(str(entry[k]).lower() for k in ("id", "name") if entry.get(k))
@@ -214,9 +214,9 @@ def apply(session: Session, tenant: Tenant, person: Person, facts: HostFacts, *,
 
 def reports_to(session: Session, tenant_id: str, person_id: str) -> bool:
     """Whether any active stored person has ``person_id`` as their manager."""
-    return session.scalar(select(func.count()).select_from(Person).where(
+    return (session.scalar(select(func.count()).select_from(Person).where(
         Person.tenant_id == tenant_id, Person.supervisor_id == person_id,
-        Person.active.is_(True))) > 0
+        Person.active.is_(True))) or 0) > 0
 
 
 # --- admin actions --------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def test_a_tenants_mapping_by_group_applies_at_the_next_sync_audited(app, client
     assert _roles(db)[agent(sbx).id] == ("agent", "mapped")  # nothing changes before the sync
     result = _sync(app)
     stored = _roles(db)
-    members = {pid for pid in team.agent_ids} | {team.supervisor_id}
+    members = set(team.agent_ids) | {team.supervisor_id}
     assert result["remapped"] == len(members)
     for pid in members:
         assert stored[pid] == ("qa_analyst", "mapped")
