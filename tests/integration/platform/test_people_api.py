@@ -218,3 +218,17 @@ def test_the_openapi_document_names_the_people_endpoints(client, world):
     assert set(role) == {"put", "delete"} and role["put"]["x-permission"] == "roles.write"
     assert "409" in role["put"]["responses"] and "requestBody" in role["put"]
     assert set(spec["paths"]["/api/v1/role-mapping"]) == {"get", "put", "delete"}
+
+
+def test_the_first_admin_comes_from_the_cli(world, db):
+    runner = world.test_cli_runner()
+    named = runner.invoke(args=["people", "set-role", "acme", "b1", "admin"])
+    assert named.exit_code == 0, named.output
+    assert "b1: admin (override)" in named.output
+    [entry] = _audit(db, "person.role_set")
+    assert entry.actor == "system:cli" and entry.details["to"] == "admin"
+    back = runner.invoke(args=["people", "set-role", "acme", "b1", "mapped"])
+    assert back.exit_code == 0 and "b1: admin (mapped)" in back.output
+    assert runner.invoke(args=["people", "set-role", "acme", "nobody", "admin"]).exit_code == 1
+    assert runner.invoke(args=["people", "set-role", "nope", "b1", "admin"]).exit_code == 1
+    assert runner.invoke(args=["people", "set-role", "acme", "b1", "wizard"]).exit_code == 2
