@@ -232,3 +232,12 @@ def test_the_first_admin_comes_from_the_cli(world, db):
     assert runner.invoke(args=["people", "set-role", "acme", "nobody", "admin"]).exit_code == 1
     assert runner.invoke(args=["people", "set-role", "nope", "b1", "admin"]).exit_code == 1
     assert runner.invoke(args=["people", "set-role", "acme", "b1", "wizard"]).exit_code == 2
+
+
+def test_the_openapi_document_names_both_ways_in(client, world):
+    spec = client.get("/api/v1/openapi.json").json
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["panelSession"] == {**schemes["panelSession"], "type": "apiKey", "in": "cookie",
+                                       "name": "__Host-coachwire"}
+    assert spec["paths"]["/api/v1/people"]["get"]["security"] == [{"bearerAuth": []},
+                                                                  {"panelSession": []}]
