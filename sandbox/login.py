@@ -195,4 +195,8 @@ def users_me():
     if "groups" in expands:
         team = w.team_of(person.id)
         body["groups"] = [group_json(team)] if team else []
+    if "directreports" in expands:  # UserMe.directReports: a supervisor's team
+        team = w.team_of(person.id)
+        lead = team is not None and team.supervisor_id == person.id
+        body["directReports"] = [user_json(w.people[a], w) for a in team.agent_ids] if lead else []
     return jsonify(body)

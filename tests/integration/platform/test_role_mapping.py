@@ -122,3 +122,17 @@ def test_the_stored_role_counts_on_every_request_not_the_one_at_sign_in(app, cli
     assert client.get("/t/sbx/panels/settings").status_code == 403
     client.put(f"/api/v1/people/{person.id}/role", json={"role": "admin"}, headers=headers)
     assert client.get("/t/sbx/panels/settings").status_code == 200
+
+
+def test_sign_in_reads_direct_reports_from_users_me_before_any_sync_knows_them(app, client, db,
+                                                                               sbx):
+    """A new team lead: the host already lists their reports (users/me?expand=directreports),
+    the stored reporting lines do not yet."""
+    person = supervisor(sbx)
+    with db.session() as session:
+        for row in session.scalars(select(Person).where(Person.supervisor_id == person.id)):
+            row.supervisor_id = None
+        session.get(Person, ("sbx", person.id)).role = "agent"
+    sign_in(client, person.id)
+    assert "(Supervisor)" in client.get(HOME).get_data(as_text=True)
+    assert _mapped(db)[-1]["via"] == "sign_in"
