@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, jsonify, request
 
 from sandbox.errors import bad_request, not_found
@@ -19,6 +21,36 @@ USER_EXPANDS = frozenset((
     "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes",
     "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference",
     "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent"))
+
+
+HOST_ROLES = {"agent": ("employee", "User"), "supervisor": ("employee", "User", "Supervisor")}
+HOST_PERMISSIONS = {
+    "agent": ("coaching:appointment:view", "quality:evaluation:view"),
+    "supervisor": ("coaching:appointment:view", "coaching:appointment:add",
+                   "quality:evaluation:view", "analytics:conversationDetail:view"),
+}
+
+
+def _role_id(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-role:{name}"))
+
+
+def authorization_json(person) -> dict:
+    """UserAuthorization: the person's host roles and the permissions they grant."""
+    return {"roles": [{"id": _role_id(n), "name": n} for n in HOST_ROLES.get(person.role, ())],
+            "permissions": list(HOST_PERMISSIONS.get(person.role, ()))}
+
+
+def _expanded(person) -> dict:
+    """A user as the listing shows it, with the ``authorization`` and ``groups`` expands."""
+    body = user_json(person, world())
+    expands = set(list_arg("expand"))
+    if "authorization" in expands:
+        body["authorization"] = authorization_json(person)
+    if "groups" in expands:
+        team = world().team_of(person.id)
+        body["groups"] = [group_json(team)] if team else []
+    return body
 
 
 def _check_expand() -> None:
@@ -42,7 +74,7 @@ def list_users():
     wanted = set(list_arg("id"))
     people = [p for p in _sorted_people()
               if (not wanted or p.id in wanted) and p.state in USER_STATES[state]]
-    return jsonify(paged([user_json(p, world()) for p in people]))
+    return jsonify(paged([_expanded(p) for p in people]))
 
 
 @bp.get("/users/<user_id>")

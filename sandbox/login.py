@@ -20,14 +20,13 @@ import base64
 import hashlib
 import hmac
 import secrets
-import uuid
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, jsonify, redirect, render_template_string, request
 
 from sandbox.auth import bearer_token
-from sandbox.directory import group_json
+from sandbox.directory import authorization_json, group_json
 from sandbox.errors import bad_request
 from sandbox.serialize import list_arg, user_json
 from sandbox.state import state, world
@@ -47,13 +46,6 @@ ME_EXPANDS = frozenset((
     "fieldconfigs", "token", "trustors", "logCapture", "autoanswersettings"))
 ORG_NAME = "Sandbox org"
 # the host roles and permissions a sandbox person holds (names as Genesys's default roles)
-HOST_ROLES = {"agent": ("employee", "User"), "supervisor": ("employee", "User", "Supervisor")}
-HOST_PERMISSIONS = {
-    "agent": ("coaching:appointment:view", "quality:evaluation:view"),
-    "supervisor": ("coaching:appointment:view", "coaching:appointment:add",
-                   "quality:evaluation:view", "analytics:conversationDetail:view"),
-}
-
 PICKER = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sandbox host: sign in</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}label{display:block;margin:.5em 0}</style>
@@ -174,10 +166,6 @@ def _org() -> dict:
     return {"id": world().org_id, "name": ORG_NAME}
 
 
-def _role_id(name: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-role:{name}"))
-
-
 @bp.get("/api/v2/tokens/me")
 def tokens_me():
     """TokenInfo of the caller's token (guard_api has checked it)."""
@@ -203,10 +191,12 @@ def users_me():
     body = user_json(person, w)
     expands = set(list_arg("expand"))
     if "authorization" in expands:
-        body["authorization"] = {
-            "roles": [{"id": _role_id(n), "name": n} for n in HOST_ROLES.get(person.role, ())],
-            "permissions": list(HOST_PERMISSIONS.get(person.role, ()))}
+        body["authorization"] = authorization_json(person)
     if "groups" in expands:
         team = w.team_of(person.id)
         body["groups"] = [group_json(team)] if team else []
+    if "directreports" in expands:  # UserMe.directReports: a supervisor's team
+        team = w.team_of(person.id)
+        lead = team is not None and team.supervisor_id == person.id
+        body["directReports"] = [user_json(w.people[a], w) for a in team.agent_ids] if lead else []
     return jsonify(body)

@@ -94,20 +94,18 @@ def create_tenant(app) -> str:
 
 
 def grant_admin(app, tenant_id: str) -> str:
-    """Make the last supervisor by name an admin, as an installer would (audited)."""
+    """Make the last supervisor by name an admin, as an installer would: an override the role
+    mapping leaves alone at sign-in (audited)."""
     from sqlalchemy import select
 
-    from extension.platform import audit
+    from extension.platform import roles
     from extension.platform.models.people import Person
 
     with app.app_context(), app.extensions["coachwire.db"].session() as session:
         person = session.scalars(select(Person).where(Person.tenant_id == tenant_id,
                                                       Person.role == "supervisor")
                                  .order_by(Person.name.desc()).limit(1)).one()
-        audit.record(session, tenant_id=tenant_id, actor="system:demo", action="person.role_changed",
-                     subject_type="person", subject_id=person.id,
-                     details={"from": person.role, "to": "admin"})
-        person.role = "admin"
+        roles.set_role(session, tenant_id, person.id, "admin", actor="system:demo")
         return person.name
 
 

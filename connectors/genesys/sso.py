@@ -28,7 +28,8 @@ from connectors.http import Transport
 # One quick retry at most: a person is waiting in the frame.
 ATTEMPTS = 2
 TIMEOUT = (3.05, 8)
-USER_EXPANDS = ("authorization", "groups")
+# roles and permissions, groups, and who reports to the person: the role mapping's facts
+USER_EXPANDS = ("authorization", "groups", "directreports")
 
 
 def new_verifier() -> str:
@@ -77,7 +78,7 @@ class PersonSignOn:
         return self._get("/api/v2/tokens/me", access_token)
 
     def user_me(self, access_token: str) -> dict[str, Any]:
-        """UserMe with ``authorization`` (roles, permissions) and ``groups``."""
+        """UserMe with ``authorization`` (roles, permissions), ``groups`` and ``directReports``."""
         return self._get("/api/v2/users/me", access_token,
                          params={"expand": list(USER_EXPANDS)})
 

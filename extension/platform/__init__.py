@@ -8,6 +8,7 @@ from __future__ import annotations
 def init_app(app) -> None:
     from extension.platform import (
         audit,
+        csrf,
         headers,
         logs,
         metrics,
@@ -18,6 +19,7 @@ def init_app(app) -> None:
         worker,
     )
     from extension.platform.api import directory, health, install, openapi
+    from extension.platform.api import people as people_api
     from extension.platform.cli import register
     from extension.platform.crypto import SecretBox
     from extension.platform.db import Database
@@ -31,8 +33,9 @@ def init_app(app) -> None:
     queue.init_app(app)
     problems.init_app(app)
     headers.init_app(app)
+    csrf.init_app(app)  # panel-cookie requests: Fetch Metadata and the CSRF token
     app.extensions["coachwire.router"] = Router()  # event routes: each capability adds its own
-    for api in (health, install, openapi, directory):
+    for api in (health, install, openapi, directory, people_api):
         app.register_blueprint(api.bp)
     shell.init_app(app)  # sign-on, panel sessions, the page shell
     add_periodic(app, sessions.purge_expired, sessions.PURGE_EVERY_SECONDS)

@@ -18,6 +18,7 @@ tenants_cli = AppGroup("tenants", help="Create and manage tenants.")
 tokens_cli = AppGroup("tokens", help="Mint and revoke API bearer tokens.")
 audit_cli = AppGroup("audit", help="Check the tamper-evident audit trail.")
 jobs_cli = AppGroup("jobs", help="The periodic jobs and the processes that run them.")
+people_cli = AppGroup("people", help="People's Coachwire roles.")
 
 
 def _box():
@@ -281,6 +282,26 @@ def verify_audit(tenant_id, checkpoint):
     click.echo("audit chain intact" + (f" for tenant {tenant_id}" if tenant_id else ""))
 
 
+@people_cli.command("set-role")
+@click.argument("tenant_id")
+@click.argument("person_id")
+@click.argument("role", type=click.Choice([*ROLES, "mapped"]))
+def set_role(tenant_id, person_id, role):
+    """Set one person's role (an override the role mapping keeps), or ``mapped`` to hand it back
+    to the mapping. How a tenant gets its first admin; audited as the CLI."""
+    from extension.platform import roles
+    from extension.platform.errors import DomainError
+
+    with get_db().session() as session:
+        tenant_or_fail(session, tenant_id)
+        try:
+            person = roles.set_role(session, tenant_id, person_id,
+                                    None if role == "mapped" else role, actor="system:cli")
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from None
+        click.echo(f"{person_id}: {person.role} ({person.role_source})")
+
+
 def register(app) -> None:
-    for command in (tenants_cli, worker, migrate, tokens_cli, audit_cli, jobs_cli):
+    for command in (tenants_cli, worker, migrate, tokens_cli, audit_cli, jobs_cli, people_cli):
         app.cli.add_command(command)

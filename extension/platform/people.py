@@ -1,7 +1,9 @@
 """Directory sync: the host's users and their managers become Coachwire people.
 
-A person whose id appears as someone's manager is a supervisor; everyone else starts as an agent
-(roles granted inside Coachwire, e.g. admin or QA analyst, are kept on later syncs). A person's
+Each person's role comes from the tenant's role mapping (:mod:`extension.platform.roles`): the
+host's roles, permissions and groups (``expand=authorization,groups``, best effort) and whether
+anyone reports to them (a listed user's ``manager``). A role an admin set (``role_source`` =
+``override``) is kept on every sync. A person's
 team is their Genesys work team (``team`` on the user); without one, the people reporting to one
 manager form a team (``manager:<id>``), which is how most contact centres run their floor.
 
@@ -17,12 +19,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from extension.platform import audit, hosts
+from extension.platform import audit, hosts, roles
 from extension.platform.models._types import utcnow
 from extension.platform.models.people import Person
 from extension.platform.models.tenants import Tenant
 
-GRANTED_ROLES = ("admin", "qa_analyst", "manager")
 GONE_STATES = ("inactive", "deleted")
 
 
@@ -37,7 +38,8 @@ class HostPeople:
 def fetch_people(tenant: Tenant) -> HostPeople:
     """The host's users; call it with no database transaction open (host I/O)."""
     client = hosts.genesys_for(tenant).users
-    users = list(client.list_users(expand=["team"]))  # the host's default: active users only
+    # the host's default: active users only; authorization and groups feed the role mapping
+    users = list(client.list_users(expand=["team", "authorization", "groups"]))
     # so inactive and deleted users are asked for by state (GET /api/v2/users?state=...)
     gone = [user for state in GONE_STATES for user in client.list_users(state=state)]
     return HostPeople(users, gone)
@@ -62,16 +64,20 @@ def sync_people(session, tenant: Tenant, *, actor: str = "system:sync",
     users, gone = host.users, host.gone
     managers = {(u.get("manager") or {}).get("id") for u in users} - {None}
     known = {p.id: p for p in session.scalars(select(Person).where(Person.tenant_id == tenant.id))}
-    created = updated = 0
+    created = updated = remapped = 0
     for user in users:
         person = known.get(user["id"])
+        new = person is None
         if person is None:
-            person = Person(tenant_id=tenant.id, id=user["id"])
+            person = Person(tenant_id=tenant.id, id=user["id"], role="", role_source=roles.MAPPED)
             session.add(person)
             created += 1
         elif _changed(person, user):
             updated += 1
-        _apply(person, user, is_manager=user["id"] in managers)
+        _apply(person, user)
+        facts = roles.facts_of(user, direct_reports=user["id"] in managers)
+        if roles.apply(session, tenant, person, facts, actor=actor, new=new, via="sync") and not new:
+            remapped += 1
     active_ids = {user["id"] for user in users}
     deactivated = 0
     for user in gone:
@@ -89,7 +95,7 @@ def sync_people(session, tenant: Tenant, *, actor: str = "system:sync",
                      subject_type="tenant", subject_id=tenant.id,
                      details={"created": created, "updated": updated, "seen": len(users)})
     return {"created": created, "updated": updated, "deactivated": deactivated,
-            "seen": len(users)}
+            "remapped": remapped, "seen": len(users)}
 
 
 def _changed(person: Person, user: dict) -> bool:
@@ -105,12 +111,10 @@ def team_of(user: dict) -> str | None:
     return team or (f"manager:{manager}" if manager else None)
 
 
-def _apply(person: Person, user: dict, *, is_manager: bool) -> None:
+def _apply(person: Person, user: dict) -> None:
     person.name = user.get("name") or ""
     person.email = user.get("email")
     person.supervisor_id = (user.get("manager") or {}).get("id")
     person.team_id = team_of(user)
     person.active = user.get("state", "active") == "active"
-    if person.role not in GRANTED_ROLES:
-        person.role = "supervisor" if is_manager else "agent"
     person.synced_at = utcnow()

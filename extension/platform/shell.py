@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from extension.platform import layout, sessions, sso
+from extension.platform import csrf, layout, sessions, sso
 from extension.platform.auth.permissions import (
     ALERTS_READ,
     ANALYTICS_READ,
@@ -222,7 +222,9 @@ def panel(tenant_id: str, view: str):
     nonce = secrets.token_urlsafe(16)
     html = layout.render("platform/shell.html", nonce=nonce, lang_tag=request.args.get("gcLangTag"),
                          view=view, title=view.replace("-", " ").capitalize(),
-                         name=current.person_name or principal.person_id, role=role_name)
+                         name=current.person_name or principal.person_id, role=role_name,
+                         csrf_token=csrf.token_for(current_app.config["SECRET_KEY"],
+                                                   request.cookies[SESSION_COOKIE]))
     return _page_headers(Response(html, mimetype="text/html"), origins, nonce)
 
 

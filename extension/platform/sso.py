@@ -6,7 +6,9 @@ binding kept as hashes, the PKCE verifier sealed) and the browser goes to the te
 ``/oauth/authorize``. ``finish`` (the callback): the state is taken once, the browser binding is
 checked (a code started in another browser cannot sign this one in), the code is exchanged,
 ``tokens/me`` must name the tenant's organisation and sign-on client, ``users/me`` names the
-person, who must be a stored, active Coachwire person: their *stored* role is what counts. Host
+person, who must be a stored, active Coachwire person. The tenant's role mapping is applied to
+what ``users/me`` says (:mod:`extension.platform.roles`; an admin's override is kept) and stored:
+the *stored* role is what counts on every request. Host
 calls run with no transaction open; each outcome after the state is known is audited.
 
 No Flask here (the web side is :mod:`extension.platform.shell`).
@@ -26,7 +28,7 @@ from sqlalchemy import delete, update
 
 from connectors.errors import AuthExpired, ConnectorError, Forbidden, Invalid, Transient
 from connectors.genesys import sso as host_sso
-from extension.platform import audit
+from extension.platform import audit, roles
 from extension.platform.crypto import SecretBox
 from extension.platform.errors import DomainError
 from extension.platform.models.people import Person
@@ -273,6 +275,10 @@ def _sign_in(db, box: SecretBox, flight: _Flight, *, token: dict, info: dict, me
             refused = SignOnRefused(403, "inactive_person", "Your Coachwire access is not active.")
             refused.audit_details = {"host_user_id": person.id}
             raise refused
+        # the tenant's role mapping, from what users/me says and the stored reporting lines
+        # (an admin's override is kept); what is stored is what every later request reads
+        facts = roles.facts_of(me, direct_reports=roles.reports_to(session, tenant.id, person.id))
+        roles.apply(session, tenant, person, facts, actor=f"person:{person.id}", via="sign_in")
         if old_session_secret:
             session.execute(update(PanelSession)
                             .where(PanelSession.id_hash == digest(old_session_secret),

@@ -138,3 +138,17 @@ def test_generated_events_conform_to_topic_models(world):
     messages = build_conversation(world, agent_id=_agent(world).id, ended_at=NOW, rng=Random(3))
     for message, model in zip(messages, models, strict=True):
         conforms(message["eventBody"], model)
+
+
+def test_the_users_listing_answers_the_authorization_and_groups_expands(api, world):
+    """What the people sync's role mapping reads: UserAuthorization and Group per user."""
+    listing = api("get", "/users?expand=team,authorization,groups").json
+    conforms(listing, "UserEntityListing")
+    by_id = {user["id"]: user for user in listing["entities"]}
+    supervisor = world.supervisors[0]
+    mine = by_id[supervisor.id]
+    conforms(mine["authorization"], "UserAuthorization")
+    assert "Supervisor" in {role["name"] for role in mine["authorization"]["roles"]}
+    assert [group["id"] for group in mine["groups"]] == [world.team_of(supervisor.id).id]
+    plain = api("get", "/users").json["entities"][0]
+    assert "authorization" not in plain and "groups" not in plain

@@ -39,6 +39,11 @@ def build(app) -> dict:
                    info={"description": "Tenant-scoped analytics; errors are application/problem+json."})
     marshmallow.map_to_openapi_type(CsvList, "string", None)
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    # the panels' own calls: the panel session cookie, with the CSRF token on unsafe methods
+    spec.components.security_scheme("panelSession", {
+        "type": "apiKey", "in": "cookie", "name": "__Host-coachwire",
+        "description": "Panel session (no Authorization header). Unsafe methods also need the "
+                       "X-CSRF-Token header and Sec-Fetch-Site: same-origin."})
     spec.components.schema("ProblemDetails", schema=ProblemDetails)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.rule.startswith(PREFIX) and rule.endpoint != "api_openapi.openapi":
@@ -73,7 +78,8 @@ def _operations(rule, view) -> dict:
         responses[status] = {"description": text,
                              "content": {"application/problem+json": {"schema": "ProblemDetails"}}}
     operation = {"summary": meta["summary"], "description": meta["doc"] or "", "tags": [meta["tag"]],
-                 "parameters": parameters, "responses": responses, "security": [{"bearerAuth": []}],
+                 "parameters": parameters, "responses": responses,
+                 "security": [{"bearerAuth": []}, {"panelSession": []}],
                  "x-permission": meta["permission"]}
     if meta.get("body") is not None:
         operation["requestBody"] = {"required": True,

@@ -1,5 +1,11 @@
 """``require(permission)``: bearer token -> checked Principal on ``flask.g``, or a problem.
 
+A request with no ``Authorization`` header that carries the panel session cookie is
+authenticated by that session instead (the panels' own calls): the session's person and their
+stored role, exactly as the panels check them (:func:`extension.platform.sessions.load`).
+``extension.platform.csrf`` has already checked such a request's Fetch Metadata and, for an
+unsafe method, its CSRF token. With an ``Authorization`` header the cookie is ignored.
+
 401 for a missing, malformed or expired token and for a person or tenant we no longer know;
 403 when the role lacks the permission. The person is looked up on every request, and their
 *stored* role is what counts (the token's role claim is only what it was at issue), so removing
@@ -14,12 +20,15 @@ from functools import wraps
 
 from flask import current_app, g, request
 
+from extension.platform import csrf, sessions
 from extension.platform.auth import tokens
 from extension.platform.auth.permissions import Principal
 from extension.platform.db import get_db
 from extension.platform.models.people import Person, RevokedToken
+from extension.platform.models.sessions import PanelSession
 from extension.platform.models.tenants import Tenant
 from extension.platform.problems import Problem, problem_response
+from extension.platform.sso import digest
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="coachwire"'}
 
@@ -31,7 +40,10 @@ def require(permission: str):
         @wraps(view)
         def guarded(*args, **kwargs):
             try:
-                principal = authenticate(request.headers.get("Authorization", ""))
+                if csrf.cookie_authenticated():
+                    principal = _from_panel_session(request.cookies[csrf.COOKIE])
+                else:
+                    principal = authenticate(request.headers.get("Authorization", ""))
             except tokens.TokenError as exc:
                 problem = Problem(401, "Unauthorized", f"A valid bearer token is required ({exc}).")
                 return problem_response(problem, headers=CHALLENGE)
@@ -48,6 +60,18 @@ def require(permission: str):
 
 def current_principal() -> Principal:
     return g.principal
+
+
+def _from_panel_session(secret: str) -> Principal:
+    db = get_db()
+    with db.session() as session:
+        row = session.get(PanelSession, digest(secret))
+        tenant_id = row.tenant_id if row is not None else None
+    current = None if tenant_id is None else sessions.load(
+        db, current_app.extensions["coachwire.box"], secret=secret, tenant_id=tenant_id)
+    if current is None:
+        raise tokens.TokenError("the panel session has ended; open the panel again")
+    return current.principal
 
 
 def authenticate(header: str) -> Principal:

@@ -34,6 +34,8 @@ DIRECTORY_READ = "directory.read"  # synced groups and queues; an agent sees onl
 PHRASE_LISTS_READ = "phrase_lists.read"
 PHRASE_LISTS_WRITE = "phrase_lists.write"  # replace or revert the tenant's compliance phrase lists
 PRIVACY_ADMIN = "privacy.admin"  # subject export and erasure, the data map
+PEOPLE_READ = "people.read"  # list people (a supervisor: their own team)
+ROLES_WRITE = "roles.write"  # the role mapping and one person's role
 
 _ROLES = ("agent", "supervisor", "qa_analyst", "manager", "admin")
 # permission:               agent supervisor qa_analyst manager admin
@@ -62,6 +64,8 @@ _TABLE = {
     PHRASE_LISTS_READ:       "X X X X X",
     PHRASE_LISTS_WRITE:      ". . X . X",
     PRIVACY_ADMIN:           ". . . . X",
+    PEOPLE_READ:             ". X X X X",
+    ROLES_WRITE:             ". . . . X",
 }
 PERMISSIONS: dict[str, frozenset[str]] = {
     role: frozenset(perm for perm, marks in _TABLE.items() if marks.split()[column] == "X")

@@ -22,6 +22,10 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(16), default="agent")
+    # "mapped": the tenant's role mapping decides (sign-in, people sync); "override": an admin
+    # set the role and the mapping leaves it alone
+    role_source: Mapped[str] = mapped_column(String(16), default="mapped",
+                                             server_default="mapped")
     team_id: Mapped[str | None] = mapped_column(HostId)
     supervisor_id: Mapped[str | None] = mapped_column(HostId)
     active: Mapped[bool] = mapped_column(default=True)

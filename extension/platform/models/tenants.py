@@ -34,6 +34,9 @@ class Tenant(Base):
     calendar_config_enc: Mapped[str | None] = mapped_column(String(4000))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     policy: Mapped[dict | None] = mapped_column(JSONType)
+    # host roles/permissions/groups/reports -> Coachwire role (extension.platform.roles); None:
+    # the defaults
+    role_mapping: Mapped[dict | None] = mapped_column(JSONType)
     retention: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -142,7 +142,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           {"id": Col("person_ref", P), "name": Col("identity"), "email": Col("identity"),
            "role": Col("identity"), "supervisor_id": Col("person_ref", P),
            "tokens_not_before": Col("identity", note="when the person's tokens were revoked")},
-          frozenset({"team_id", "active"}), on_person_erasure="delete"),
+          frozenset({"team_id", "active", "role_source"}), on_person_erasure="delete"),
     Table("panel_sessions", "Panel sign-on sessions (the cookie holds only a random id)",
           {"person_id": Col("person_ref", P)},
           # host_token_enc: a sealed credential, not data about the person (never exported;

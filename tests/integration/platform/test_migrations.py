@@ -107,3 +107,34 @@ def test_schema_comparison_notices_a_model_the_migrations_lack(scratch_url):
     downgrade(scratch_url, "base")
     differences = _schema_differences(scratch_url)
     assert {diff[1].name for diff in differences if diff[0] == "add_table"} == set(Base.metadata.tables)
+
+
+def test_roles_granted_before_the_role_mapping_become_overrides(scratch_url):
+    """0018: admins, QA analysts and managers of before keep their role (override); the rest
+    are mapped from the host."""
+    from sqlalchemy import text
+
+    upgrade(scratch_url, "0016")
+    engine = create_engine(scratch_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO tenants (id, name, status, host_kind, api_base, login_base, "
+                "console_origins, timezone, retention, created_at, updated_at) VALUES ('t', 'T', "
+                "'active', 'genesys', 'https://api.x', 'https://login.x', '[]', 'UTC', '{}', "
+                ":now, :now)"), {"now": "2026-12-01 00:00:00+00:00"})
+            for person, role in (("a", "agent"), ("s", "supervisor"), ("q", "qa_analyst"),
+                                 ("m", "manager"), ("x", "admin")):
+                conn.execute(text(
+                    "INSERT INTO people (tenant_id, id, name, role, active, synced_at) VALUES "
+                    "('t', :id, :id, :role, true, :now)"),
+                    {"id": person, "role": role, "now": "2026-12-01 00:00:00+00:00"})
+        upgrade(scratch_url)
+        with engine.connect() as conn:
+            sources = dict(conn.execute(text("SELECT id, role_source FROM people")).all())
+            mapping = conn.execute(text("SELECT role_mapping FROM tenants")).scalar()
+    finally:
+        engine.dispose()
+    assert sources == {"a": "mapped", "s": "mapped", "q": "override", "m": "override",
+                       "x": "override"}
+    assert mapping is None

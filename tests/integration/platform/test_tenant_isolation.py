@@ -182,6 +182,14 @@ def _cases(ids: dict) -> dict[tuple[str, str], tuple[str, dict | None] | None]:
         ("/api/v1/privacy/erasures", "POST"): ("/api/v1/privacy/erasures", {"person_id": "acme-only"}),
         ("/api/v1/privacy/erasures/<int:erasure_id>", "GET"): (f"/api/v1/privacy/erasures/{ids['erasure']}",
                                                                 None),
+        # globex has its own people: see test_people_and_role_mapping_are_per_tenant below
+        ("/api/v1/people", "GET"): None,
+        ("/api/v1/people/<person_id>/role", "PUT"): (
+            "/api/v1/people/acme-only/role", {"role": "admin"}),
+        ("/api/v1/people/<person_id>/role", "DELETE"): ("/api/v1/people/acme-only/role", None),
+        ("/api/v1/role-mapping", "GET"): None,
+        ("/api/v1/role-mapping", "PUT"): None,
+        ("/api/v1/role-mapping", "DELETE"): None,
     }
 
 
@@ -249,4 +257,22 @@ def test_phrase_lists_are_per_tenant(app, client, db, acme):
     _ok(client.delete("/api/v1/phrase-lists/required", headers=globex))
     mine = _ok(client.get("/api/v1/phrase-lists", headers=_headers(app, "adm")))["items"]
     assert [r["key"] for r in mine[0]["rules"]] == ["acme_disclosure"] and mine[0]["version"] == 1
+    assert _acme_audit(db) == before
+
+
+def test_people_and_role_mapping_are_per_tenant(app, client, db, acme):
+    """Globex's admin lists only globex's people and changes only globex's role mapping."""
+    with db.session() as session:
+        session.add(Person(tenant_id="acme", id="acme-only", name="Only in Acme", role="agent"))
+    mapping = {"rules": [{"role": "qa_analyst", "when": {"groups": ["QA"]}}]}
+    _ok(client.put("/api/v1/role-mapping", json=mapping, headers=_headers(app, "adm")))
+    globex, before = _headers(app, "adm", "globex"), _acme_audit(db)
+    assert _ok(client.get("/api/v1/people?q=only", headers=globex))["items"] == []
+    assert {p["id"] for p in _ok(client.get("/api/v1/people", headers=globex))["items"]} == {
+        p for p, *_ in PEOPLE}
+    assert _ok(client.get("/api/v1/role-mapping", headers=globex))["is_default"] is True
+    _ok(client.put("/api/v1/role-mapping", headers=globex, json={"rules": []}))
+    _ok(client.delete("/api/v1/role-mapping", headers=globex))
+    assert _ok(client.get("/api/v1/role-mapping", headers=_headers(app, "adm")))["rules"] == (
+        mapping["rules"])
     assert _acme_audit(db) == before

@@ -88,7 +88,7 @@ def test_users_me_asks_for_reference_expands_with_the_person_token():
     assert operation is not None and operation["operationId"] == "getUsersMe"
     query = parse_qs(urlsplit(me.url).query)
     assert check_query(operation, query) == []
-    assert sorted(query["expand"]) == ["authorization", "groups"]
+    assert sorted(query["expand"]) == ["authorization", "directreports", "groups"]
     assert me.headers["Authorization"] == info.headers["Authorization"] == "Bearer person-token"
     # TokenInfo's fields as the reference names them (the operation itself is outside the subset)
     fields = reference()["models"]["TokenInfo"]["fields"]
