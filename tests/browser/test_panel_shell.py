@@ -135,11 +135,11 @@ def test_the_console_signs_in_someone_else_in_the_same_frame(context, panels):
 
 
 def test_an_admin_opens_the_settings_panel_from_the_console(app, context, panels):
-    from extension.platform.models.people import Person
+    from extension.platform import roles
 
     admin = panels.world.supervisors[-1]
-    with app.extensions["coachwire.db"].session() as session:
-        session.get(Person, (TENANT, admin.id)).role = "admin"  # granted inside Coachwire
+    with app.extensions["coachwire.db"].session() as session:  # granted inside Coachwire
+        roles.set_role(session, TENANT, admin.id, "admin", actor="test:admin")
     page = context.new_page()
     sign_in(page, f"{panels.console}?view=settings", admin)
     who = page.frame_locator(FRAME).get_by_test_id("signed-in")
