@@ -362,7 +362,13 @@ def run_worker(app, queues: list[str], *, burst: bool = False,
     heartbeat = Heartbeat("worker")
 
     class AppWorker(SimpleWorker):
-        """Runs each job inside the Flask app context (jobs use the app's db and queue)."""
+        """Runs each job inside the Flask app context (jobs use the app's db and queue).
+
+        While Redis is away, RQ's own dequeue loop retries with a wait doubling up to 60 s, so a
+        worker could notice a restarted Redis a minute late while events waited; it asks every
+        second instead (one connection attempt a second is nothing to Redis)."""
+
+        max_connection_wait_time = 1.0
 
         def perform_job(self, job, queue):
             try:
