@@ -38,7 +38,8 @@ def start_sandbox() -> subprocess.Popen:
     process = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port",
                                 str(SANDBOX_PORT), "--seed", "7",
                                 "--panels-url", f"{APP}/t/demo"], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               process_group=0)  # Ctrl-C is ours to handle, not the children's
     for _ in range(100):
         try:
             requests.get(f"{SANDBOX}/sandbox/state.json", timeout=1)
@@ -127,7 +128,8 @@ def start_traffic(secret: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "sandbox", "generate", "--target", APP,
                              "--tenant", "demo", "--secret", secret, "--rate", "3",
                              "--duration", "900", "--seed", "7", "--step", "0.1",
-                             "--sandbox", SANDBOX], cwd=ROOT, stdout=subprocess.DEVNULL)
+                             "--sandbox", SANDBOX], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            process_group=0)
 
 
 def report_forever() -> None:
@@ -157,6 +159,8 @@ def main() -> None:
     say(f"the panels as Genesys frames them, in the host's console: {CONSOLE_ORIGIN}/sandbox/console "
         "(sign in as an agent, a supervisor or the admin at the host's person picker)")
     say(f"health: {APP}/healthz  readiness: {APP}/readyz   Ctrl-C to stop")
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # `kill`, a closed terminal: stop as for Ctrl-C
+        signal.signal(signum, signal.default_int_handler)
     try:
         report_forever()
     except KeyboardInterrupt:
@@ -164,6 +168,16 @@ def main() -> None:
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        say("stopped")
+        sys.stdout.flush()
+        # the server, queue and model threads are daemons: skip the interpreter's teardown,
+        # where a native library's thread pool aborted the process ("terminate called ...")
+        os._exit(0)
 
 
 if __name__ == "__main__":
