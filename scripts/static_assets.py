@@ -1,8 +1,9 @@
 """Copy the panels' front-end files from node_modules/ (filled by `npm ci`) into the ignored
 extension/platform/static/vendor/, which Flask serves at /assets/vendor/. Run by `make venv`.
 
-Only what the pages load: htmx's build, Spark's self-hosted component bundle (its esm.js, chunks,
-CSS, i18n and icons; never the CDN-loading wrapper) and the font weights the panels use."""
+Only what the pages load: htmx's build, ECharts' minified build (chart pages only), Spark's
+self-hosted component bundle (its esm.js, chunks, CSS, i18n and icons; never the CDN-loading
+wrapper) and the font weights the panels use."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def copy() -> list[Path]:
         shutil.rmtree(VENDOR)
     (VENDOR / "htmx").mkdir(parents=True)
     shutil.copy2(MODULES / "htmx.org" / "dist" / "htmx.min.js", VENDOR / "htmx" / "htmx.min.js")
+    (VENDOR / "echarts").mkdir()  # loaded only by the chart pages
+    shutil.copy2(MODULES / "echarts" / "dist" / "echarts.min.js", VENDOR / "echarts" / "echarts.min.js")
     shutil.copytree(MODULES / "genesys-spark-components" / "dist" / "genesys-webcomponents",
                     VENDOR / "spark")
     for font in FONTS:

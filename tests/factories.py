@@ -42,3 +42,25 @@ def bearer(app, person_id: str, role: str, *, tenant_id: str = "acme") -> dict[s
     """The Authorization header of an API token for this person and role."""
     token = tokens.issue(app.config["SECRET_KEY"], tenant_id=tenant_id, person_id=person_id, role=role)
     return {"Authorization": f"Bearer {token}"}
+
+
+def panel_session(app, client, person_id: str, *, tenant_id: str = "acme") -> dict[str, str]:
+    """Sign ``person_id`` into the panels without the host's login (the sign-on flow has its own
+    tests): a live panel session row and its cookie on ``client``. Returns the headers a page's
+    own htmx request sends (same-origin Fetch Metadata and the session's CSRF token)."""
+    from datetime import UTC, datetime, timedelta
+
+    from extension.platform import csrf
+    from extension.platform.models.sessions import PanelSession
+    from extension.platform.sso import digest, new_secret
+
+    secret, now = new_secret(), datetime.now(UTC)
+    with app.extensions["coachwire.db"].session() as session:
+        session.add(PanelSession(id_hash=digest(secret), tenant_id=tenant_id, person_id=person_id,
+                                 created_at=now, last_seen_at=now,
+                                 expires_at=now + timedelta(hours=8),
+                                 host_token_enc=app.extensions["coachwire.box"].seal("test-token"),
+                                 host_checked_at=now))
+    client.set_cookie(csrf.COOKIE, secret, secure=True, httponly=True, samesite="None")
+    return {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "empty", "HX-Request": "true",
+            csrf.HEADER: csrf.token_for(app.config["SECRET_KEY"], secret)}

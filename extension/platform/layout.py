@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, g, has_request_context, render_template, request, url_for
+from flask_babel import Babel
 
 bp = Blueprint("panel_assets", __name__, static_folder="static", static_url_path="/assets",
                template_folder="templates")
@@ -45,5 +46,16 @@ def render(template: str, *, nonce: str, lang_tag: str | None = None, **context:
                            **context)
 
 
+def _locale() -> str:
+    tag = request.args.get("gcLangTag") if has_request_context() else None
+    return negotiate_lang(tag)
+
+
+def _timezone() -> str:
+    """The tenant's time zone on a panel request (set by ``panels.page``), else UTC."""
+    return getattr(g, "panel_timezone", None) or "UTC"
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    Babel(app, locale_selector=_locale, timezone_selector=_timezone)

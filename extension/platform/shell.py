@@ -132,6 +132,15 @@ def _refusal(status: int, title: str, detail: str, *, tenant_id: str | None = No
     return _page_headers(response, origins, nonce)
 
 
+def outside_frame(tenant_id: str, origins: list[str]) -> Response:
+    """A panel opened as a page of its own (not in the console's frame): say where it lives."""
+    nonce = secrets.token_urlsafe(16)
+    console = origins[0] if origins else None
+    html = layout.render("platform/outside.html", nonce=nonce,
+                         lang_tag=request.args.get("gcLangTag"), console=console)
+    return _page_headers(Response(html, status=200, mimetype="text/html"), origins, nonce)
+
+
 def sso_problem_type(reason: str) -> str:
     from extension.platform.problems import PROBLEM_BASE
 
@@ -203,6 +212,8 @@ def panel(tenant_id: str, view: str):
         return _refusal(404, "Not Found", "No such Coachwire tenant.")
     if view not in PANEL_VIEWS:
         return _refusal(404, "Not Found", "No such panel.", tenant_id=tenant_id)
+    if request.headers.get("Sec-Fetch-Dest") == "document":
+        return outside_frame(tenant_id, origins)
     try:
         current = sessions.load(db, current_app.extensions["coachwire.box"],
                                 secret=request.cookies.get(SESSION_COOKIE), tenant_id=tenant_id)
