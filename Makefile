@@ -21,7 +21,13 @@ $(VENDOR_STAMP): package.json package-lock.json scripts/static_assets.py | $(STA
 	$(BIN)/python -m scripts.static_assets
 	touch $(VENDOR_STAMP)
 
-venv: $(STAMP) $(VENDOR_STAMP)
+# the panels' translations: every capability's .po compiled to an (ignored) .mo
+I18N_STAMP := extension/platform/translations/.compiled
+$(I18N_STAMP): $(wildcard extension/*/translations/*/LC_MESSAGES/messages.po) | $(STAMP)
+	$(BIN)/python -m scripts.i18n compile >/dev/null
+	touch $(I18N_STAMP)
+
+venv: $(STAMP) $(VENDOR_STAMP) $(I18N_STAMP)
 
 run: venv
 	$(BIN)/python -m scripts.demo

@@ -22,7 +22,7 @@ from flask_babel import Babel
 bp = Blueprint("panel_assets", __name__, static_folder="static", static_url_path="/assets",
                template_folder="templates")
 
-SUPPORTED_LANGS = ("en",)  # a language joins when its catalogue does (Flask-Babel)
+SUPPORTED_LANGS = ("en", "de")  # each capability keeps a catalogue per language (scripts/i18n.py)
 DEFAULT_LANG = "en"
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}")
 
@@ -56,6 +56,15 @@ def _timezone() -> str:
     return getattr(g, "panel_timezone", None) or "UTC"
 
 
+def translation_directories() -> str:
+    """Every capability's ``translations/`` folder (Flask-Babel merges their catalogues)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    return ";".join(str(p) for p in sorted(root.glob("*/translations")) if p.is_dir())
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
     Babel(app, locale_selector=_locale, timezone_selector=_timezone)

@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, g, redirect, request
+from flask_babel import lazy_gettext
 from jinja2_fragments.flask import render_block
 
 from extension.platform import csrf, layout, sessions
@@ -49,11 +50,11 @@ ROLE_NAMES = {"agent": "Agent", "supervisor": "Supervisor", "qa_analyst": "QA an
 KEPT_PARAMS = ("gcLangTag", "gcHostOrigin", "gcTargetEnv")
 # the pages each role finds in the navigation, in order: (view, path, label)
 NAVIGATION = (
-    ("home", "home", "Team home"),
-    ("agents", "agents", "Agents"),
-    ("my-performance", "my-performance", "My performance"),
-    ("trends", "trends", "Trends"),
-    ("settings", "settings", "Settings"),
+    ("home", "home", lazy_gettext("Team home")),
+    ("agents", "agents", lazy_gettext("Agents")),
+    ("my-performance", "my-performance", lazy_gettext("My performance")),
+    ("trends", "trends", lazy_gettext("Trends")),
+    ("settings", "settings", lazy_gettext("Settings")),
 )
 
 
@@ -90,7 +91,7 @@ class Page:
     def nav(self) -> list[dict[str, Any]]:
         from extension.platform.shell import PANEL_VIEWS
 
-        return [{"view": view, "href": self.url(path), "label": label, "current": view == self.view}
+        return [{"view": view, "href": self.url(path), "label": str(label), "current": view == self.view}
                 for view, path, label in NAVIGATION
                 if view in PANEL_VIEWS and self.principal.can(PANEL_VIEWS[view])]
 

@@ -85,3 +85,13 @@ def test_a_page_opened_outside_the_console_says_where_it_lives(app, client, peop
 def test_an_htmx_request_after_the_session_ended_is_a_401_not_a_redirect(client, people):
     answer = client.get("/t/acme/panels/probe", headers={"HX-Request": "true"})
     assert answer.status_code == 401
+
+
+@pytest.mark.parametrize("tag, expected", [("de-DE", "Angemeldet als"), ("de", "Angemeldet als"),
+                                           ("en-US", "Signed in as"), ("xx-YY", "Signed in as"),
+                                           ("<script>", "Signed in as")])
+def test_the_console_language_picks_the_catalogue_and_an_unknown_one_is_english(
+        app, client, people, tag, expected):
+    panel_session(app, client, "s1")
+    answer = client.get("/t/acme/panels/probe", query_string={"gcLangTag": tag}, headers=FRAME)
+    assert answer.status_code == 200 and expected in answer.get_data(as_text=True)

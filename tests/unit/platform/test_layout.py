@@ -11,7 +11,7 @@ from extension.platform import layout
 
 @pytest.mark.parametrize(("tag", "lang"), [
     ("en-us", "en"), ("en-GB", "en"), ("EN", "en"), ("en_US", "en"),
-    (None, "en"), ("", "en"), ("xx-YY", "en"), ("de-DE", "en"),  # no German catalogue yet
+    (None, "en"), ("", "en"), ("xx-YY", "en"), ("de-DE", "de"), ("de_at", "de"), ("fr-FR", "en"),
     ("en-us\"><script>", "en"), ("a" * 200, "en"), ("../../etc", "en"), ("zh-Hant-TW", "en"),
 ])
 def test_the_language_is_negotiated_against_the_supported_list(tag, lang):
