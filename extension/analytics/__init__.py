@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from extension.analytics import alert_delivery, fcr
+    from extension.analytics import alert_delivery, fcr, panels
     from extension.analytics.api import alerts, drilldown, forecasts, metrics, performance
     from extension.analytics.cli import analytics_cli, demo_data_command
     from extension.analytics.peers import PeerCache
@@ -17,6 +17,7 @@ def init_app(app) -> None:
                                                   session_factory=app.extensions["coachwire.db"].session)
     for api in (metrics, performance, alerts, forecasts, drilldown):
         app.register_blueprint(api.bp)
+    panels.init_app(app)
     for command in (sync_cli, analytics_cli, demo_data_command):
         app.cli.add_command(command)
     add_periodic(app, alert_delivery.sweep, settings.sweep_seconds)
