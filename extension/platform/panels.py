@@ -48,7 +48,9 @@ PREFIX = "/t/<tenant_id>/panels"
 ROLE_NAMES = {"agent": "Agent", "supervisor": "Supervisor", "qa_analyst": "QA analyst",
               "manager": "Manager", "admin": "Admin"}
 KEPT_PARAMS = ("gcLangTag", "gcHostOrigin", "gcTargetEnv")
-# the pages each role finds in the navigation, in order: (view, path, label)
+# the pages the navigation offers, in order: (view, path, label); a view shows for a role
+# holding its permission in shell.PANEL_VIEWS ("My performance" only for agents: the others
+# open an agent's overview from the directory; an agent's "home" is their own performance)
 NAVIGATION = (
     ("home", "home", lazy_gettext("Team home")),
     ("agents", "agents", lazy_gettext("Agents")),
@@ -93,7 +95,9 @@ class Page:
 
         return [{"view": view, "href": self.url(path), "label": str(label), "current": view == self.view}
                 for view, path, label in NAVIGATION
-                if view in PANEL_VIEWS and self.principal.can(PANEL_VIEWS[view])]
+                if view in PANEL_VIEWS and self.principal.can(PANEL_VIEWS[view])
+                and (view != "my-performance" or self.principal.role == "agent")
+                and (view != "home" or self.principal.role != "agent")]
 
     def context(self) -> dict[str, Any]:
         return {"p": self, "name": self.person_name, "role": self.role_name,

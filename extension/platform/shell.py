@@ -47,7 +47,7 @@ TENANT = r"[a-z0-9][a-z0-9-]{1,62}"
 # The panel views and the permission each needs (the one permission table decides, as in the API).
 PANEL_VIEWS = {"home": ANALYTICS_READ, "my-performance": ANALYTICS_READ,
                "agents": ALERTS_READ, "trends": ANALYTICS_READ, "interaction": COACHING_READ,
-               "settings": SETTINGS_WRITE}
+               "interactions": ANALYTICS_READ, "settings": SETTINGS_WRITE}
 ROLE_NAMES = {"agent": "Agent", "supervisor": "Supervisor", "qa_analyst": "QA analyst",
               "manager": "Manager", "admin": "Admin"}
 # an origin an admin may list: https (or http on loopback, for the sandbox console), no path
