@@ -28,14 +28,27 @@ def _not_blank(value: str) -> None:
         raise ValidationError("Must not be blank.")
 
 
+def _alternatives_closed(value: str) -> None:
+    """``(a|b)`` lists the words that may fill one place; parentheses do not nest."""
+    depth = 0
+    for char in value:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth not in (0, 1):
+            raise ValidationError("Parentheses list alternatives for one word, e.g. "
+                                  "'(call|chat) recorded'; they must be balanced and not nested.")
+    if depth:
+        raise ValidationError("An opening parenthesis is never closed.")
+
+
 class PhraseRuleIn(Schema):
     key = fields.String(required=True, validate=[validate.Length(min=1, max=64),
                                                  validate.Regexp(r"^[A-Za-z0-9_.-]+$",
                                                                  error="Letters, digits, _ . - only.")])
     wordings = fields.List(fields.String(validate=[validate.Length(min=1, max=lists.MAX_WORDING_CHARS),
-                                                   _not_blank]),
+                                                   _not_blank, _alternatives_closed]),
                            required=True, validate=validate.Length(min=1, max=lists.MAX_WORDINGS),
-                           metadata={"description": "Core wordings: all words in order, others between"})
+                           metadata={"description": "Core wordings: all words in order, others between; "
+                                                         "'(a|b)' lets either word fill one place"})
     party = fields.String(load_default="agent", allow_none=True,
                           validate=validate.OneOf(lists.PARTIES),
                           metadata={"description": "Who must say it; null: anyone"})

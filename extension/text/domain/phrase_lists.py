@@ -25,6 +25,10 @@ RECORDING_DISCLOSURE = PhraseRule(
         "conversation is being recorded",
         "we record calls",
         "we record our calls",
+        # chats, emails and messages are "saved", "stored", "monitored", "transcribed" where a
+        # call is "recorded": the thing, then what happens to it (statements_tune.txt)
+        "(call|calls|chat|chats|conversation|conversations|message|messages|email|emails"
+        "|correspondence|thread) (recorded|monitored|saved|stored|transcribed|retained|logged)",
     ),
 )
 
@@ -39,6 +43,13 @@ IDENTITY_VERIFICATION = PhraseRule(
         "confirm the first line of your address",
         "confirm your postcode",
         "verify your identity",
+        # terse checks, one-time codes, passcodes and the account holder (statements_tune.txt)
+        "security check",
+        "(verification|one-time|time|digit|security|access) (code|passcode|pin)",
+        "passcode",
+        "(account|policy) holder",
+        "(policyholder|accountholder)",
+        "verify who you are",
         "security questions",
         "run through security",
         "password on the account",
@@ -58,7 +69,20 @@ IDENTITY_VERIFICATION = PhraseRule(
     ),
 )
 
-REQUIRED = (RECORDING_DISCLOSURE, IDENTITY_VERIFICATION)
+CLOSING_OFFER = PhraseRule(
+    name="closing_offer",
+    party="agent",
+    wordings=(
+        # "Is there anything else I can help you with?", and curtly "Anything else?"; a sentence
+        # cut off before it ends ("Is there anything el-") or negated ("I can't do anything
+        # else") does not count, nor does a goodbye alone ("Bye now")
+        "anything (else|more)",
+        "is that everything",
+        "something else i can help",
+    ),
+)
+
+REQUIRED = (RECORDING_DISCLOSURE, IDENTITY_VERIFICATION, CLOSING_OFFER)
 
 PROHIBITED = (
     PhraseRule(

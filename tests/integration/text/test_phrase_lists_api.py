@@ -44,7 +44,8 @@ def test_a_tenant_without_lists_gets_the_built_in_defaults(client, world, token_
     found = _lists(client, token_for("a1", "agent"))
     assert set(found) == set(lists.KINDS)
     assert found["required"]["source"] == "default" and found["required"]["version"] == 0
-    assert [r["key"] for r in found["required"]["rules"]] == ["recording_disclosure", "identity_verification"]
+    assert [r["key"] for r in found["required"]["rules"]] == ["recording_disclosure", "identity_verification",
+                                                             "closing_offer"]
     assert found["prohibited"]["rules"][0]["threshold"] == 0.95
 
 
@@ -66,7 +67,7 @@ def test_an_admin_list_changes_that_tenants_analysis_only(app, client, db, world
     assert prohibited == 1 and mine["prohibited"][0]["detail"]["rule"] == "not_my_job"
 
     theirs, their_miss, their_prohibited = _analyse(app, db, "globex", "c-after")
-    assert set(theirs["compliance"]) == {"recording_disclosure", "identity_verification"}
+    assert set(theirs["compliance"]) == {"recording_disclosure", "identity_verification", "closing_offer"}
     assert their_miss is True and their_prohibited == 0  # no identity check; nothing prohibited by default
     assert _lists(client, token_for("adm", "admin", tenant_id="globex"))["required"]["source"] == "default"
     assert audit_actions(db, "acme").count("phrase_lists.updated") == 2
@@ -85,7 +86,8 @@ def test_revert_restores_the_defaults_and_is_audited_with_before_and_after(app, 
     assert reverted.status_code == 200
     assert reverted.get_json()["source"] == "default" and reverted.get_json()["version"] == 2
     assert set(_analyse(app, db, "acme", "c2")[0]["compliance"]) == {"recording_disclosure",
-                                                                     "identity_verification"}
+                                                                     "identity_verification",
+                                                                     "closing_offer"}
     with db.session() as session:
         details = [a.details for a in session.scalars(select(AuditEntry).where(
             AuditEntry.tenant_id == "acme", AuditEntry.action == "phrase_lists.updated")
@@ -110,6 +112,8 @@ def test_revert_restores_the_defaults_and_is_audited_with_before_and_after(app, 
     ({"rules": [{"key": "x", "wordings": ["a b"], "party": "bot"}]}, "rules.0.party"),
     ({"rules": [{"key": "has space", "wordings": ["a b"]}]}, "rules.0.key"),
     ({"rules": [{"key": "x", "wordings": ["a b"], "colour": "red"}]}, "rules.0.colour"),
+    ({"rules": [{"key": "x", "wordings": ["(call|chat recorded"]}]}, "rules.0.wordings.0"),
+    ({"rules": [{"key": "x", "wordings": ["((call|chat)) recorded"]}]}, "rules.0.wordings.0"),
     ({}, "rules"),
 ])
 def test_a_bad_body_is_422_naming_the_field_and_changes_nothing(client, db, world, token_for, body, field):

@@ -24,7 +24,8 @@ TRANSCRIPT = [
      "duration_ms": 5000},
     {"party": "customer", "text": f"Call me on {PHONE}. This is awful, I want to speak to a manager!",
      "offset_ms": 9000, "duration_ms": 4000},
-    {"party": "agent", "text": "Calm down, that's not my problem.", "offset_ms": 12500, "duration_ms": 2000},
+    {"party": "agent", "text": "Calm down, that's not my problem. Anything else?", "offset_ms": 12500,
+     "duration_ms": 2000},
 ]
 GENESYS = {"conversationId": "c0002", "communicationId": "m1", "transcripts": [{"phrases": [
     {"text": "Hello, this call is being recorded.", "startTimeMs": 1790000000000,

@@ -19,6 +19,7 @@ class Transcript:
     id: str
     labels: dict[str, bool] = field(default_factory=dict)
     utterances: list[Utterance] = field(default_factory=list)
+    channel: str | None = None
 
 
 @dataclass
@@ -49,7 +50,10 @@ def transcripts(name: str = "heldout_transcripts.txt") -> list[Transcript]:
                 offset_ms=int(offset) if offset else None, duration_ms=int(duration) if duration else None))
         else:
             key, value = (part.strip() for part in line.split(":", 1))
-            result[-1].labels[key] = value == "yes"
+            if key == "channel":
+                result[-1].channel = value
+            else:
+                result[-1].labels[key] = value == "yes"
     return result
 
 

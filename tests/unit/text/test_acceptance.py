@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from extension.text.domain.escalation import has_escalation
-from extension.text.domain.phrase_lists import IDENTITY_VERIFICATION, RECORDING_DISCLOSURE
+from extension.text.domain.phrase_lists import CLOSING_OFFER, IDENTITY_VERIFICATION, RECORDING_DISCLOSURE
 from extension.text.domain.phrases import keyword_present, match_rule
 from extension.text.domain.pii import find_pii
 from extension.text.domain.utterance_sentiment import classify, coaching_flag
@@ -79,6 +79,31 @@ def test_required_statements_on_the_fresh_sets(name, floor):
     REPORT.append(f"compliance statements F1, {name} ({len(truth)} pairs): "
                   f"fuzzy {f1_binary(truth, fuzzy):.3f} | keywords {f1_binary(truth, keywords):.3f}")
     assert f1_binary(truth, fuzzy) >= floor
+
+
+# Written for issue 13's categories (chat/email/social disclosures, terse and one-time-code
+# identity checks, the closing offer); wordings were tuned on statements_tune.txt only. The
+# held-out part measured 0.364 overall before tuning (recording 0.500, identity 0.545, closing
+# 0.000: there was no closing rule) and 1.000 after (bench/RESULTS.md); the floor is the target.
+ALL_STATEMENTS = {**STATEMENTS, "closing": CLOSING_OFFER}
+
+
+@pytest.mark.parametrize("name", ["statements_heldout.txt", "statements_tune.txt"])
+def test_required_statements_in_every_channel_meet_the_target(name):
+    sets = transcripts(name)
+    assert len(sets) >= 24 and {t.channel for t in sets} >= {"voice", "chat", "email", "social"}
+    pooled_truth, pooled = [], []
+    for key, rule in ALL_STATEMENTS.items():
+        truth = [t.labels[key] for t in sets]
+        found = [bool(match_rule(t.utterances, rule)) for t in sets]
+        assert any(truth) and not all(truth), f"{name}: {key} needs positives and negatives"
+        REPORT.append(f"required statement {key}, {name} ({len(truth)} transcripts): "
+                      f"F1 {f1_binary(truth, found):.3f}")
+        pooled_truth += truth
+        pooled += found
+    pooled_f1 = f1_binary(pooled_truth, pooled)
+    REPORT.append(f"required statements F1, {name} ({len(pooled)} pairs): {pooled_f1:.3f}")
+    assert pooled_f1 >= 0.97
 
 
 def test_escalation_f1_beats_the_floor():

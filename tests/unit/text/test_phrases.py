@@ -2,7 +2,12 @@
 
 import pytest
 
-from extension.text.domain.phrase_lists import IDENTITY_VERIFICATION, PROHIBITED, RECORDING_DISCLOSURE
+from extension.text.domain.phrase_lists import (
+    CLOSING_OFFER,
+    IDENTITY_VERIFICATION,
+    PROHIBITED,
+    RECORDING_DISCLOSURE,
+)
 from extension.text.domain.phrases import PhraseRule, match_rule, prohibited_phrases, required_statements
 from extension.text.domain.spans import Utterance
 
@@ -64,3 +69,50 @@ def test_prohibited_phrases_are_found_and_near_misses_are_not():
     hits = prohibited_phrases(said("Calm down. That's not my problem."), PROHIBITED)
     assert {h.text for h in hits} >= {"Calm down"}
     assert not prohibited_phrases(said("I'll make sure it's not a problem for you."), PROHIBITED)
+
+
+@pytest.mark.parametrize("text", [
+    "This chat is recorded for quality purposes.",
+    "Messages in this thread are stored to help us improve.",
+    "Please note all correspondence with our team is retained.",
+    "Our conversation may be transcribed and monitored.",
+])
+def test_a_chat_email_or_message_disclosure_counts(text):
+    assert match_rule(said(text), RECORDING_DISCLOSURE)
+
+
+@pytest.mark.parametrize("text", [
+    "This call is not recorded.",
+    "I've saved your new address.",
+    "Your chat history is something we can't keep.",
+])
+def test_a_negated_or_unrelated_storage_sentence_is_no_disclosure(text):
+    assert not match_rule(said(text), RECORDING_DISCLOSURE)
+
+
+@pytest.mark.parametrize("text", [
+    "Passcode please?",
+    "Can you read me the one-time code we texted you?",
+    "Am I speaking with the account holder?",
+    "For security, the last three digits of your card's security code?",
+])
+def test_terse_and_code_identity_checks_count(text):
+    assert match_rule(said(text), IDENTITY_VERIFICATION)
+
+
+@pytest.mark.parametrize(("text", "counts"), [
+    ("Is there anything else I can help you with today?", True),
+    ("Anything else?", True),
+    ("Is that everything for today?", True),
+    ("Bye now!", False),
+    ("Is there anything el-", False),
+    ("I'm afraid I can't do anything else for you.", False),
+])
+def test_the_closing_offer(text, counts):
+    assert bool(match_rule(said(text), CLOSING_OFFER)) is counts
+
+
+def test_alternatives_fill_one_place_and_must_be_close_together():
+    rule = PhraseRule(name="x", wordings=("(security|access) (code|pin)",))
+    assert match_rule(said("Tell me your access pin."), rule)
+    assert not match_rule(said("For security reasons please wait while I look up the postcode."), rule)

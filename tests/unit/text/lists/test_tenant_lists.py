@@ -44,4 +44,4 @@ def test_a_tenant_wording_is_found_where_the_defaults_see_nothing():
     assert "identity_verification" not in custom["compliance"]
     assert [s["detail"]["rule"] for s in custom["prohibited"]] == ["job"]
     assert default["prohibited"] == []
-    assert set(default["compliance"]) == {"recording_disclosure", "identity_verification"}
+    assert set(default["compliance"]) == {"recording_disclosure", "identity_verification", "closing_offer"}
