@@ -1,9 +1,13 @@
 """Escalation triggers in what the customer says: asking for a manager, threatening to leave,
-threatening legal or regulatory action, or lodging a formal complaint.
+threatening legal or regulatory action, lodging a formal complaint, or threatening public
+exposure (reviews, social media, the press).
 
 Keywords alone over-fire ("my manager asked me to call", "my wife's a lawyer", "I'm not going to
 cancel"), so each trigger is a request or threat pattern, and a match is dropped when the clause
-around it negates it, reports it in the past, or only asks how something works.
+around it negates it, reports it in the past, or only asks how something works. A cancellation
+with a neutral reason in the same utterance ("I'm cancelling because I'm moving abroad") is a
+routine request, not a threat to leave; a review or a post that is praise ("a good review") is
+not a threat either.
 """
 
 from __future__ import annotations
@@ -14,11 +18,20 @@ from dataclasses import dataclass
 
 from extension.text.domain.spans import Span, Utterance
 
-_BOSS = r"(?:manager|supervisor|team ?leader|someone (?:more )?senior|somebody senior|your boss|head office)"
+_BOSS = (r"(?:manager|supervisor|team ?leader|someone (?:more )?senior|somebody senior|your boss|head office"
+         r"|(?:whoever|someone|somebody|the person) (?:is )?in charge)")
 _ACCOUNT = (r"(?:account|contract|subscription|service|membership|policy|broadband|plan|line|direct debit"
             r"|agreement)")
 _LAWYER = r"(?:lawyers?|solicitors?|attorneys?|legal team)"
-_REGULATOR = r"(?:the )?(?:ombudsman|regulator|trading standards|ofcom|ofgem|fca|bbb|better business bureau)"
+_REGULATOR = (r"(?:the )?(?:(?:[\w']+ ){0,3}ombudsman(?: service)?|regulator|trading standards|ofcom"
+              r"|ofgem|ofwat|fca|financial conduct authority|information commissioner(?:'s office)?|ico|cfpb"
+              r"|consumer financial protection bureau|ftc|federal trade commission"
+              r"|competition and markets authority|cma|bbb|better business bureau|attorney general)")
+_PUBLIC = (r"(?:social media|facebook|twitter|x|instagram|tiktok|linkedin|reddit|youtube|trustpilot"
+           r"|google|yelp|every review site|review sites?|the internet|online)")
+_PRESS = r"(?:the )?(?:local )?(?:press|papers|newspapers?|media|bbc|tv|watchdog)"
+_WILL = (r"(?:i'm|i am|i'll|i will|we'll|we will|we're|i'm going to|i am going to|going to|gonna|"
+         r"i'll be|i will be|expect)")
 
 TRIGGERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I)) for kind, pattern in (
@@ -34,6 +47,16 @@ TRIGGERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     ("cancel", r"\b(?:i'm|i am|we're|we are|i'll be|we'll be) (?:leaving|switching|moving) "
                r"(?:you|providers?|to another|elsewhere)"),
     ("cancel", r"\bjust cancel (?:it|everything)\b"),
+    ("cancel", r"\bcancel(?:l?ing)? (?:the lot|everything|it all)\b"),
+    ("cancel", r"\btaking my (?:business|custom|money) (?:elsewhere|somewhere else)"),
+    ("cancel", r"\b(?:i'm|i am|we're|we are) done with (?:you|your company|this company)"),
+    ("cancel", r"\b(?:i'm|i am|we're|we are) (?:off|going|switching|moving) (?:over )?to "
+               r"(?:a|another|your|a different) "
+               r"(?:competitor|supplier|provider|bank|company|network|insurer)"),
+    ("cancel", r"\b(?:switch|move|go) (?:over )?to (?:a|another|your|a different) "
+               r"(?:competitor|supplier|provider|bank|company|network|insurer)"),
+    ("cancel", r"\b(?:i'm|i am|we're|we are) (?:leaving|going elsewhere)(?=\s*(?:[.!,]|$))"),
+    ("cancel", r"\byou've (?:just )?lost (?:a|my|our) (?:customer|business|custom)"),
     ("legal", rf"\b(?:speak|speaking|talk|talking|go|going|get|getting|contact|contacting|call|calling"
               rf"|instruct|involve|involving|hear from|phone|ring|see) (?:to |with )?(?:my|a) {_LAWYER}"),
     ("legal", rf"\bmy {_LAWYER} (?:will|is going to|'ll)"),
@@ -41,7 +64,23 @@ TRIGGERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
               r"claims )?court|small claims court|see you in court|sue (?:you|your)|suing (?:you|your))"),
     ("regulator", rf"\b(?:report|reporting|complain|complaining|take|taking|go|going|escalat\w*)"
                   rf" [\w ]{{0,25}}\b(?:to|with) {_REGULATOR}"),
-    ("complaint", r"\b(?:make|raise|lodge|file|put in) a (?:formal )?complaint\b"),
+    ("complaint", r"\b(?:make|raise|lodge|file|put in) an? (?:formal |official )?complaint\b"),
+    ("complaint", r"\bconsider this (?:a|an) (?:formal |official )?complaint\b"),
+    ("complaint", r"\bcomplain (?:officially|formally)\b"),
+    ("manager", rf"\bput (?:a|the|your) {_BOSS} on\b"),
+    ("manager", r"\b(?:this|it) escalated\b"),
+    ("regulator", rf"\b(?:contact|contacting|call|calling|phone|ring|writ(?:e|ing) to) {_REGULATOR}"),
+    ("regulator", rf"\b(?:raise|raising|file|filing|lodge|lodging) [\w ]{{0,25}}\bwith {_REGULATOR}"),
+    ("regulator", rf"\bhearing from {_REGULATOR}|\b{_REGULATOR} (?:will|is going to|'ll) hear"),
+    ("public", r"\b(?:write|writing|leave|leaving|post|posting|put|putting|give|giving)"
+               r" (?:you |this )?(?:a |an )?(?P<tone>[\w\- ]{0,20})\breview\b"),
+    ("public", rf"\b{_WILL} [\w' ]{{0,20}}\b(?:post|put|share|tell|plaster|splash)\w* [\w' ]{{0,30}}"
+               rf"\b(?:on|all over|across) {_PUBLIC}\b"),
+    ("public", r"\b(?:a|very) public post\b"),
+    ("public", rf"\beveryone (?:on {_PUBLIC} )?(?:is going to|will) (?:hear|know)"),
+    ("public", rf"\b(?:go|going|contact|contacting|call|calling|writ(?:e|ing) to|tell|telling)"
+               rf" (?:to )?{_PRESS}\b"),
+    ("public", rf"\b{_PRESS}(?: [\w ]{{0,25}})? would love (?:this|to hear)"),
 ))
 
 # Clause-local context that turns a trigger into a non-escalation.
@@ -56,6 +95,12 @@ _PAST_INTENT = re.compile(r"\b(?:was going to|were going to|thought about|almost
                           r"(?:\s+\w+){0,3}\s*$", re.I)
 _INFORMATIONAL = re.compile(r"\b(?:do i need to|do i have to|how do i|should i|what happens if i)\b"
                             r"(?:\s+\w+){0,2}\s*$", re.I)
+_NEUTRAL_REASON = re.compile(
+    r"\b(?:moving|relocating|going|travelling) (?:abroad|overseas)\b|\bemigrating\b|\brelocating\b"
+    r"|\bmoving (?:house|flat|home)\b|\bmoving to (?-i:[A-Z])\w+|\bpassed away\b|\bno longer need\b"
+    r"|\bdon't need it any ?more\b|\bat the old address\b", re.I)
+_PRAISE = re.compile(r"\b(?:good|great|lovely|nice|positive|glowing|five[- ]star|5[- ]star|brilliant|"
+                     r"excellent|fantastic)\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[.!?;:,]|\bbut\b|\bso\b|\band\b", re.I)
 
 
@@ -85,6 +130,11 @@ def _utterance_escalations(index: int, text: str,
                 continue
             if _suppressed(text, match.start()):
                 continue
+            if kind == "cancel" and _NEUTRAL_REASON.search(text):
+                continue  # a routine cancellation, with its reason given
+            tone = match.groupdict().get("tone")
+            if kind == "public" and tone and _PRAISE.search(tone):
+                continue  # "a good review" is praise, not a threat
             taken.append((match.start(), match.end()))
             spans.append(Span(utterance=index, start=match.start(), end=match.end(), kind="escalation",
                               text=match.group(), detail={"trigger": kind}))

@@ -13,6 +13,7 @@ from extension.text.domain.escalation import has_escalation
 from extension.text.domain.phrase_lists import CLOSING_OFFER, IDENTITY_VERIFICATION, RECORDING_DISCLOSURE
 from extension.text.domain.phrases import keyword_present, match_rule
 from extension.text.domain.pii import find_pii
+from extension.text.domain.spans import Utterance
 from extension.text.domain.utterance_sentiment import classify, coaching_flag
 from tests.unit.text.datasets import labelled_utterances, pii_snippets, transcripts
 from tests.unit.text.metrics import REPORT, accuracy, f1_binary, macro_f1
@@ -115,6 +116,20 @@ def test_escalation_f1_beats_the_floor():
     REPORT.append(f"escalation F1 ({len(truth)} transcripts): rules {f1_binary(truth, found):.3f} | "
                   f"keywords {f1_binary(truth, naive):.3f}")
     assert f1_binary(truth, found) >= 0.85
+
+
+# issue 13's escalation categories (public exposure, regulators and ombudsmen named with a
+# qualifier, rephrased "I'm leaving because of this"; neutral-reason cancellations and the
+# customer's own manager are not escalations). Triggers tuned on escalation_tune.tsv only; the
+# held-out part measured 0.222 before and 1.000 after (bench/RESULTS.md). The floor is the target.
+@pytest.mark.parametrize("name", ["escalation_heldout.tsv", "escalation_tune.tsv"])
+def test_escalation_on_the_issue_13_categories_meets_the_target(name):
+    rows = labelled_utterances(name)
+    truth = [label == "yes" for label, _, _ in rows]
+    found = [has_escalation([Utterance(party=party, text=text)]) for _, party, text in rows]
+    assert len(rows) >= 38 and 0 < sum(truth) < len(truth)
+    REPORT.append(f"escalation F1, {name} ({len(rows)} utterances): {f1_binary(truth, found):.3f}")
+    assert f1_binary(truth, found) >= 0.90
 
 
 @pytest.mark.parametrize(("name", "floor_recall", "floor_precision"), [

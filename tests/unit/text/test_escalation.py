@@ -2,7 +2,7 @@
 
 import pytest
 
-from extension.text.domain.escalation import find_escalations
+from extension.text.domain.escalation import find_escalations, has_escalation
 from extension.text.domain.spans import Utterance
 
 
@@ -48,3 +48,26 @@ def test_spans_carry_offsets_into_the_utterance():
     text = "Honestly. Put me through to your manager."
     span = find_escalations([Utterance(party="customer", text=text)])[0]
     assert text[span.start:span.end] == span.text and span.kind == "escalation"
+
+
+@pytest.mark.parametrize("text", [
+    "I'm going to leave you a one-star review on Trustpilot.",
+    "I'll be posting all of this on Facebook tonight.",
+    "I'm reporting you to the Financial Conduct Authority.",
+    "I'll contact the energy ombudsman about this.",
+    "Because of this I'm taking my business elsewhere.",
+    "I'm going to the local newspaper.",
+])
+def test_public_exposure_regulators_and_leaving_are_escalations(text):
+    assert has_escalation([Utterance(party="customer", text=text)])
+
+
+@pytest.mark.parametrize("text", [
+    "I'm cancelling my contract because I'm moving to Spain.",
+    "I'll happily leave you a five-star review.",
+    "My manager at work asked me to call.",
+    "I saw your post on Facebook about the outage.",
+    "I'm leaving for work in a minute, can we be quick?",
+])
+def test_routine_requests_and_praise_are_not(text):
+    assert not has_escalation([Utterance(party="customer", text=text)])
