@@ -5,9 +5,13 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Coaching has no HTTP surface or periodic job of its own yet: its work is driven by the
-    conversation events it routes and its effect jobs. Its one command joins ``tenants``."""
-    from extension.coaching import cli, events, panels  # noqa: F401  (cli adds tenants set-policy)
+    """Coaching's work is driven by the conversation events it routes and its effect jobs; its
+    HTTP surface is the panels and ``POST /api/v1/text/analyse``; ``tenants set-policy`` joins the
+    platform's tenants group and ``text analyse`` is its own."""
+    from extension.coaching import cli, events, panels
+    from extension.coaching.api import analyse
 
     events.register(app.extensions["coachwire.router"])
     panels.init_app(app)
+    app.register_blueprint(analyse.bp)
+    app.cli.add_command(cli.text_cli)
