@@ -60,8 +60,20 @@ def test_each_item_goes_through_every_detector_and_the_tenants_policy(app, clien
     assert "text.analysed" in actions
 
 
+def test_another_tenants_policy_is_not_used(app, client, db, acme):
+    from tests.factories import add_tenant
+
+    add_tenant(db, "globex")
+    add_people(db, "globex", [("adm", "admin", None, None)])
+    answer = client.post("/api/v1/text/analyse", json={"items": ITEMS[2:]},
+                         headers=bearer(app, "adm", "admin", tenant_id="globex"))
+    assert answer.status_code == 200
+    assert "said-refund" not in [d["rule"] for d in answer.get_json()["results"][0]["decisions"]]
+
+
 def test_only_an_admin_may_call_it(app, client, acme):
-    answer = client.post("/api/v1/text/analyse", json={"items": ITEMS}, headers=bearer(app, "s1", "supervisor"))
+    answer = client.post("/api/v1/text/analyse", json={"items": ITEMS},
+                         headers=bearer(app, "s1", "supervisor"))
     assert answer.status_code == 403
 
 
@@ -94,7 +106,8 @@ def test_the_command_reads_and_writes_json_lines(app, acme, tmp_path):
 
 def test_the_command_names_the_bad_line_and_writes_nothing(app, acme, tmp_path):
     source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    source.write_text(json.dumps(ITEMS[0]) + "\n" + json.dumps({"id": "y", "party": "robot", "text": "x"}) + "\n")
+    bad = {"id": "y", "party": "robot", "text": "x"}
+    source.write_text(json.dumps(ITEMS[0]) + "\n" + json.dumps(bad) + "\n")
     result = app.test_cli_runner().invoke(args=["text", "analyse", "--tenant", "acme", "--in",
                                                 str(source), "--out", str(target)])
     assert result.exit_code != 0 and "line 2" in result.output and "party" in result.output
