@@ -10,10 +10,16 @@ manager form a team (``manager:<id>``), which is how most contact centres run th
 ``GET /api/v2/users`` lists active users only, so inactive and deleted users are listed by
 ``state`` too: a stored person the host reports inactive or deleted is deactivated (audited as
 ``person.deactivated``), which also drops their per-agent listener topics.
+
+A person Coachwire has erased (``extension.privacy``) is never created again from the host's
+listing, even while the host still lists them active: the capabilities above the platform name
+such people through :func:`never_recreate` (the platform cannot import them). The sync counts
+them as ``kept_erased`` in its result and its ``people.synced`` audit entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +31,18 @@ from extension.platform.models.people import Person
 from extension.platform.models.tenants import Tenant
 
 GONE_STATES = ("inactive", "deleted")
+# callables (session, tenant_id) -> host user ids the sync must not create again
+_NEVER_RECREATE: list[Callable[[Any, str], set[str]]] = []
+
+
+def never_recreate(source: Callable[[Any, str], set[str]]) -> None:
+    """Register a source of host user ids the sync must never turn into people again."""
+    if source not in _NEVER_RECREATE:
+        _NEVER_RECREATE.append(source)
+
+
+def _kept_out(session, tenant_id: str) -> set[str]:
+    return set().union(*(source(session, tenant_id) for source in _NEVER_RECREATE))
 
 
 @dataclass(frozen=True)
@@ -64,10 +82,14 @@ def sync_people(session, tenant: Tenant, *, actor: str = "system:sync",
     users, gone = host.users, host.gone
     managers = {(u.get("manager") or {}).get("id") for u in users} - {None}
     known = {p.id: p for p in session.scalars(select(Person).where(Person.tenant_id == tenant.id))}
-    created = updated = remapped = 0
+    kept_out = _kept_out(session, tenant.id)
+    created = updated = remapped = kept_erased = 0
     for user in users:
         person = known.get(user["id"])
         new = person is None
+        if person is None and user["id"] in kept_out:
+            kept_erased += 1
+            continue
         if person is None:
             person = Person(tenant_id=tenant.id, id=user["id"], role="", role_source=roles.MAPPED)
             session.add(person)
@@ -90,12 +112,13 @@ def sync_people(session, tenant: Tenant, *, actor: str = "system:sync",
         audit.record(session, tenant_id=tenant.id, actor=actor, action="person.deactivated",
                      subject_type="person", subject_id=person.id,
                      details={"host_state": user.get("state") or "unknown"})
-    if created or updated:
+    if created or updated or kept_erased:
         audit.record(session, tenant_id=tenant.id, actor=actor, action="people.synced",
                      subject_type="tenant", subject_id=tenant.id,
-                     details={"created": created, "updated": updated, "seen": len(users)})
+                     details={"created": created, "updated": updated, "seen": len(users),
+                              "kept_erased": kept_erased})
     return {"created": created, "updated": updated, "deactivated": deactivated,
-            "remapped": remapped, "seen": len(users)}
+            "remapped": remapped, "kept_erased": kept_erased, "seen": len(users)}
 
 
 def _changed(person: Person, user: dict) -> bool:

@@ -272,6 +272,13 @@ def subject_of(tenant_id: str, kind: str, ident: str) -> Callable[[Session], Sub
     return lambda session: customer_subject(session, tenant_id, ident)
 
 
+def erased_people(session: Session, tenant_id: str) -> set[str]:
+    """Host user ids of the tenant's erased (or being erased) people: the people sync must not
+    create them again from the host's listing (``extension.platform.people.never_recreate``)."""
+    return set(session.scalars(select(Erasure.subject_ref).where(
+        Erasure.tenant_id == tenant_id, Erasure.subject_kind == "person")))
+
+
 @job(queue="default", retries=3, intervals=(10, 60, 300), timeout=3600)
 def erase_job(tenant_id: str, kind: str, ident: str, actor: str) -> dict[str, Any]:
     """The API's erasure, run by a worker (a large subject takes longer than a request may)."""

@@ -15,6 +15,7 @@ from extension.analytics import fcr
 from extension.analytics.models.interactions import Interaction
 from extension.platform.db import Base
 from extension.platform.models.audit import AuditEntry
+from extension.platform.models.tenants import Tenant
 from extension.privacy.domain import datamap
 from tests.factories import add_people, add_tenant, bearer
 from tests.integration.privacy.conftest import ADDRESS, ADMIN, AGENT, EMAIL, NAME, OTHER, rollup_totals
@@ -239,3 +240,25 @@ def test_an_erasure_cut_short_resumes_with_the_same_pseudonym(app, db, world, mo
         cells = session.scalars(select(KpiRollupAgentDaily.agent_id).where(
             KpiRollupAgentDaily.tenant_id == world, KpiRollupAgentDaily.day == cell.day)).all()
     assert report["pseudonym"] in cells and len(cells) == len(set(cells))
+
+
+def test_an_erased_agent_is_not_created_again_by_the_people_sync(app, db, world):
+    """The host may still list the person active (an erasure on request, before they leave):
+    the sync must not bring their name and id back."""
+    from extension.platform import people
+    from extension.platform.models.people import Person
+
+    assert cli(app, "erase", "--tenant", world, "--person", AGENT).exit_code == 0
+    listed = [{"id": AGENT, "name": "Back Again", "email": "back@example.com", "state": "active"},
+              {"id": "new-hire", "name": "New Hire", "state": "active"}]
+    with app.app_context(), db.session() as session:
+        tenant = session.get(Tenant, world)
+        result = people.sync_people(session, tenant, host=people.HostPeople(listed, []))
+    assert result["kept_erased"] == 1 and result["created"] == 1
+    with db.session() as session:
+        ids = set(session.scalars(select(Person.id).where(Person.tenant_id == world)))
+        synced = session.scalars(select(AuditEntry).where(AuditEntry.action == "people.synced")
+                                 .order_by(AuditEntry.id.desc())).first()
+    assert AGENT not in ids and "new-hire" in ids
+    assert synced.details["kept_erased"] == 1
+    assert "Back Again" not in str(dump(db, world, skip=()))
