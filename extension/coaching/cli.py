@@ -49,7 +49,7 @@ def analyse(tenant_id, source, target):
     from marshmallow import ValidationError
 
     from extension.coaching.api.analyse import ItemIn, run
-    from extension.platform.api.plumbing import _flatten
+    from extension.platform.errors import field_errors
 
     schema, items, seen = ItemIn(), [], set()
     for number, line in enumerate(source, start=1):
@@ -60,7 +60,7 @@ def analyse(tenant_id, source, target):
         except json.JSONDecodeError as exc:
             raise click.ClickException(f"line {number}: not JSON ({exc.msg})") from exc
         except ValidationError as exc:
-            problems = "; ".join(f"{e['field']}: {e['message']}" for e in _flatten(exc.messages))
+            problems = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(exc.messages))
             raise click.ClickException(f"line {number}: {problems}") from exc
         if item["id"] in seen:
             raise click.ClickException(f"line {number}: id {item['id']!r} repeats an earlier line")

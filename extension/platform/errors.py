@@ -6,6 +6,8 @@ with the status and title below, and a CLI turns it into a message.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     status = 400
@@ -43,3 +45,14 @@ class HostFailed(DomainError):
     """The host platform did not answer usefully (502)."""
 
     status, title = 502, "Bad Gateway"
+
+
+def field_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
+    """marshmallow's nested messages as ``[{"field": "items.0.party", "message": ...}]``: the
+    one shape every problem+json and CLI error names a bad field in."""
+    if isinstance(messages, list):
+        return [{"field": prefix or "_schema", "message": str(m)} for m in messages]
+    errors: list[dict[str, str]] = []
+    for name, inner in messages.items():
+        errors += field_errors(inner, f"{prefix}.{name}" if prefix else str(name))
+    return errors

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from extension.platform import audit
 from extension.platform.auth.tokens import ROLES
-from extension.platform.errors import Conflict, Invalid, NotFound
+from extension.platform.errors import Conflict, Invalid, NotFound, field_errors
 from extension.platform.models.people import Person
 from extension.platform.models.tenants import Tenant
 
@@ -91,17 +91,8 @@ def validate_mapping(data: Any) -> dict[str, Any]:
         loaded = MappingSchema().load(data)
     except ValidationError as exc:
         raise Invalid("The role mapping has invalid fields.",
-                      errors=_flatten(exc.messages)) from exc
+                      errors=field_errors(exc.messages)) from exc
     return loaded
-
-
-def _flatten(messages, prefix: str = "") -> list[dict]:
-    if isinstance(messages, list):
-        return [{"field": prefix or "_schema", "message": str(m)} for m in messages]
-    errors = []
-    for name, inner in messages.items():
-        errors += _flatten(inner, f"{prefix}.{name}" if prefix else str(name))
-    return errors
 
 
 # --- deciding -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from flask import Response, request
 from marshmallow import Schema, ValidationError, fields
 
 from extension.platform.api.schemas import MAX_YEAR, MIN_YEAR
+from extension.platform.errors import field_errors
 from extension.platform.problems import Problem
 
 PREFIX = "/api/v1/"
@@ -148,7 +149,8 @@ def parse(schema: type[Schema]) -> dict:
     try:
         loaded = instance.load(request.args.to_dict())
     except ValidationError as exc:
-        raise Problem(400, "Bad Request", "Invalid query parameters.", errors=_flatten(exc.messages)) from exc
+        raise Problem(400, "Bad Request", "Invalid query parameters.",
+                      errors=field_errors(exc.messages)) from exc
     if errors := _bounds(instance, loaded):
         raise Problem(400, "Bad Request", "Invalid query parameters.", errors=errors)
     return loaded
@@ -167,19 +169,10 @@ def parse_body(schema: type[Schema] | Schema, *, partial: bool = False) -> dict:
         loaded = instance.load(data, partial=partial)
     except ValidationError as exc:
         raise Problem(422, "Unprocessable Content", "The body has invalid fields.",
-                      errors=_flatten(exc.messages)) from exc
+                      errors=field_errors(exc.messages)) from exc
     if errors := _bounds(instance, loaded):
         raise Problem(422, "Unprocessable Content", "The body has invalid fields.", errors=errors)
     return loaded
-
-
-def _flatten(messages, prefix: str = "") -> list[dict]:
-    if isinstance(messages, list):
-        return [{"field": prefix or "_schema", "message": str(m)} for m in messages]
-    errors = []
-    for name, inner in messages.items():
-        errors += _flatten(inner, f"{prefix}.{name}" if prefix else str(name))
-    return errors
 
 
 def offset_of(args: dict) -> int:
