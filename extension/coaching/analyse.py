@@ -26,6 +26,7 @@ from extension.text.domain.analysis import TextConfig, analyze_transcript
 from extension.text.domain.escalation import find_escalations
 from extension.text.domain.phrases import required_statements
 from extension.text.domain.pii import find_pii, redact
+from extension.text.domain.recognition import praise_for_agent
 from extension.text.domain.sentiment import SentimentModel
 from extension.text.domain.spans import Utterance
 from extension.text.domain.utterance_sentiment import label_from_score, party_scores, utterance_sentiment
@@ -73,7 +74,8 @@ def _transcript(item: Mapping[str, Any], *, model: SentimentModel, config: TextC
     scores = party_scores(redacted, model=model)
     facts = {"customer_sentiment": scores["customer"], "agent_sentiment": scores["agent"],
              "channel": item.get("channel"),
-             "transcript": " ".join(u.text for u in redacted) or None}
+             "transcript": " ".join(u.text for u in redacted) or None,
+             "agent_praised": bool(praise_for_agent(redacted)) if redacted else None}
     outcomes = policies.evaluate(policy, {k: v for k, v in facts.items() if v is not None})
     return {
         "id": item["id"], "kind": "transcript", "channel": item.get("channel"),

@@ -21,6 +21,8 @@ from extension.coaching.domain import policies
 from extension.coaching.models import Appointment, Flag, Recognition
 from extension.platform import audit
 from extension.platform.models._types import utcnow
+from extension.text.domain.recognition import praise_for_agent
+from extension.text.domain.spans import Utterance
 
 log = logging.getLogger("coachwire.coaching")
 ACTOR = "system:coaching"
@@ -44,6 +46,13 @@ def customer_sentiment(interaction: Interaction, *, host_scores_expected: bool) 
     return None if waiting else interaction.transcript_customer_sentiment
 
 
+def agent_praised(phrases: list[dict] | None) -> bool:
+    """The customer praised the agent somewhere in the (redacted) transcript."""
+    utterances = [Utterance(party=p["party"], text=p["text"]) for p in phrases or []
+                  if p.get("party") in ("agent", "customer") and p.get("text")]
+    return bool(praise_for_agent(utterances))
+
+
 def facts_for(interaction: Interaction, history: dict[str, int], *, customer: float | None) -> dict:
     transcript = " ".join(p["text"] for p in interaction.transcript or [])
     facts = {
@@ -53,6 +62,7 @@ def facts_for(interaction: Interaction, history: dict[str, int], *, customer: fl
         "wrapup_code": interaction.wrapup_code, "t_handle_ms": interaction.t_handle_ms,
         "t_hold_ms": interaction.t_hold_ms, "transferred": interaction.transferred,
         "transcript": transcript or None,
+        "agent_praised": agent_praised(interaction.transcript) if transcript else None,
     }
     facts.update(history)
     return {key: value for key, value in facts.items() if value is not None}

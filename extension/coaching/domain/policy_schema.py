@@ -22,6 +22,7 @@ FACTS: dict[str, str] = {
     "transferred": "bool",
     "failed_critical": "bool",
     "failed_kill": "bool",
+    "agent_praised": "bool",  # the customer praised the agent (extension.text.domain.recognition)
     "transcript": "text",
 }
 
@@ -160,8 +161,15 @@ DEFAULT_POLICY: dict[str, Any] = {
         {
             "id": "delighted-customer",
             "action": "recognize",
-            "description": "A delighted customer: thank the agent.",
-            "when": {"fact": "customer_sentiment", "op": "gt", "value": 0.8},
+            # with a transcript, delight must be *because of the agent* (praise aimed at them:
+            # joy about a new phone or a baby is not the agent's doing); without one (the host
+            # sends only its sentiment score), the guide's threshold
+            "description": "A customer delighted by the agent: thank the agent.",
+            "when": {"any": [
+                {"fact": "agent_praised", "op": "eq", "value": True},
+                {"all": [{"fact": "customer_sentiment", "op": "gt", "value": 0.8},
+                         {"fact": "transcript", "op": "missing"}]},
+            ]},
         },
     ],
     "coaching": dict(DEFAULT_COACHING),
