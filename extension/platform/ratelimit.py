@@ -20,7 +20,7 @@ import secrets
 import time
 
 from flask import Response
-from flask_limiter import Limiter, RequestLimit
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from flask_limiter.util import get_remote_address
 
 DEFAULT_LIMIT = "120 per minute"
@@ -57,3 +57,12 @@ def init_app(app) -> None:
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = shared(app.view_functions[endpoint])
     app.extensions["coachwire.sso_limiter"] = limiter
+
+    def _exceeded(exc: RateLimitExceeded):
+        # more specific than the app's HTTPException handler, which would drop our answer
+        if exc.response is not None:
+            return exc.response
+        current = limiter.current_limit
+        return _breached(current) if current is not None else exc
+
+    app.register_error_handler(RateLimitExceeded, _exceeded)

@@ -236,12 +236,12 @@ def claim_handover(db, box: SecretBox, *, tenant_id: str, ticket: str | None, co
         if not secrets.compare_digest(digest(code), row.code_hash) or not bound:
             gone.tenant_id = tenant_id
             raise gone
+        secret, next_path = box.open(row.session_enc), row.next_path
         taken = session.execute(update(SsoHandover).where(
             SsoHandover.ticket_hash == row.ticket_hash, SsoHandover.used_at.is_(None))
             .values(used_at=now, session_enc=None))
-        if getattr(taken, "rowcount", 0) != 1:
+        if getattr(taken, "rowcount", 0) != 1 or not isinstance(secret, str):
             raise gone
-        secret = box.open(row.session_enc)
         live = session.get(PanelSession, digest(secret))
         if live is None or live.revoked_at is not None:
             raise gone
@@ -254,7 +254,7 @@ def claim_handover(db, box: SecretBox, *, tenant_id: str, ticket: str | None, co
                      action="sso.handed_over", subject_type="person", subject_id=live.person_id,
                      details={"session": digest(secret)[:12]})
         return HandedOver(tenant_id=tenant_id, person_id=live.person_id,
-                          next_path=row.next_path, session_secret=secret)
+                          next_path=next_path, session_secret=secret)
 
 
 def _check_tenant_active(tenant: Tenant | None) -> None:
