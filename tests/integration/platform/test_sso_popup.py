@@ -188,3 +188,34 @@ def test_the_popup_page_speaks_german_for_a_german_console(client, sbx):
                        headers={"Sec-Fetch-Dest": "iframe"})
     page = offer.get_data(as_text=True)
     assert "Bei Coachwire anmelden" in page and 'lang="de"' in page
+
+
+def test_expired_handovers_are_purged(app, client, db, sbx):
+    from datetime import UTC, datetime, timedelta
+
+    from extension.platform import sessions
+
+    frame_offer(client)
+    frame_offer(app.test_client())
+    with db.session() as session:
+        rows = list(session.scalars(select(SsoHandover)))
+        assert len(rows) == 2
+        rows[0].expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    with app.app_context():
+        assert sessions.purge_expired()["states"] == 1
+    with db.session() as session:
+        assert len(list(session.scalars(select(SsoHandover)))) == 1
+
+
+def test_an_expired_handover_cannot_be_claimed(app, client, db, sbx):
+    from datetime import UTC, datetime, timedelta
+
+    page, done, _ = whole_flow(app, client, sbx)
+    with db.session() as session:
+        session.scalars(select(SsoHandover)).one().expires_at = (
+            datetime.now(UTC) - timedelta(seconds=1))
+    late = client.post("/t/sbx/sso/handover", headers=SAME_ORIGIN,
+                       data={"ticket": _input(page, "ticket"),
+                             "code": _attr(done.get_data(as_text=True), "data-code")})
+    assert late.status_code == 400
+    assert client.get_cookie(SESSION_COOKIE) is None
