@@ -28,7 +28,7 @@ ENDPOINTS = ("shell.start", "shell.callback", "shell.popup", "shell.handover", "
 
 
 def _breached(limit: RequestLimit) -> Response:
-    from flask_babel import gettext as _
+    from flask_babel import lazy_gettext as _
 
     from extension.platform import shell
 

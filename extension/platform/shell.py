@@ -23,8 +23,7 @@ import secrets
 from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, current_app, redirect, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import force_locale, lazy_gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from extension.platform import csrf, layout, sessions, sso
@@ -58,6 +57,7 @@ VIEW_TITLES = {"home": lazy_gettext("Home"), "my-performance": lazy_gettext("My 
                "agents": lazy_gettext("Agents"), "trends": lazy_gettext("Trends"),
                "interaction": lazy_gettext("Interaction"),
                "interactions": lazy_gettext("Interactions"), "settings": lazy_gettext("Settings")}
+_ = lazy_gettext  # rendered (in the request's language) when the answer is built
 # an origin an admin may list: https (or http on loopback, for the sandbox console), no path
 _ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(127\.0\.0\.1|localhost)(:\d{1,5})?)$")
 
@@ -130,16 +130,26 @@ def _refusal(status: int, title, detail, *, tenant_id: str | None = None,
     """problem+json, or a small HTML page for a browser (framable by the tenant's console).
     ``title`` and ``detail`` may be lazy translations: rendered in the request's language."""
     nonce = secrets.token_urlsafe(16)
-    title, detail = str(title), str(detail)
     origins = _tenant_origins(tenant_id)
-    if _wants_html():
-        response = Response(layout.render("platform/message.html", nonce=nonce, title=title,
-                                          detail=detail, lang_tag=request.args.get("gcLangTag")),
-                            status=status, mimetype="text/html")
-    else:
-        type_ = sso_problem_type(kind) if kind else None
-        response = problem_response(Problem(status, title, detail, type_=type_))
+    lang_tag = request_lang()
+    with force_locale(layout.negotiate_lang(lang_tag)):
+        title, detail = str(title), str(detail)
+        if _wants_html():
+            response = Response(layout.render("platform/message.html", nonce=nonce, title=title,
+                                              detail=detail, lang_tag=lang_tag),
+                                status=status, mimetype="text/html")
+        else:
+            type_ = sso_problem_type(kind) if kind else None
+            response = problem_response(Problem(status, title, detail, type_=type_))
     return _page_headers(response, origins, nonce)
+
+
+def request_lang() -> str | None:
+    """``gcLangTag`` of this request, else of the panel it signs in for (``next``)."""
+    tag = request.args.get("gcLangTag")
+    if tag is None and request.args.get("next"):
+        tag = _lang_of(request.args["next"])
+    return tag
 
 
 def outside_frame(tenant_id: str, origins: list[str]) -> Response:
@@ -219,17 +229,23 @@ def _offer_popup(tenant_id: str, next_raw: str, browser: str) -> Response:
     nonce = secrets.token_urlsafe(16)
     lang = _lang_of(offer.next_path)
     old = request.cookies.get(SESSION_COOKIE)
-    html = layout.render(
+    with force_locale(layout.negotiate_lang(lang)):
+        html = _render_offer(tenant_id, offer, nonce, lang, old)
+    response = _page_headers(Response(html, mimetype="text/html"), _tenant_origins(tenant_id),
+                             nonce)
+    _set_cookie(response, BIND_COOKIE, browser, int(sso.HANDOVER_TTL.total_seconds()))
+    return response
+
+
+def _render_offer(tenant_id: str, offer: sso.PopupOffer, nonce: str, lang: str | None,
+                  old: str | None) -> str:
+    return layout.render(
         "platform/popup_start.html", nonce=nonce, lang_tag=lang,
         popup_url=f"/t/{tenant_id}/sso/popup?key={offer.popup_key}"
                   + (f"&gcLangTag={quote(lang, safe='')}" if lang else ""),
         message_nonce=offer.nonce, ticket=offer.ticket,
         handover_url=f"/t/{tenant_id}/sso/handover",
         handover_csrf=csrf.token_for(current_app.config["SECRET_KEY"], old) if old else None)
-    response = _page_headers(Response(html, mimetype="text/html"), _tenant_origins(tenant_id),
-                             nonce)
-    _set_cookie(response, BIND_COOKIE, browser, int(sso.HANDOVER_TTL.total_seconds()))
-    return response
 
 
 @bp.get("/t/<tenant_id>/sso/popup")
@@ -304,9 +320,11 @@ def callback():
         return _refused(exc)
     if signed.handover_code:  # a popup: hand the code to the frame that opened it
         nonce = secrets.token_urlsafe(16)
-        html = layout.render("platform/popup_done.html", nonce=nonce,
-                             lang_tag=_lang_of(signed.next_path), code=signed.handover_code,
-                             message_nonce=signed.handover_nonce, origin=_public_origin())
+        lang = _lang_of(signed.next_path)
+        with force_locale(layout.negotiate_lang(lang)):
+            html = layout.render("platform/popup_done.html", nonce=nonce, lang_tag=lang,
+                                 code=signed.handover_code, message_nonce=signed.handover_nonce,
+                                 origin=_public_origin())
         response = _page_headers(Response(html, mimetype="text/html"), [], nonce)
         _drop_cookie(response, BIND_COOKIE)
         response.headers["Referrer-Policy"] = "no-referrer"

@@ -219,3 +219,25 @@ def test_an_expired_handover_cannot_be_claimed(app, client, db, sbx):
                              "code": _attr(done.get_data(as_text=True), "data-code")})
     assert late.status_code == 400
     assert client.get_cookie(SESSION_COOKIE) is None
+
+
+def test_sign_on_refusals_speak_the_panels_language(client, db, sbx):
+    """The language comes from gcLangTag, on the request or on the panel it signs in for."""
+    from extension.platform.models.tenants import Tenant
+
+    with db.session() as session:
+        session.get(Tenant, "sbx").sso_client_id = None
+    german_panel = quote(f"{HOME}?gcLangTag=de-DE", safe="")
+    page = client.get(f"/t/sbx/sso/start?next={german_panel}", headers={"Accept": "text/html"})
+    assert page.status_code == 409
+    text = page.get_data(as_text=True)
+    assert "Konflikt" in text and "Die Anmeldung ist für diese Organisation" in text
+    problem = client.get(f"/t/sbx/sso/start?next={german_panel}",
+                         headers={"Accept": "application/json"}).get_json()
+    assert problem["title"] == "Konflikt"
+    english = client.get(f"/t/sbx/sso/start?next={quote(HOME, safe='')}",
+                         headers={"Accept": "application/json"}).get_json()
+    assert english["title"] == "Conflict"
+    assert client.get("/t/sbx/panels/nowhere?gcLangTag=de-DE",
+                      headers={"Accept": "application/json"}).get_json()["detail"] == (
+        "Dieses Panel gibt es nicht.")
