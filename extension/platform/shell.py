@@ -126,12 +126,13 @@ def _wants_html() -> bool:
 
 
 def _refusal(status: int, title, detail, *, tenant_id: str | None = None,
-             kind: str | None = None) -> Response:
+             kind: str | None = None, next_path: str | None = None) -> Response:
     """problem+json, or a small HTML page for a browser (framable by the tenant's console).
-    ``title`` and ``detail`` may be lazy translations: rendered in the request's language."""
+    ``title`` and ``detail`` may be lazy translations: rendered in the request's language
+    (or that of ``next_path``, the panel a sign-in was for)."""
     nonce = secrets.token_urlsafe(16)
     origins = _tenant_origins(tenant_id)
-    lang_tag = request_lang()
+    lang_tag = request_lang() or (_lang_of(next_path) if next_path else None)
     with force_locale(layout.negotiate_lang(lang_tag)):
         title, detail = str(title), str(detail)
         if _wants_html():
@@ -169,7 +170,7 @@ def sso_problem_type(reason: str) -> str:
 
 def _refused(exc: sso.SignOnRefused, tenant_id: str | None = None) -> Response:
     return _refusal(exc.status, exc.title, exc.detail, tenant_id=exc.tenant_id or tenant_id,
-                    kind=exc.reason)
+                    kind=exc.reason, next_path=exc.next_path)
 
 
 def _redirect_uri() -> str:

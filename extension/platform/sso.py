@@ -55,6 +55,7 @@ class SignOnRefused(DomainError):
         self.status, self.reason = status, reason
         self.audit_details: dict = {}  # more for the audit row (never shown to the caller)
         self.tenant_id: str | None = None  # when known: the error page may be framed by it
+        self.next_path: str | None = None  # when known: the panel (its gcLangTag: the language)
         self.title = _TITLES.get(status, lazy_gettext("Sign-in refused"))
 
 
@@ -320,7 +321,7 @@ def finish(db, box: SecretBox, *, state: str | None, code: str | None, host_erro
                           now=now)
         return _hand_over(db, box, flight, signed, now=now) if flight.handover_hash else signed
     except SignOnRefused as refused:
-        refused.tenant_id = flight.tenant_id
+        refused.tenant_id, refused.next_path = flight.tenant_id, flight.next_path
         _audit_refusal(db, flight.tenant_id, refused)
         raise
 
@@ -362,7 +363,7 @@ def _take_state(db, box: SecretBox, *, state: str | None, browser_secret: str | 
             "Coachwire is not active for this organisation."))
     else:
         return flight
-    refused.tenant_id = flight.tenant_id
+    refused.tenant_id, refused.next_path = flight.tenant_id, flight.next_path
     _audit_refusal(db, flight.tenant_id, refused)
     raise refused
 
@@ -476,7 +477,7 @@ def _hand_over(db, box: SecretBox, flight: _Flight, signed: SignedIn, *,
                             .values(revoked_at=now, revoked_reason="handover_gone"))
             refused = SignOnRefused(400, "unknown_handover", lazy_gettext(
                 "This sign-in took too long; press Sign in in the panel again."))
-            refused.tenant_id = flight.tenant_id
+            refused.tenant_id, refused.next_path = flight.tenant_id, flight.next_path
             raise refused
         row.code_hash, row.session_enc = digest(code), box.seal(signed.session_secret)
         nonce = row.nonce

@@ -241,3 +241,18 @@ def test_sign_on_refusals_speak_the_panels_language(client, db, sbx):
     assert client.get("/t/sbx/panels/nowhere?gcLangTag=de-DE",
                       headers={"Accept": "application/json"}).get_json()["detail"] == (
         "Dieses Panel gibt es nicht.")
+
+
+def test_a_callback_refusal_speaks_the_language_of_the_panel_it_was_for(client, db, sbx):
+    from extension.platform.models.tenants import Tenant
+
+    german_panel = f"{HOME}?gcLangTag=de-DE"
+    started = client.get(f"/t/sbx/sso/start?next={quote(german_panel, safe='')}")
+    assert started.status_code == 302
+    with db.session() as session:
+        session.get(Tenant, "sbx").host_org_id = "another-org"
+    refused = client.get(pick(started.headers["Location"], supervisor(sbx).id),
+                         headers={"Accept": "text/html"})
+    assert refused.status_code == 403
+    text = refused.get_data(as_text=True)
+    assert "Diese Genesys-Cloud-Organisation ist nicht die" in text and 'lang="de"' in text
