@@ -3,7 +3,10 @@
 GET /sandbox/console: a stand-in for the Genesys Cloud console, framing Coachwire's panels the
 way Genesys frames a client app (the URL template with its gc* parameters, the iframe's sandbox
 attribute); open it on an origin of another site than Coachwire's (e.g. ``localhost`` when
-Coachwire is on ``127.0.0.1``) so the frame is cross-site as in production."""
+Coachwire is on ``127.0.0.1``) so the frame is cross-site as in production. ``?popup=1`` frames
+the panels with ``gcUsePopupAuth=true`` (an identity provider that refuses to be framed: the
+panel signs in through a popup); "Sign in as someone else" sends the frame to the person picker
+again (agent, supervisor, or the tenant's Coachwire admin)."""
 
 from __future__ import annotations
 
@@ -87,10 +90,12 @@ flex-wrap:wrap;gap:.25rem .75rem;list-style:none;margin:0;padding:0}
 nav a[aria-current]{font-weight:bold}iframe{flex:1;border:0;width:100%;min-height:20rem}</style>
 </head><body>
 <header><strong>Sandbox console</strong>
-<nav aria-label="Apps"><ul>{% for v, l in views %}<li><a href="?view={{ v }}&lang={{ lang }}"
+<nav aria-label="Apps"><ul>{% for v, l in views %}<li><a href="?view={{ v }}&lang={{ lang }}{{ keep }}"
 {% if v == view %}aria-current="page"{% endif %}>{{ l }}</a></li>{% endfor %}</ul></nav>
-<a href="?view={{ view }}&lang={{ lang }}&signin=1" data-testid="switch-person">Sign in as
-someone else (agent, supervisor, admin)</a></header>
+<a href="?view={{ view }}&lang={{ lang }}{{ keep }}&signin=1" data-testid="switch-person">Sign in as
+someone else (agent, supervisor, admin)</a>
+<a href="?view={{ view }}&lang={{ lang }}{{ '' if popup else '&popup=1' }}" data-testid="popup-toggle">
+Popup sign-in: {{ 'on' if popup else 'off' }} (gcUsePopupAuth)</a></header>
 {% if src %}<iframe title="{{ label }}" src="{{ src }}" sandbox="{{ sandbox }}"
 allow="clipboard-write" data-testid="panel-frame"></iframe>
 {% else %}<main><p>Coachwire's panels are not set: start the sandbox with
@@ -98,11 +103,13 @@ allow="clipboard-write" data-testid="panel-frame"></iframe>
 </body></html>"""
 
 
-def panel_url(panels: str, view: str, *, host_origin: str, lang: str) -> str:
-    """The client app URL for ``view`` with the gc* parameters filled in, as Genesys does."""
+def panel_url(panels: str, view: str, *, host_origin: str, lang: str,
+              popup: bool = False) -> str:
+    """The client app URL for ``view`` with the gc* parameters filled in, as Genesys does
+    (``popup``: the org's identity provider refuses to be framed, so gcUsePopupAuth=true)."""
     url = URL_TEMPLATE.format(panels=panels.rstrip("/"), view=view)
     values = {"gcHostOrigin": host_origin, "gcTargetEnv": TARGET_ENV, "gcLangTag": lang,
-              "gcUsePopupAuth": "false"}
+              "gcUsePopupAuth": "true" if popup else "false"}
     for name, value in values.items():
         url = url.replace("{{" + name + "}}", quote(value, safe=""))
     return url
@@ -125,13 +132,15 @@ def panels_console():
     view = view if view in views else "home"
     lang = request.args.get("lang", LANG_TAGS[0])
     lang = lang if lang in LANG_TAGS else LANG_TAGS[0]
+    popup = request.args.get("popup") == "1"
     panels = state().config.panels_url
     src = ""
     if panels:
         host_origin = f"{request.scheme}://{request.host}"
-        src = panel_url(panels, view, host_origin=host_origin, lang=lang)
+        src = panel_url(panels, view, host_origin=host_origin, lang=lang, popup=popup)
         if request.args.get("signin"):
             src = sign_in_url(src)
     return render_template_string(CONSOLE_PAGE, views=CONSOLE_VIEWS, view=view,
                                   label=views[view], lang=lang, src=src,
-                                  sandbox=FRAME_SANDBOX)
+                                  sandbox=FRAME_SANDBOX, popup=popup,
+                                  keep="&popup=1" if popup else "")

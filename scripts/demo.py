@@ -158,6 +158,7 @@ def main() -> None:
     say(f"open {SANDBOX}/sandbox/ (the host console: appointments appear within a minute)")
     say(f"the panels as Genesys frames them, in the host's console: {CONSOLE_ORIGIN}/sandbox/console "
         "(sign in as an agent, a supervisor or the admin at the host's person picker)")
+    say(f"the same with popup sign-in (gcUsePopupAuth=true): {CONSOLE_ORIGIN}/sandbox/console?popup=1")
     say(f"health: {APP}/healthz  readiness: {APP}/readyz   Ctrl-C to stop")
     for signum in (signal.SIGTERM, signal.SIGHUP):  # `kill`, a closed terminal: stop as for Ctrl-C
         signal.signal(signum, signal.default_int_handler)

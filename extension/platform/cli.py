@@ -126,6 +126,43 @@ def enable(tenant_id):
     click.echo(f"tenant {tenant_id} enabled")
 
 
+@tenants_cli.command("jwt")
+@click.argument("tenant_id")
+@click.option("--issuer", help="The iss the host puts in its tokens")
+@click.option("--audience", help="The aud the host addresses its tokens to (e.g. coachwire)")
+@click.option("--algorithm", type=click.Choice(["RS256", "HS256"]), default="RS256",
+              show_default=True)
+@click.option("--jwks-url", help="RS256: the host's JWKS URL (https)")
+@click.option("--secret", envvar="COACHWIRE_JWT_SECRET",
+              help="HS256: the shared secret (or env COACHWIRE_JWT_SECRET), 32+ characters")
+@click.option("--clear", is_flag=True, help="Stop taking host-signed tokens for this tenant")
+@click.option("--show", is_flag=True, help="Print the settings (never the secret)")
+def tenant_jwt(tenant_id, issuer, audience, algorithm, jwks_url, secret, clear, show):
+    """Sign-on from another host with a JWT it signed: GET /t/<tenant>/sso/jwt?jwt=...&next=..."""
+    from extension.platform import sso_jwt
+    from extension.platform.errors import Invalid
+
+    with get_db().session() as session:
+        tenant = tenant_or_fail(session, tenant_id)
+        if show:
+            config = sso_jwt.config_of(_box(), tenant)
+            click.echo(json.dumps(config.public() if config else None))
+            return
+        if clear:
+            sso_jwt.configure(session, _box(), tenant, None)
+            click.echo(f"tenant {tenant_id}: JWT sign-on off")
+            return
+        try:
+            config = sso_jwt.validate_config(issuer=issuer or "", audience=audience or "",
+                                             algorithm=algorithm, jwks_url=jwks_url,
+                                             secret=secret)
+        except Invalid as exc:
+            reasons = "; ".join(f"{e['field']}: {e['reason']}" for e in exc.errors)
+            raise click.ClickException(f"{exc.detail} {reasons}") from None
+        sso_jwt.configure(session, _box(), tenant, config)
+    click.echo(f"tenant {tenant_id}: JWT sign-on set ({algorithm}, issuer {issuer})")
+
+
 @tenants_cli.command("reseal")
 def reseal():
     """Re-encrypt all secrets with the newest COACHWIRE_DATA_KEYS key."""

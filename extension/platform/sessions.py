@@ -5,7 +5,9 @@ idle session, a person no longer stored or active, tokens revoked for the person
 (``flask tokens revoke --person`` sets ``tokens_not_before``, which ends their sessions too), or
 a session of another tenant is no session. A disabled tenant is a 403. Every ``HOST_RECHECK``
 the person's Genesys token is shown to ``tokens/me`` again (no transaction open); a token the
-host no longer accepts, or that names another organisation or client, ends the session.
+host no longer accepts, or that names another organisation or client, ends the session
+(sessions made from a host-signed JWT, ``via="jwt"``, have no host token: their expiry is the
+token's, at most ``SESSION_MAX``).
 
 No Flask here (the web side is :mod:`extension.platform.shell`).
 """
@@ -64,7 +66,8 @@ def load(db, box: SecretBox, *, secret: str | None, tenant_id: str,
             raise ForbiddenError("Coachwire is not active for this organisation.")
         current = Current(Principal(tenant_id=tenant_id, person_id=person.id, role=person.role),
                           person_name=person.name, id_hash=hashed)
-        recheck_due = now - row.host_checked_at >= HOST_RECHECK
+        # a host-signed JWT sign-in (/sso/jwt) leaves no host token to show tokens/me
+        recheck_due = row.via != "jwt" and now - row.host_checked_at >= HOST_RECHECK
         touch_due = now - row.last_seen_at >= TOUCH_EVERY
         token_enc, org_id, client_id = row.host_token_enc, tenant.host_org_id, tenant.sso_client_id
         login_base, api_base = tenant.login_base, tenant.api_base
@@ -156,16 +159,19 @@ KEEP_ENDED = timedelta(days=1)
 
 @job(queue="default", retries=0, timeout=600)
 def purge_expired() -> dict[str, int]:
-    """The periodic job: drop sign-in states past their expiry and sessions ended a day ago."""
+    """The periodic job: drop sign-in states, popup handovers and used JWT ids past their
+    expiry, and sessions ended a day ago."""
     from sqlalchemy import delete, or_
 
     from extension.platform.db import get_db
-    from extension.platform.models.sessions import SsoState
+    from extension.platform.models.sessions import SsoHandover, SsoJwtId, SsoState
 
     now = datetime.now(UTC)
     cutoff = now - KEEP_ENDED
     with get_db().session() as session:
         states = _count(session.execute(delete(SsoState).where(SsoState.expires_at < now)))
+        states += _count(session.execute(delete(SsoHandover).where(SsoHandover.expires_at < now)))
+        states += _count(session.execute(delete(SsoJwtId).where(SsoJwtId.expires_at < now)))
         ended = _count(session.execute(delete(PanelSession).where(or_(
             PanelSession.expires_at < cutoff, PanelSession.revoked_at < cutoff,
             PanelSession.last_seen_at < cutoff - SESSION_IDLE))))

@@ -23,6 +23,7 @@ import secrets
 from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, current_app, redirect, request
+from flask_babel import force_locale, lazy_gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from extension.platform import csrf, layout, sessions, sso
@@ -48,8 +49,15 @@ TENANT = r"[a-z0-9][a-z0-9-]{1,62}"
 PANEL_VIEWS = {"home": ANALYTICS_READ, "my-performance": ANALYTICS_READ,
                "agents": ALERTS_READ, "trends": ANALYTICS_READ, "interaction": COACHING_READ,
                "interactions": ANALYTICS_READ, "settings": SETTINGS_WRITE}
-ROLE_NAMES = {"agent": "Agent", "supervisor": "Supervisor", "qa_analyst": "QA analyst",
-              "manager": "Manager", "admin": "Admin"}
+ROLE_NAMES = {"agent": lazy_gettext("Agent"), "supervisor": lazy_gettext("Supervisor"),
+              "qa_analyst": lazy_gettext("QA analyst"), "manager": lazy_gettext("Manager"),
+              "admin": lazy_gettext("Admin")}
+# the generic page's title until a view's own page lands
+VIEW_TITLES = {"home": lazy_gettext("Home"), "my-performance": lazy_gettext("My performance"),
+               "agents": lazy_gettext("Agents"), "trends": lazy_gettext("Trends"),
+               "interaction": lazy_gettext("Interaction"),
+               "interactions": lazy_gettext("Interactions"), "settings": lazy_gettext("Settings")}
+_ = lazy_gettext  # rendered (in the request's language) when the answer is built
 # an origin an admin may list: https (or http on loopback, for the sandbox console), no path
 _ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(127\.0\.0\.1|localhost)(:\d{1,5})?)$")
 
@@ -117,19 +125,32 @@ def _wants_html() -> bool:
     return best == "text/html" and request.accept_mimetypes["text/html"] > 0
 
 
-def _refusal(status: int, title: str, detail: str, *, tenant_id: str | None = None,
-             kind: str | None = None) -> Response:
-    """problem+json, or a small HTML page for a browser (framable by the tenant's console)."""
+def _refusal(status: int, title, detail, *, tenant_id: str | None = None,
+             kind: str | None = None, next_path: str | None = None) -> Response:
+    """problem+json, or a small HTML page for a browser (framable by the tenant's console).
+    ``title`` and ``detail`` may be lazy translations: rendered in the request's language
+    (or that of ``next_path``, the panel a sign-in was for)."""
     nonce = secrets.token_urlsafe(16)
     origins = _tenant_origins(tenant_id)
-    if _wants_html():
-        response = Response(layout.render("platform/message.html", nonce=nonce, title=title,
-                                          detail=detail, lang_tag=request.args.get("gcLangTag")),
-                            status=status, mimetype="text/html")
-    else:
-        type_ = sso_problem_type(kind) if kind else None
-        response = problem_response(Problem(status, title, detail, type_=type_))
+    lang_tag = request_lang() or (_lang_of(next_path) if next_path else None)
+    with force_locale(layout.negotiate_lang(lang_tag)):
+        title, detail = str(title), str(detail)
+        if _wants_html():
+            response = Response(layout.render("platform/message.html", nonce=nonce, title=title,
+                                              detail=detail, lang_tag=lang_tag),
+                                status=status, mimetype="text/html")
+        else:
+            type_ = sso_problem_type(kind) if kind else None
+            response = problem_response(Problem(status, title, detail, type_=type_))
     return _page_headers(response, origins, nonce)
+
+
+def request_lang() -> str | None:
+    """``gcLangTag`` of this request, else of the panel it signs in for (``next``)."""
+    tag = request.args.get("gcLangTag")
+    if tag is None and request.args.get("next"):
+        tag = _lang_of(request.args["next"])
+    return tag
 
 
 def outside_frame(tenant_id: str, origins: list[str]) -> Response:
@@ -149,7 +170,7 @@ def sso_problem_type(reason: str) -> str:
 
 def _refused(exc: sso.SignOnRefused, tenant_id: str | None = None) -> Response:
     return _refusal(exc.status, exc.title, exc.detail, tenant_id=exc.tenant_id or tenant_id,
-                    kind=exc.reason)
+                    kind=exc.reason, next_path=exc.next_path)
 
 
 def _redirect_uri() -> str:
@@ -160,24 +181,131 @@ def _tenant_ok(tenant_id: str) -> bool:
     return re.fullmatch(TENANT, tenant_id) is not None
 
 
-@bp.get("/t/<tenant_id>/sso/start")
-def start(tenant_id: str):
-    if not _tenant_ok(tenant_id):
-        return _refusal(404, "Not Found", "No such Coachwire tenant.", kind="unknown_tenant")
+def _browser_secret() -> str:
+    """The binding cookie's value (this frame's or popup's own partition), else a new one."""
     browser = request.cookies.get(BIND_COOKIE) or sso.new_secret()
-    if len(browser) > 100:
-        browser = sso.new_secret()
-    try:
-        started = sso.start(get_db(), current_app.extensions["coachwire.box"],
-                            tenant_id=tenant_id, next_raw=request.args.get("next"),
-                            browser_secret=browser, redirect_uri=_redirect_uri())
-    except sso.SignOnRefused as exc:
-        known = exc.reason not in ("unknown_tenant",)
-        return _refused(exc, tenant_id if known else None)
+    return browser if len(browser) <= 100 else sso.new_secret()
+
+
+def _public_origin() -> str:
+    parts = urlsplit(current_app.config["SETTINGS"].public_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _to_host(started: sso.Started, browser: str) -> BaseResponse:
     response = redirect(started.authorize_url, code=302)
     _set_cookie(response, BIND_COOKIE, browser, int(sso.STATE_TTL.total_seconds()))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/t/<tenant_id>/sso/start")
+def start(tenant_id: str):
+    if not _tenant_ok(tenant_id):
+        return _refusal(404, _("Not Found"), _("No such Coachwire tenant."), kind="unknown_tenant")
+    browser = _browser_secret()
+    db, box = get_db(), current_app.extensions["coachwire.box"]
+    next_raw = request.args.get("next")
+    try:
+        if next_raw and sso.popup_requested(next_raw):
+            return _offer_popup(tenant_id, next_raw, browser)
+        started = sso.start(db, box, tenant_id=tenant_id, next_raw=next_raw,
+                            browser_secret=browser, redirect_uri=_redirect_uri())
+    except sso.SignOnRefused as exc:
+        known = exc.reason not in ("unknown_tenant",)
+        return _refused(exc, tenant_id if known else None)
+    return _to_host(started, browser)
+
+
+def _lang_of(next_path: str) -> str | None:
+    from urllib.parse import parse_qs
+
+    return parse_qs(urlsplit(next_path).query).get("gcLangTag", [None])[0]
+
+
+def _offer_popup(tenant_id: str, next_raw: str, browser: str) -> Response:
+    """gcUsePopupAuth=true: the frame shows a button that opens the sign-in in a popup."""
+    offer = sso.offer_popup(get_db(), tenant_id=tenant_id, next_raw=next_raw,
+                            frame_secret=browser)
+    nonce = secrets.token_urlsafe(16)
+    lang = _lang_of(offer.next_path)
+    old = request.cookies.get(SESSION_COOKIE)
+    with force_locale(layout.negotiate_lang(lang)):
+        html = _render_offer(tenant_id, offer, nonce, lang, old)
+    response = _page_headers(Response(html, mimetype="text/html"), _tenant_origins(tenant_id),
+                             nonce)
+    _set_cookie(response, BIND_COOKIE, browser, int(sso.HANDOVER_TTL.total_seconds()))
+    return response
+
+
+def _render_offer(tenant_id: str, offer: sso.PopupOffer, nonce: str, lang: str | None,
+                  old: str | None) -> str:
+    return layout.render(
+        "platform/popup_start.html", nonce=nonce, lang_tag=lang,
+        popup_url=f"/t/{tenant_id}/sso/popup?key={offer.popup_key}"
+                  + (f"&gcLangTag={quote(lang, safe='')}" if lang else ""),
+        message_nonce=offer.nonce, ticket=offer.ticket,
+        handover_url=f"/t/{tenant_id}/sso/handover",
+        handover_csrf=csrf.token_for(current_app.config["SECRET_KEY"], old) if old else None)
+
+
+@bp.get("/t/<tenant_id>/sso/popup")
+def popup(tenant_id: str):
+    """The popup's first stop: its one-time key, then the tenant's login host as usual."""
+    if not _tenant_ok(tenant_id):
+        return _refusal(404, _("Not Found"), _("No such Coachwire tenant."), kind="unknown_tenant")
+    browser = _browser_secret()
+    try:
+        started = sso.start_popup(get_db(), current_app.extensions["coachwire.box"],
+                                  tenant_id=tenant_id, popup_key=request.args.get("key"),
+                                  browser_secret=browser, redirect_uri=_redirect_uri())
+    except sso.SignOnRefused as exc:
+        return _refused(exc, None)  # a top-level popup: never framed
+    return _to_host(started, browser)
+
+
+@bp.post("/t/<tenant_id>/sso/handover")
+def handover(tenant_id: str):
+    """The frame posts its ticket and the popup's code; the session cookie is set here, in the
+    frame's own (partitioned) cookie jar, and the frame goes on to its panel."""
+    if not _tenant_ok(tenant_id):
+        return _refusal(404, _("Not Found"), _("No such Coachwire tenant."), kind="unknown_tenant")
+    try:
+        done = sso.claim_handover(get_db(), current_app.extensions["coachwire.box"],
+                                  tenant_id=tenant_id, ticket=request.form.get("ticket"),
+                                  code=request.form.get("code"),
+                                  frame_secret=request.cookies.get(BIND_COOKIE),
+                                  old_session_secret=request.cookies.get(SESSION_COOKIE))
+    except sso.SignOnRefused as exc:
+        return _refused(exc, tenant_id)
+    return _signed_in_redirect(done.next_path, done.session_secret)
+
+
+def _signed_in_redirect(next_path: str, session_secret: str) -> BaseResponse:
+    response = redirect(next_path, code=303)
+    _set_cookie(response, SESSION_COOKIE, session_secret, int(sso.SESSION_MAX.total_seconds()))
+    _drop_cookie(response, BIND_COOKIE)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/t/<tenant_id>/sso/jwt")
+def jwt(tenant_id: str):
+    """Another host signs its user in with a short-lived JWT it signed (``sso_jwt``)."""
+    from extension.platform import sso_jwt
+
+    if not _tenant_ok(tenant_id):
+        return _refusal(404, _("Not Found"), _("No such Coachwire tenant."), kind="unknown_tenant")
+    try:
+        signed = sso_jwt.sign_in(get_db(), current_app.extensions["coachwire.box"],
+                                 tenant_id=tenant_id, token=request.args.get("jwt"),
+                                 next_raw=request.args.get("next"),
+                                 old_session_secret=request.cookies.get(SESSION_COOKIE))
+    except sso.SignOnRefused as exc:
+        known = exc.reason not in ("unknown_tenant",)
+        return _refused(exc, tenant_id if known else None)
+    return _signed_in_redirect(signed.next_path, signed.session_secret)
 
 
 @bp.get(CALLBACK_PATH)
@@ -191,27 +319,32 @@ def callback():
             old_session_secret=request.cookies.get(SESSION_COOKIE))
     except sso.SignOnRefused as exc:
         return _refused(exc)
-    response = redirect(signed.next_path, code=303)
-    _set_cookie(response, SESSION_COOKIE, signed.session_secret,
-                int(sso.SESSION_MAX.total_seconds()))
-    _drop_cookie(response, BIND_COOKIE)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    if signed.handover_code:  # a popup: hand the code to the frame that opened it
+        nonce = secrets.token_urlsafe(16)
+        lang = _lang_of(signed.next_path)
+        with force_locale(layout.negotiate_lang(lang)):
+            html = layout.render("platform/popup_done.html", nonce=nonce, lang_tag=lang,
+                                 code=signed.handover_code, message_nonce=signed.handover_nonce,
+                                 origin=_public_origin())
+        response = _page_headers(Response(html, mimetype="text/html"), [], nonce)
+        _drop_cookie(response, BIND_COOKIE)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+    return _signed_in_redirect(signed.next_path, signed.session_secret)
 
 
 @bp.get("/t/<tenant_id>/panels/<view>")
 def panel(tenant_id: str, view: str):
     if not _tenant_ok(tenant_id):
-        return _refusal(404, "Not Found", "No such Coachwire tenant.")
+        return _refusal(404, _("Not Found"), _("No such Coachwire tenant."))
     db = get_db()
     with db.session() as session:
         tenant = session.get(Tenant, tenant_id)
         origins = console_origins(tenant) if tenant is not None else []
     if tenant is None:
-        return _refusal(404, "Not Found", "No such Coachwire tenant.")
+        return _refusal(404, _("Not Found"), _("No such Coachwire tenant."))
     if view not in PANEL_VIEWS:
-        return _refusal(404, "Not Found", "No such panel.", tenant_id=tenant_id)
+        return _refusal(404, _("Not Found"), _("No such panel."), tenant_id=tenant_id)
     if request.headers.get("Sec-Fetch-Dest") == "document":
         return outside_frame(tenant_id, origins)
     try:
@@ -228,11 +361,12 @@ def panel(tenant_id: str, view: str):
     principal = current.principal
     role_name = ROLE_NAMES.get(principal.role, principal.role)
     if not principal.can(PANEL_VIEWS[view]):
-        return _refusal(403, "Forbidden", f"Your role ({role_name}) does not open this panel.",
+        return _refusal(403, _("Forbidden"),
+                        _("Your role (%(role)s) does not open this panel.", role=role_name),
                         tenant_id=tenant_id)
     nonce = secrets.token_urlsafe(16)
     html = layout.render("platform/shell.html", nonce=nonce, lang_tag=request.args.get("gcLangTag"),
-                         view=view, title=view.replace("-", " ").capitalize(),
+                         view=view, title=VIEW_TITLES.get(view, view),
                          name=current.person_name or principal.person_id, role=role_name,
                          csrf_token=csrf.token_for(current_app.config["SECRET_KEY"],
                                                    request.cookies[SESSION_COOKIE]))
@@ -240,5 +374,8 @@ def panel(tenant_id: str, view: str):
 
 
 def init_app(app) -> None:
+    from extension.platform import ratelimit
+
     app.register_blueprint(bp)
     layout.init_app(app)
+    ratelimit.init_app(app)  # per client IP on the sign-on routes

@@ -21,7 +21,7 @@ from extension.platform import audit
 from extension.platform.crypto import SecretBox
 from extension.platform.models.tenants import Tenant
 
-SEALED_COLUMNS = ("client_secret_enc", "inbound_secrets_enc", "api_keys_enc",
+SEALED_COLUMNS = ("client_secret_enc", "inbound_secrets_enc", "api_keys_enc", "jwt_config_enc",
                   "calendar_config_enc")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 

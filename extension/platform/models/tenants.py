@@ -37,6 +37,9 @@ class Tenant(Base):
     # host roles/permissions/groups/reports -> Coachwire role (extension.platform.roles); None:
     # the defaults
     role_mapping: Mapped[dict | None] = mapped_column(JSONType)
+    # /sso/jwt for other hosts (extension.platform.sso_jwt): sealed JSON {issuer, audience,
+    # algorithm RS256|HS256, jwks_url | secret}; None: the tenant takes no host-signed tokens
+    jwt_config_enc: Mapped[str | None] = mapped_column(String(4000))
     retention: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
