@@ -94,7 +94,8 @@ def directory(p: Page):
     number = min(number, pages)
     state = {"show": show, "q": search or None, "sort": sort, "dir": direction,
              **({"range": where.key} if where.key != "custom" else where.params())}
-    ctx = {"title": str(lazy_gettext("Agents")), "rows": shown[(number - 1) * PAGE_SIZE:number * PAGE_SIZE],
+    ctx: dict[str, Any] = {
+           "title": str(lazy_gettext("Agents")), "rows": shown[(number - 1) * PAGE_SIZE:number * PAGE_SIZE],
            "total": len(shown), "everyone": len(rows), "page": number, "pages": pages,
            "where": where, "show": show, "shows": SHOWS, "sort": sort, "dir": direction,
            "sorts": SORTS, "search": search, "ranges": RANGE_LABELS, "state": state,
