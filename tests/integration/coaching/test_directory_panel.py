@@ -110,7 +110,7 @@ def test_the_figures_are_the_performance_apis(app, client, loaded, token_for):  
     html = directory(client).get_data(as_text=True)
     body = client.get("/api/v1/agents/a05/performance", query_string=WINDOW,
                       headers=token_for("sup-t2", "supervisor")).get_json()
-    name, aes, volume, qa, *_ = cells(html, "a05")
+    _name, aes, volume, qa, *_ = cells(html, "a05")
     assert aes == format_decimal(body["kpis"]["aes"], "#,##0.0", locale="en") + " s"
     assert volume == f"{body['kpis']['volume']:,}"
     assert qa.startswith(format_decimal(body["kpis"]["qa"], "#,##0.00", locale="en")) and "(n = " in qa
