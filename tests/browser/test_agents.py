@@ -56,7 +56,8 @@ def photograph(page, frame, name: str) -> None:
         page.set_viewport_size({"width": width, "height": 640 if width == 360 else 900})
         page.wait_for_timeout(100)
         page.locator(FRAME).screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"))
-        overflow = frame.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+        overflow = frame.evaluate("document.documentElement.scrollWidth > "
+                                  "document.documentElement.clientWidth")
         assert not overflow, f"{name} scrolls sideways at {width} px"
     page.set_viewport_size({"width": 1440, "height": 900})
 
@@ -79,8 +80,8 @@ def test_a_supervisor_searches_the_directory_and_opens_an_agent_and_an_inquiry(a
     frame.get_by_label("Search by name").fill(target.name)
     frame.get_by_role("button", name="Apply").click()
     frame.wait_for_function("() => location.search.includes('q=')")  # hx-push-url: a real URL
-    frame.wait_for_function(
-        f"() => [...document.querySelectorAll('tr[data-agent]')].every(r => r.dataset.agent === {target.id!r})")
+    frame.wait_for_function("id => [...document.querySelectorAll('tr[data-agent]')]"
+                            ".every(r => r.dataset.agent === id)", arg=target.id)
     frame.locator(f'tr[data-agent="{target.id}"] th a').first.click()
     frame_view.get_by_test_id("performance").wait_for()
     frame = panel_frame(page)
