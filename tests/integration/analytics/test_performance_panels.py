@@ -4,6 +4,7 @@ GET /api/v1/agents/<id>/performance, quartile words, links to the interactions, 
 from __future__ import annotations
 
 import re
+from datetime import date
 from html import unescape
 
 import pytest
@@ -136,7 +137,8 @@ def test_the_inquiry_page_shows_the_focus_and_the_last_ten_interactions(app, cli
         f = InteractionFact
         latest = list(session.scalars(
             select(f.conversation_id).where(f.tenant_id == "acme", f.agent_id == "a01", f.inquiry == "tech",
-                                            f.local_day >= WINDOW["from"], f.local_day <= WINDOW["to"])
+                                            f.local_day >= date.fromisoformat(WINDOW["from"]),
+                                            f.local_day <= date.fromisoformat(WINDOW["to"]))
             .order_by(f.ended_at.desc(), f.conversation_id.desc()).limit(10)))
     shown = re.findall(r'href="/t/acme/panels/interactions/([^"?]+)" data-testid="interaction-link"', html)
     assert shown == latest and len(shown) == 10
