@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -132,12 +133,12 @@ def my_performance(p: Page):
     return _overview(p, p.principal.person_id, base="my-performance")
 
 
-@page(bp, "/agents/<agent_id>/inquiries/<inquiry>", view="agents", permission=ANALYTICS_READ)
+@page(bp, "/agents/<agent_id>/inquiries/<path:inquiry>", view="agents", permission=ANALYTICS_READ)
 def agent_inquiry(p: Page, agent_id: str, inquiry: str):
     return _inquiry(p, agent_id, inquiry, base=f"agents/{agent_id}")
 
 
-@page(bp, "/my-performance/inquiries/<inquiry>", view="my-performance", permission=ANALYTICS_READ)
+@page(bp, "/my-performance/inquiries/<path:inquiry>", view="my-performance", permission=ANALYTICS_READ)
 def my_inquiry(p: Page, inquiry: str):
     return _inquiry(p, p.principal.person_id, inquiry, base="my-performance")
 
@@ -223,7 +224,7 @@ class Links:
         return self.p.url("interactions", **cell, **self.where.params())
 
     def inquiry(self, inquiry: Any) -> str:
-        segment = NO_INQUIRY if inquiry is None else inquiry
+        segment = NO_INQUIRY if inquiry is None else quote(str(inquiry), safe="")
         return self.p.url(f"{self.base}/inquiries/{segment}", **_range_params(self.where))
 
     def page(self, **params: Any) -> str:

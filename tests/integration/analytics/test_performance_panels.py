@@ -192,3 +192,28 @@ def test_the_page_in_german(app, client, loaded):
     html = page(client, "/t/acme/panels/agents/a01", gcLangTag="de-DE").get_data(as_text=True)
     assert "Alle Anfragen nach Volumen" in html and "Angemeldet als" in html
     assert re.search(r"\d+,\d\xa0s|\d+,\d&nbsp;s", html)  # German decimal comma
+
+
+def test_an_agent_without_interactions_gets_an_empty_overview_not_an_error(app, client, loaded):
+    panel_session(app, client, "mgr")
+    answer = page(client, "/t/acme/panels/agents/a39")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "0 interactions" in html
+    assert "No interactions in this interval." in html and "no data" in row_of(html, "aes")
+
+
+def test_an_inquiry_name_with_a_slash_and_spaces_has_a_working_link(app, client, db, loaded):
+    from extension.analytics import facts
+
+    with db.session() as session:
+        session.execute(InteractionFact.__table__.update().where(
+            InteractionFact.tenant_id == "acme", InteractionFact.inquiry == "moving")
+            .values(inquiry="moving / home"))
+        facts.rebuild_rollups(session, tenant_id="acme")
+    panel_session(app, client, "mgr")
+    html = page(client, "/t/acme/panels/agents/a01").get_data(as_text=True)
+    link = "/t/acme/panels/agents/a01/inquiries/moving%20%2F%20home?from=2025-03-15&amp;to=2025-04-14"
+    assert link in html
+    answer = client.get(unescape(link), headers=FRAME)
+    assert answer.status_code == 200
+    assert "<h1>moving / home</h1>" in answer.get_data(as_text=True)
