@@ -155,7 +155,7 @@ def test_coaching_required_names_the_flag_and_links_its_evidence(app, client, wo
     html = _page(app, client, "sup-t1").get_data(as_text=True)
     section = html.split('data-testid="coaching"', 1)[1].split("</ul>", 1)[0]
     entry = section.split('data-agent="a04"', 1)[1].split("</li>", 1)[0]
-    assert "1 coaching flag" in entry and "negative-sentiment" in entry
+    assert "Coaching flags: 1" in entry and "negative-sentiment" in entry
     assert f'/t/acme/panels/interactions/{world["flagged"]}' in entry
     assert "customer_sentiment -0.82 &lt; -0.6" in entry
 
@@ -166,7 +166,7 @@ def test_the_week_recognitions_and_sentiment_heat_map(app, client, records, worl
     assert "Booked" in appointments and "the supervisor&#39;s calendar was free" in appointments
     assert "Skipped: weekly limit" in appointments and "1 of 1 automated appointments" in appointments
     assert "1 booked, 1 skipped" in html
-    assert "1 recognition sent in the period." in html and "/t/acme/panels/interactions/c-thanks" in html
+    assert "Recognitions sent in the period: 1." in html and "/t/acme/panels/interactions/c-thanks" in html
     expected = sum(1 for r in records if r["agent_id"] in T1 and r.get("customer_sentiment") is not None
                    and START <= analytics_local_day(r) <= END)
     assert expected > 0
@@ -255,3 +255,11 @@ def test_an_agent_cannot_act_on_alerts(app, client, db, world):
     headers = panel_session(app, client, "a04")
     answer = client.post("/t/acme/panels/home/alerts/threshold:agent:a04:aht_s/close", headers=headers)
     assert answer.status_code == 403 and _status(db, "threshold:agent:a04:aht_s") == "open"
+
+
+def test_the_page_speaks_german_when_the_console_does(app, client, world):
+    html = _page(app, client, "sup-t1", WEEK + "&gcLangTag=de-DE").get_data(as_text=True)
+    assert "Contact-Center-Kennzahlen" in html and "Coaching nötig" in html
+    assert "gegenüber den 7 Tagen davor" in html or "kein Wert der 7 Tage davor" in html \
+        or "als in den 7 Tagen davor" in html
+    assert 'name="gcLangTag" value="de-DE"' in html  # the selector keeps the language
