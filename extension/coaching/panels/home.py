@@ -195,11 +195,13 @@ def trend(metric: str, now: float | None, before: float | None, days: int) -> di
     if now is None or before is None:
         return {"icon": "•", "text": gettext("no figure for the previous %(days)s days to compare",
                                               days=days), "kind": "none"}
-    if before == 0 or abs(now - before) < 1e-9:
-        same = abs(now - before) < 1e-9
-        text = (gettext("unchanged on the previous %(days)s days", days=days) if same
-                else gettext("previous %(days)s days: 0", days=days))
-        return {"icon": "=" if same else "•", "text": text, "kind": "same"}
+    if abs(now - before) < 1e-9:
+        return {"icon": "=", "text": gettext("unchanged on the previous %(days)s days", days=days),
+                "kind": "same"}
+    if before == 0:  # no percentage of nothing
+        return {"icon": "▲" if now > 0 else "▼", "kind": "same",
+                "text": gettext("up from 0 in the previous %(days)s days", days=days) if now > 0
+                else gettext("down from 0 in the previous %(days)s days", days=days)}
     change = (now - before) / abs(before)
     pct = format_percent(abs(change), "#,##0 %")
     up = now > before
