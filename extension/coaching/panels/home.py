@@ -600,6 +600,16 @@ def sentiment_heat(session, p: Page, view: View, tz: ZoneInfo) -> dict[str, Any]
     if not cells:
         return {"hours": [], "rows": [], "total": 0}
     hours = list(range(min(h for _, h in cells), max(h for _, h in cells) + 1))
+    shown: dict[int, str] = {}  # Babel's formatting is slow; a cell shows a whole per cent
+
+    def percent(share: float | None) -> str:
+        if share is None:
+            return "–"
+        whole = round(share * 100)
+        if whole not in shown:
+            shown[whole] = format_percent(whole / 100, "#,##0 %")
+        return shown[whole]
+
     rows = []
     for day in range(7):
         out = []
@@ -608,8 +618,8 @@ def sentiment_heat(session, p: Page, view: View, tz: ZoneInfo) -> dict[str, Any]
             share = neg / n if n else None
             level = ("none" if share is None or n < MIN_N else "high" if share >= 0.5
                      else "mid" if share >= 0.25 else "low")
-            out.append({"n": n, "neg": neg, "share": format_percent(share, "#,##0 %") if share is not None
-                        else "–", "level": level, "few": 0 < n < MIN_N})
+            out.append({"n": n, "neg": neg, "share": percent(share), "level": level,
+                        "few": 0 < n < MIN_N})
         rows.append({"day": str(WEEKDAYS[day]), "cells": out})
     return {"hours": [f"{h:02d}:00" for h in hours], "rows": rows,
             "total": sum(c[0] for c in cells.values())}
