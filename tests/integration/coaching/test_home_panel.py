@@ -263,3 +263,44 @@ def test_the_page_speaks_german_when_the_console_does(app, client, world):
     assert "gegenüber den 7 Tagen davor" in html or "kein Wert der 7 Tage davor" in html \
         or "als in den 7 Tagen davor" in html
     assert 'name="gcLangTag" value="de-DE"' in html  # the selector keeps the language
+
+
+def test_a_period_without_data_says_why_instead_of_showing_zeros(app, client, world):
+    html = _page(app, client, "sup-t1", "range=week&to=2020-01-12").get_data(as_text=True)
+    assert "No interactions in this period for this scope" in html
+    assert "No customer sentiment in this period" in html
+    assert 'data-metric="qa"' not in html.split('id="h-team"')[0]  # no cards of empty figures
+
+
+@pytest.fixture
+def small_team(app, db, tenant):
+    """Five agents of team tx with six interactions each; b5 takes ten times as long."""
+    from tests.factories import add_people
+
+    add_people(db, "acme", [*((f"b{i}", "agent", "tx", "sup-x") for i in range(1, 6)),
+                            ("sup-x", "supervisor", "tx", None)])
+    records = []
+    for i in range(1, 6):
+        handle = 3_000_000 if i == 5 else 290_000 + i * 5_000
+        for k in range(6):
+            records.append({"conversation_id": f"x{i}-{k}", "agent_id": f"b{i}", "team_id": "tx",
+                            "queue_id": None, "inquiry": "billing", "channel": "voice",
+                            "ended_at": datetime(2025, 4, 8 + k, 10, tzinfo=UTC),
+                            "t_talk_ms": handle, "t_hold_ms": 0, "t_acw_ms": 0, "t_handle_ms": handle,
+                            "transferred": False, "fcr": None, "csat": None, "nps": None,
+                            "qa_score": None, "customer_sentiment": None, "agent_sentiment": None,
+                            "p_satisfaction": None, "p_resolution": None})
+    with db.session() as session:
+        analytics.upsert_facts(session, tenant_id="acme", records=records)
+
+
+def test_an_outlier_is_marked_in_words_with_the_rule(app, client, small_team):
+    html = _page(app, client, "sup-x").get_data(as_text=True)
+    slow = _cell(html, "b5", "aht_s")
+    assert "3,000 s" in slow and "n = 6" in slow
+    assert "Outlier: needs work" in slow and "Needs work" in slow
+    assert "Outlier" not in _cell(html, "b1", "aht_s")
+    assert "Tukey" in html
+    # b5 also lands in "coaching required": bottom quarter of billing by voice, with n
+    entry = html.split('data-agent="b5"', 1)[1].split("</li>", 1)[0]
+    assert "Needs work on billing by voice" in entry and "n = 6" in entry
