@@ -346,40 +346,46 @@ def coaching_required(session, p: Page, view: View, tz: ZoneInfo) -> list[dict[s
     if missing:
         view.names.update(dict(session.execute(select(Person.id, Person.name).where(
             Person.tenant_id == p.tenant_id, Person.id.in_(missing))).tuples().all()))
-    entries: list[dict[str, Any]] = []
-    for agent in candidates:
+    if view.group == "team":  # a whole tenant: the most flagged agents only
+        candidates = sorted(candidates, key=lambda a: -len(by_agent[a]))[:5 * COACHING_ROWS]
+    found = []
+    for agent in candidates:  # quartiles are a binary search per cell: cheap for everyone
         own = by_agent.get(agent, [])
         weak = [q for q in peers.quartiles(agent)
                 if q["label"] == kpi_ranking.NEEDS_WORK and q["volume"] >= MIN_N]
-        if not own and not weak:
-            continue
-        focus = [dict(f, inquiry=inquiry) for inquiry, f in peers.focus(agent).items() if f]
-        focus.sort(key=lambda f: -f["gap"])
-        rules = Counter(f.rule_id for f in own)
-        reasons = list(dict.fromkeys(r for f in own for r in (f.reasons or [])))[:3]
-        entries.append({
-            "agent_id": agent, "name": view.names.get(agent) or agent,
-            "href": p.url(f"agents/{agent}", **{"range": view.range_key, "to": view.end.isoformat()}),
-            "flags": len(own), "rules": [{"rule": r, "count": c} for r, c in rules.most_common(3)],
-            "reasons": reasons,
-            "evidence": [{"id": f.conversation_id, "href": p.url(f"interactions/{f.conversation_id}"),
-                          "at": format_datetime(f.at, "short")} for f in own[:5]],
-            "flags_href": p.url("interactions", **view.drill(agent=agent)),
-            "weak": [{"inquiry": q["inquiry"] or gettext("Unknown inquiry"),
-                      "channel": q["channel"] or gettext("unknown channel"),
-                      "n": format_decimal(q["volume"]), "agents": q["agents"],
-                      "href": p.url("interactions", **view.drill(agent=agent, inquiry=q["inquiry"],
-                                                                  channel=q["channel"]))}
-                     for q in sorted(weak, key=lambda q: -q["volume"])[:3]],
-            "focus": [{"metric": _metric_label(f["metric"]),
-                       "inquiry": f["inquiry"] or gettext("Unknown inquiry"),
-                       "agent": format_value(f["metric"], f["agent"]),
-                       "peers": format_value(f["metric"], f["peer_mean"]),
-                       "href": p.url("interactions", **view.drill(agent=agent, inquiry=f["inquiry"]))}
-                      for f in focus[:1]],
-        })
-    entries.sort(key=lambda e: (-e["flags"], -len(e["weak"]), e["name"].lower()))
-    return entries[:COACHING_ROWS]
+        if own or weak:
+            found.append((agent, own, weak))
+    found.sort(key=lambda e: (-len(e[1]), -len(e[2]), (view.names.get(e[0]) or e[0]).lower()))
+    return [_coaching_entry(p, view, peers, agent, own, weak) for agent, own, weak in found[:COACHING_ROWS]]
+
+
+def _coaching_entry(p: Page, view: View, peers, agent: str, own: list, weak: list) -> dict[str, Any]:
+    """One agent of "coaching required"; the focus metric (the costly part) only for those shown."""
+    focus = [dict(f, inquiry=inquiry) for inquiry, f in peers.focus(agent).items() if f]
+    focus.sort(key=lambda f: -f["gap"])
+    rules = Counter(f.rule_id for f in own)
+    reasons = list(dict.fromkeys(r for f in own for r in (f.reasons or [])))[:3]
+    return {
+        "agent_id": agent, "name": view.names.get(agent) or agent,
+        "href": p.url(f"agents/{agent}", **{"range": view.range_key, "to": view.end.isoformat()}),
+        "flags": len(own), "rules": [{"rule": r, "count": c} for r, c in rules.most_common(3)],
+        "reasons": reasons,
+        "evidence": [{"id": f.conversation_id, "href": p.url(f"interactions/{f.conversation_id}"),
+                      "at": format_datetime(f.at, "short")} for f in own[:5]],
+        "flags_href": p.url("interactions", **view.drill(agent=agent)),
+        "weak": [{"inquiry": q["inquiry"] or gettext("Unknown inquiry"),
+                  "channel": q["channel"] or gettext("unknown channel"),
+                  "n": format_decimal(q["volume"]), "agents": q["agents"],
+                  "href": p.url("interactions", **view.drill(agent=agent, inquiry=q["inquiry"],
+                                                              channel=q["channel"]))}
+                 for q in sorted(weak, key=lambda q: -q["volume"])[:3]],
+        "focus": [{"metric": _metric_label(f["metric"]),
+                   "inquiry": f["inquiry"] or gettext("Unknown inquiry"),
+                   "agent": format_value(f["metric"], f["agent"]),
+                   "peers": format_value(f["metric"], f["peer_mean"]),
+                   "href": p.url("interactions", **view.drill(agent=agent, inquiry=f["inquiry"]))}
+                  for f in focus[:1]],
+    }
 
 
 def _metric_label(metric: str) -> str:
