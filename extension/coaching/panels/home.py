@@ -20,11 +20,13 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.numbers import NumberPattern, parse_pattern
 from flask import Blueprint, current_app, redirect, request
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, gettext, lazy_gettext
+from flask_babel import format_date, format_datetime, get_locale, gettext, lazy_gettext
 from sqlalchemy import and_, case, func, or_, select
 
 from extension.analytics.api.alerts import ACTIONS, _scoped
@@ -79,6 +81,17 @@ LABEL_TEXT = {kpi_ranking.GREAT: lazy_gettext("Great"), kpi_ranking.GOOD: lazy_g
 LABEL_CLASS = {kpi_ranking.GREAT: "great", kpi_ranking.GOOD: "good", kpi_ranking.NEEDS_WORK: "needs"}
 
 
+@lru_cache(maxsize=32)
+def _pattern(text: str) -> NumberPattern:
+    return parse_pattern(text)
+
+
+def number(value: float, pattern: str = "#,##0") -> str:
+    """flask_babel.format_decimal/format_percent with the pattern parsed once: the page writes
+    hundreds of numbers and parsing the pattern was most of Babel's cost."""
+    return _pattern(pattern).apply(value, get_locale())
+
+
 # ---- the request's state --------------------------------------------------------------------
 
 @dataclass
@@ -96,6 +109,8 @@ class View:
     tenant_wide: bool
     group: str  # "agent": rows are agents; "team": rows are teams (tenant-wide, no team chosen)
     agent_ids: frozenset[str] | None  # None: the whole tenant
+    visible: frozenset[str] | None = None  # the caller's scope (scope.visible_agent_ids)
+    visible_teams: frozenset[str] | None = None  # and its teams (scope.visible_team_ids)
     names: dict[str, str] = field(default_factory=dict)  # agent id -> name, for rows and lists
     member_ids: list[str] = field(default_factory=list)  # the agents listed even without data
 
@@ -149,7 +164,8 @@ def parse_view(session, p: Page, args) -> View:
     view = View(range_key=range_key, days=days, start=start, end=end,
                 prev_start=prev_end - timedelta(days=days - 1), prev_end=prev_end, team=team,
                 teams=teams, tenant_wide=visible is None,
-                group="team" if visible is None and team is None else "agent", agent_ids=visible)
+                group="team" if visible is None and team is None else "agent", agent_ids=visible,
+                visible=visible, visible_teams=visible_teams)
     people = select(Person).where(Person.tenant_id == principal.tenant_id)
     if team is not None:
         members = [m for m in session.scalars(people.where(Person.team_id == team).order_by(Person.name))
@@ -178,16 +194,16 @@ def format_value(metric: str, value: float | None) -> str:
     if value is None:
         return "–"
     if metric in ("aht_s", "aes"):
-        return gettext("%(value)s s", value=format_decimal(round(value), "#,##0"))
+        return gettext("%(value)s s", value=number(round(value), "#,##0"))
     if metric == "volume":
-        return format_decimal(value, "#,##0")
+        return number(value, "#,##0")
     if metric == "csat":
-        return gettext("%(value)s of 5", value=format_decimal(value, "0.00"))
+        return gettext("%(value)s of 5", value=number(value, "0.00"))
     if metric == "fcr_rate":
-        return format_percent(value, "#,##0.0 %")
+        return number(value, "#,##0.0 %")
     if metric == "qa":
-        return gettext("%(value)s of 100", value=format_decimal(value, "0.0"))
-    return format_decimal(value, "0.00")
+        return gettext("%(value)s of 100", value=number(value, "0.0"))
+    return number(value, "0.00")
 
 
 def trend(metric: str, now: float | None, before: float | None, days: int) -> dict[str, Any]:
@@ -203,7 +219,7 @@ def trend(metric: str, now: float | None, before: float | None, days: int) -> di
                 "text": gettext("up from 0 in the previous %(days)s days", days=days) if now > 0
                 else gettext("down from 0 in the previous %(days)s days", days=days)}
     change = (now - before) / abs(before)
-    pct = format_percent(abs(change), "#,##0 %")
+    pct = number(abs(change), "#,##0 %")
     up = now > before
     # volume has no better direction; otherwise lower is better for times, higher for scores
     better = None if metric == "volume" else (up != lower_is_better(metric))
@@ -230,9 +246,9 @@ def strip(session, p: Page, view: View, rows: list[tuple[str | None, dict]]) -> 
             continue  # FCR only where the tenant has it
         fallback = metric == "aes" and aes_from_sums(now)["fallback"]
         cards.append({"metric": metric, "label": str(label), "value": format_value(metric, value),
-                      "n": format_decimal(sample_size(metric, now)), "raw_n": sample_size(metric, now),
+                      "n": number(sample_size(metric, now)), "raw_n": sample_size(metric, now),
                       "previous": format_value(metric, previous),
-                      "previous_n": format_decimal(sample_size(metric, before)),
+                      "previous_n": number(sample_size(metric, before)),
                       "trend": trend(metric, value, previous, view.days), "href": link,
                       "note": gettext("no predictions yet: this is the AHT") if fallback else None})
     return cards
@@ -284,7 +300,7 @@ def team_table(p: Page, view: View, rows: list[tuple[str | None, dict]],
             name = (team_names.get(key) or key) if key else gettext("No team")
             href = p.url("home", **view.params(team=key)) if key else None
             drill = view.drill(team=key)
-        cells = []
+        cells, cell_href = [], p.url("interactions", **drill)
         for metric, _label in metrics:
             value = METRIC_FUNCTIONS[metric](sums)
             n = sample_size(metric, sums)
@@ -303,10 +319,10 @@ def team_table(p: Page, view: View, rows: list[tuple[str | None, dict]],
                                    "text": gettext("Outlier: needs work") if worse
                                    else gettext("Outlier: stands out")}
             cells.append({"metric": metric, "value": format_value(metric, value), "n": n,
-                          "n_text": format_decimal(n), "few": 0 < n < MIN_N,
+                          "n_text": number(n), "few": 0 < n < MIN_N,
                           "label": label, "label_text": str(LABEL_TEXT[label]) if label else None,
                           "label_class": LABEL_CLASS.get(label or "", "none"), "outlier": outlier,
-                          "href": p.url("interactions", **drill)})
+                          "href": cell_href})
         table.append({"key": key, "name": name, "href": href, "cells": cells,
                       "volume": sums["volume"]})
     return {"rows": table, "metrics": [{"metric": m, "label": str(label)} for m, label in metrics]}
@@ -375,7 +391,7 @@ def _coaching_entry(p: Page, view: View, peers, agent: str, own: list, weak: lis
         "flags_href": p.url("interactions", **view.drill(agent=agent)),
         "weak": [{"inquiry": q["inquiry"] or gettext("Unknown inquiry"),
                   "channel": q["channel"] or gettext("unknown channel"),
-                  "n": format_decimal(q["volume"]), "agents": q["agents"],
+                  "n": number(q["volume"]), "agents": q["agents"],
                   "href": p.url("interactions", **view.drill(agent=agent, inquiry=q["inquiry"],
                                                               channel=q["channel"]))}
                  for q in sorted(weak, key=lambda q: -q["volume"])[:3]],
@@ -406,8 +422,21 @@ def _alert_scope(session, p: Page):
     return _scoped(session, p.principal, status="all")
 
 
+def _inbox(p: Page, view: View):
+    """``analytics.api.alerts._scoped`` (the API's inbox filter: alerts about the caller's agents
+    and teams) over the scope this page has already resolved, instead of resolving it again."""
+    query = select(PerformanceAlert).where(PerformanceAlert.tenant_id == p.tenant_id)
+    if view.visible is not None:
+        query = query.where(or_(
+            and_(PerformanceAlert.subject_type == "agent",
+                 PerformanceAlert.subject_id.in_(sorted(view.visible))),
+            and_(PerformanceAlert.subject_type == "team",
+                 PerformanceAlert.subject_id.in_(sorted(view.visible_teams or ())))))
+    return query.order_by(PerformanceAlert.raised_at.desc(), PerformanceAlert.key)
+
+
 def alerts(session, p: Page, view: View) -> list[dict[str, Any]]:
-    query = _alert_scope(session, p).where(PerformanceAlert.status != "closed")
+    query = _inbox(p, view).where(PerformanceAlert.status != "closed")
     if view.team is not None:
         query = query.where(or_(
             and_(PerformanceAlert.subject_type == "agent",
@@ -613,7 +642,7 @@ def sentiment_heat(session, p: Page, view: View, tz: ZoneInfo) -> dict[str, Any]
             return "–"
         whole = round(share * 100)
         if whole not in shown:
-            shown[whole] = format_percent(whole / 100, "#,##0 %")
+            shown[whole] = number(whole / 100, "#,##0 %")
         return shown[whole]
 
     rows = []
