@@ -143,6 +143,9 @@ def parse_view(session, p: Page, args) -> View:
         except ValueError:
             raise Problem(400, "Bad Request",
                           gettext("'to' must be a date written YYYY-MM-DD.")) from None
+        if not date(2000, 1, 1) <= end <= _today(p) + timedelta(days=366):
+            raise Problem(400, "Bad Request",
+                          gettext("'to' must lie between 2000 and a year from today."))
     days = RANGES[range_key][0]
     start = end - timedelta(days=days - 1)
     prev_end = start - timedelta(days=1)

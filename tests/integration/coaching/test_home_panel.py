@@ -200,7 +200,8 @@ def test_an_htmx_request_gets_the_sections_only(app, client, world):
     assert html.lstrip().startswith('<div id="home-sections"') and "<html" not in html
 
 
-@pytest.mark.parametrize("query", ["range=year", "range=week&to=13.04.2025", "team=t2", "team=nope"])
+@pytest.mark.parametrize("query", ["range=year", "range=week&to=13.04.2025", "to=0001-01-02",
+                                   "to=9999-12-31", "team=t2", "team=nope"])
 def test_bad_parameters_are_a_400_page(app, client, world, query):
     answer = _page(app, client, "sup-t1", query)
     assert answer.status_code == 400
