@@ -513,9 +513,15 @@ def appointment_reason(action: str, details: dict, appointment: Appointment | No
                         flags=reason.get("flags_in_window", "?"), min=reason.get("min_flags", "?")))
     if action in ("coaching.booked", "coaching.adopted"):
         when = appointment.date_start if appointment is not None else None
-        why = (gettext("slot %(when)s, in a low-occupancy period of the forecast",
-                       when=format_datetime(when, "short")) if when
-               else gettext("slot chosen by the host"))
+        source = (details.get("slot") or {}).get("source")
+        if when is None:
+            why = gettext("slot chosen by the host")
+        elif source == "host_slots":
+            why = gettext("slot %(when)s, among the host's suggested slots with spare staffing",
+                          when=format_datetime(when, "short"))
+        else:
+            why = gettext("slot %(when)s, in a low-occupancy period of the forecast",
+                          when=format_datetime(when, "short"))
         if action == "coaching.adopted":
             why = gettext("the host already had this appointment (booked on an earlier attempt)")
         checked = details.get("calendar_checked")

@@ -68,7 +68,7 @@ def world(app, db, tenant, records):
         session.flush()
         audit.record(session, tenant_id=tenant_id, actor="system:coaching", action="coaching.booked",
                      subject_type="appointment", subject_id=str(booked.id),
-                     details={"slot": {"source": "host"}, "calendar_checked": True,
+                     details={"slot": {"source": "host_slots"}, "calendar_checked": True,
                               "conversation_ids": booked.conversation_ids})
         audit.record(session, tenant_id=tenant_id, actor="system:coaching",
                      action="coaching.skipped.rate_limited", subject_type="agent", subject_id="a08",
@@ -166,6 +166,7 @@ def test_the_week_recognitions_and_sentiment_heat_map(app, client, records, worl
     html = _page(app, client, "sup-t1").get_data(as_text=True)
     appointments = html.split('data-testid="appointments"', 1)[1].split("</table>", 1)[0]
     assert "Booked" in appointments and "the supervisor&#39;s calendar was free" in appointments
+    assert "among the host&#39;s suggested slots" in appointments
     assert "Skipped: weekly limit" in appointments and "1 of 1 automated appointments" in appointments
     assert "1 booked, 1 skipped" in html
     assert "Recognitions sent in the period: 1." in html and "/t/acme/panels/interactions/c-thanks" in html
