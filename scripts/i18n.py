@@ -34,7 +34,7 @@ def update(capability: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pot = Path(tmp) / "messages.pot"
         _babel("extract", "-F", str(ROOT / "babel.cfg"), "--no-location", "--sort-output",
-               "-k", "_", "-k", "gettext", "-k", "ngettext", "-k", "lazy_gettext",
+               "-k", "_", "-k", "gettext", "-k", "ngettext:1,2", "-k", "lazy_gettext",
                "-o", str(pot), str(package))
         for lang in LANGS:
             po = target / lang / "LC_MESSAGES" / "messages.po"

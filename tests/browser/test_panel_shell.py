@@ -37,7 +37,7 @@ def panel_frame(page):
     raise AssertionError(f"no panel frame among {[f.url for f in page.frames]}")
 
 
-def test_an_agent_signs_in_through_the_console_and_sees_the_shell(context, panels):
+def test_an_agent_signs_in_through_the_console_and_lands_on_their_own_performance(context, panels):
     page = context.new_page()
     messages = watch(page)
     agent = panels.world.agents[0]
@@ -46,7 +46,9 @@ def test_an_agent_signs_in_through_the_console_and_sees_the_shell(context, panel
     who.wait_for()
     assert agent.name in who.inner_text() and "(Agent)" in who.inner_text()
     frame = panel_frame(page)
-    assert frame.url.startswith(f"{panels.coachwire}/t/{TENANT}/panels/home?gcHostOrigin=")
+    # the console opens the home panel; an agent's home is their own performance
+    assert frame.url.startswith(f"{panels.coachwire}/t/{TENANT}/panels/my-performance?")
+    assert "gcHostOrigin=" in frame.url and "gcTargetEnv=sandbox" in frame.url  # kept on the way
     assert frame.evaluate("document.documentElement.lang") == "en"
     # the session cookie lives in the console's partition only
     cookies = [c for c in context.cookies() if c["name"] == "__Host-coachwire"]

@@ -4,26 +4,20 @@ acknowledge/close (audited), and the tenant's alert settings (admins)."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-from extension.analytics import alert_settings
+from extension.analytics import alert_inbox, alert_settings
 from extension.analytics.api import schemas
 from extension.analytics.models.delivery import AlertDelivery
 from extension.analytics.models.facts import PerformanceAlert
-from extension.platform import audit
 from extension.platform.api.plumbing import documented, offset_of, page, parse, parse_body, respond
-from extension.platform.auth import scope
 from extension.platform.auth.guard import current_principal, require
 from extension.platform.auth.permissions import ALERTS_READ, ALERTS_WRITE, SETTINGS_WRITE
 from extension.platform.db import get_db
-from extension.platform.models._types import utcnow
 from extension.platform.problems import Problem
 
 bp = Blueprint("api_alerts", __name__, url_prefix="/api/v1")
 FIELDS = ("key", "kind", "subject_type", "subject_id", "metric", "value", "message", "status", "raised_at")
-# what each action does: (allowed current statuses, new status, audit action)
-ACTIONS = {"acknowledge": (("open",), "acknowledged", "alert.acknowledged"),
-           "close": (("open", "acknowledged"), "closed", "alert.closed")}
 
 
 @bp.get("/alerts")
@@ -75,16 +69,7 @@ def _item(session, alert: PerformanceAlert) -> dict:
 
 
 def _scoped(session, principal, *, status: str):
-    query = select(PerformanceAlert).where(PerformanceAlert.tenant_id == principal.tenant_id)
-    if status != "all":
-        query = query.where(PerformanceAlert.status == status)
-    agents = scope.visible_agent_ids(session, principal)
-    if agents is not None:
-        teams = scope.visible_team_ids(session, principal) or frozenset()
-        query = query.where(or_(
-            and_(PerformanceAlert.subject_type == "agent", PerformanceAlert.subject_id.in_(sorted(agents))),
-            and_(PerformanceAlert.subject_type == "team", PerformanceAlert.subject_id.in_(sorted(teams)))))
-    return query.order_by(PerformanceAlert.raised_at.desc(), PerformanceAlert.key)
+    return alert_inbox.scoped(session, principal, status=status)
 
 
 def _body() -> dict:
@@ -95,24 +80,14 @@ def _body() -> dict:
 
 
 def _act(key: str, action: str):
-    allowed, new_status, audit_action = ACTIONS[action]
     body, principal = _body(), current_principal()
     with get_db().session() as session:
-        alert = session.scalars(_scoped(session, principal, status="all")
-                                .where(PerformanceAlert.key == key).with_for_update()).first()
+        try:
+            alert = alert_inbox.act(session, principal, key, action, note=body.get("note"))
+        except alert_inbox.NotAllowedNow as exc:
+            raise Problem(409, "Conflict", str(exc)) from exc
         if alert is None:
             raise Problem(404, "Not Found", f"No alert {key!r} in your scope.")
-        if alert.status not in allowed:
-            raise Problem(409, "Conflict", f"The alert is {alert.status}; it cannot be {new_status} now.")
-        now = utcnow()
-        note = {"note": body["note"]} if "note" in body else {}
-        alert.details = {**(alert.details or {}), f"{new_status}_by": principal.person_id,
-                         f"{new_status}_at": now.isoformat(), **note}
-        previous, alert.status = alert.status, new_status
-        audit.record(session, tenant_id=principal.tenant_id, actor=f"person:{principal.person_id}",
-                     action=audit_action, subject_type="alert", subject_id=key,
-                     details={"previous": previous, "note": body.get("note")})
-        session.flush()
         item = _item(session, alert)
     return respond(item)
 

@@ -29,18 +29,16 @@ from flask import Blueprint, current_app, redirect, request
 from flask_babel import format_date, format_datetime, get_locale, gettext, lazy_gettext
 from sqlalchemy import and_, case, func, or_, select
 
-from extension.analytics.api.alerts import ACTIONS, _scoped
+from extension.analytics import alert_inbox
 from extension.analytics.domain import kpi_ranking
 from extension.analytics.domain.kpis import lower_is_better
 from extension.analytics.models.facts import InteractionFact, PerformanceAlert
 from extension.analytics.query import Slice, sums_by, total
 from extension.analytics.sums import METRIC_FUNCTIONS, add, aes_from_sums, zero
 from extension.coaching.models import Appointment, Flag, Recognition
-from extension.platform import audit
 from extension.platform.auth import scope
 from extension.platform.auth.permissions import ALERTS_WRITE, ANALYTICS_READ
 from extension.platform.db import get_db
-from extension.platform.models._types import utcnow
 from extension.platform.models.audit import AuditEntry
 from extension.platform.models.directory import Group
 from extension.platform.models.people import Person
@@ -420,22 +418,11 @@ STATUS_TEXT = {"open": lazy_gettext("Open"), "acknowledged": lazy_gettext("Ackno
                "closed": lazy_gettext("Closed")}
 
 
-def _alert_scope(session, p: Page):
-    """The API's inbox query (the caller's scope), every status."""
-    return _scoped(session, p.principal, status="all")
-
-
 def _inbox(p: Page, view: View):
-    """``analytics.api.alerts._scoped`` (the API's inbox filter: alerts about the caller's agents
-    and teams) over the scope this page has already resolved, instead of resolving it again."""
-    query = select(PerformanceAlert).where(PerformanceAlert.tenant_id == p.tenant_id)
-    if view.visible is not None:
-        query = query.where(or_(
-            and_(PerformanceAlert.subject_type == "agent",
-                 PerformanceAlert.subject_id.in_(sorted(view.visible))),
-            and_(PerformanceAlert.subject_type == "team",
-                 PerformanceAlert.subject_id.in_(sorted(view.visible_teams or ())))))
-    return query.order_by(PerformanceAlert.raised_at.desc(), PerformanceAlert.key)
+    """The inbox's scope (``analytics.alert_inbox``) over the scope this page has already
+    resolved, instead of resolving it again."""
+    return alert_inbox.scoped(None, p.principal, agents=view.visible, teams=view.visible_teams,
+                              resolved=True)
 
 
 def alerts(session, p: Page, view: View) -> list[dict[str, Any]]:
@@ -473,25 +460,14 @@ def alert_row(p: Page, view: View | None, alert: PerformanceAlert, message: str 
 
 
 def act_on_alert(session, p: Page, key: str, action: str) -> tuple[PerformanceAlert | None, str | None]:
-    """The API's transition (``analytics.api.alerts``): same allowed statuses, same details, the
-    same audit row. (alert, None) when done; (alert, why) when its status forbids it."""
-    allowed, new_status, audit_action = ACTIONS[action]
-    alert = session.scalars(_alert_scope(session, p).where(PerformanceAlert.key == key)
-                            .with_for_update()).first()
-    if alert is None:
-        return None, None
-    if alert.status not in allowed:
-        return alert, gettext("This alert is already %(status)s.",
-                              status=str(STATUS_TEXT.get(alert.status, alert.status)).lower())
-    now = utcnow()
-    alert.details = {**(alert.details or {}), f"{new_status}_by": p.principal.person_id,
-                     f"{new_status}_at": now.isoformat()}
-    previous, alert.status = alert.status, new_status
-    audit.record(session, tenant_id=p.tenant_id, actor=f"person:{p.principal.person_id}",
-                 action=audit_action, subject_type="alert", subject_id=key,
-                 details={"previous": previous, "note": None})
-    session.flush()
-    return alert, None
+    """The API's transition (``analytics.alert_inbox.act``: same statuses, details and audit
+    row). (alert, None) when done; (alert, why) when its status forbids it; (None, None) when
+    there is no such alert in the caller's scope."""
+    try:
+        return alert_inbox.act(session, p.principal, key, action), None
+    except alert_inbox.NotAllowedNow as exc:
+        status = str(STATUS_TEXT.get(exc.alert.status, exc.alert.status)).lower()
+        return exc.alert, gettext("This alert is already %(status)s.", status=status)
 
 
 # ---- section 5: automated appointments this week --------------------------------------------------
