@@ -374,8 +374,9 @@ def panel(tenant_id: str, view: str):
 
 
 def init_app(app) -> None:
-    from extension.platform import ratelimit
+    from extension.platform import ratelimit, settings_panel
 
     app.register_blueprint(bp)
+    app.register_blueprint(settings_panel.bp)
     layout.init_app(app)
     ratelimit.init_app(app)  # per client IP on the sign-on routes

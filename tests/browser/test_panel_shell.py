@@ -147,6 +147,32 @@ def test_an_admin_opens_the_settings_panel_from_the_console(app, context, panels
     who = page.frame_locator(FRAME).get_by_test_id("signed-in")
     who.wait_for()
     assert admin.name in who.inner_text() and "(Admin)" in who.inner_text()
-    assert "/panels/settings?" in panel_frame(page).url
+    frame = panel_frame(page)
+    assert "/panels/settings?" in frame.url
+    # the settings page: axe-clean, and naming a QA analyst from the keyboard-usable form
+    frame.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = frame.evaluate("""async () => (await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa',
+                                        'best-practice']}})).violations.map(
+        v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""")
+    assert not [v for v in violations if v["impact"] in ("serious", "critical")], violations
+    agent = panels.world.agents[0]
+    panel = page.frame_locator(FRAME)
+    panel.get_by_label("Search by name or email").fill(agent.name)
+    panel.get_by_role("button", name="Show").click()
+    row = panel.locator(f"#person-{agent.id}")
+    row.get_by_role("combobox").select_option("qa_analyst")
+    row.get_by_role("button", name="Set role").click()
+    page.frame_locator(FRAME).locator(f"#person-{agent.id}").get_by_role("status").wait_for()
+    with app.extensions["coachwire.db"].session() as session:
+        from extension.platform.models.people import Person
+
+        assert session.get(Person, (TENANT, agent.id)).role == "qa_analyst"
+    for width in (360, 1440):
+        page.set_viewport_size({"width": width, "height": 800 if width == 360 else 900})
+        page.locator(FRAME).screenshot(path=str(SCREENSHOTS / f"settings-{width}.png"))
+        assert not frame.evaluate("document.documentElement.scrollWidth > "
+                                  "document.documentElement.clientWidth"), width
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.get_by_role("link", name="Coaching home").click()  # the console's app list
     page.frame_locator(FRAME).get_by_role("heading", name="Home").wait_for()
