@@ -13,7 +13,13 @@ from sqlalchemy import select
 from extension.analytics import drilldown
 from extension.analytics.api import schemas
 from extension.analytics.domain.kpis import period_label
-from extension.analytics.panels.trends import LEVEL_LABELS, PERIOD_LABELS, parse_query, problem_named
+from extension.analytics.panels.trends import (
+    LEVEL_LABELS,
+    PERIOD_LABELS,
+    parse_query,
+    problem_named,
+    team_labels,
+)
 from extension.platform import directory
 from extension.platform.auth.permissions import ANALYTICS_READ
 from extension.platform.db import get_db
@@ -41,6 +47,7 @@ def interactions(p: Page):
         except Problem as exc:
             raise problem_named(exc) from exc
         agents = _names(session, p.tenant_id, {i["agent_id"] for i in body["items"]} | {args.get("agent")})
+        teams = team_labels(session, p.tenant_id, [args.get("team")])
         queues = directory.queue_names(session, p.tenant_id,
                                        [i["queue_id"] for i in body["items"]] + [args.get("queue")])
     rows = [_row(p, item, agents, queues) for item in body["items"]]
@@ -50,7 +57,7 @@ def interactions(p: Page):
             if body["next_cursor"] else None)
     return p.render("analytics/panels/interactions.html", block="page_rows",
                     title=gettext("Interactions"), rows=rows, count=count, more=more,
-                    summary=_summary(args, body, agents, queues))
+                    summary=_summary(args, body, agents, queues, teams))
 
 
 def _param(value: Any) -> str:
@@ -88,13 +95,14 @@ def _yes_no(value: bool | None) -> str:
     return gettext("yes") if value else gettext("no")
 
 
-def _summary(args: dict, body: dict, agents: dict, queues: dict) -> list[tuple[str, str]]:
+def _summary(args: dict, body: dict, agents: dict, queues: dict,
+             teams: dict) -> list[tuple[str, str]]:
     """The filters in words: (what, value)."""
     parts: list[tuple[str, str]] = []
     if args.get("agent"):
         parts.append((str(LEVEL_LABELS["agent"]), agents.get(args["agent"], args["agent"])))
     if args.get("team"):
-        parts.append((str(LEVEL_LABELS["team"]), args["team"]))
+        parts.append((str(LEVEL_LABELS["team"]), teams.get(args["team"], args["team"])))
     if args.get("queue"):
         parts.append((str(LEVEL_LABELS["queue"]), queues.get(args["queue"], args["queue"])))
     if args.get("inquiry"):

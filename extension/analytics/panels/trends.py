@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, request
 from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext, lazy_gettext
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select
 
 from extension.analytics.domain.kpis import METRICS, PERIODS
 from extension.analytics.forecast import forecast_for
@@ -134,13 +135,26 @@ def _options(session, principal: Principal, level: str, where: Slice) -> list[tu
             found = {p.team_id for p in session.scalars(scope.tenant_people(principal)) if p.team_id}
         else:
             found = set(teams)
-        return [(team, team) for team in sorted(found)]
+        labels = team_labels(session, principal.tenant_id, found)
+        return sorted(((team, labels[team]) for team in found), key=lambda o: o[1].lower())
     rows = kpi_rows(session, where, dims=(DIMS[level],))
     values = [row[DIMS[level]] for row in rows if row[DIMS[level]]]
     if level == "queue":
         names = directory.queue_names(session, principal.tenant_id, values)
         return sorted(((q, names.get(q) or q) for q in values), key=lambda o: o[1].lower())
     return [(value, value) for value in sorted(values)]
+
+
+def team_labels(session, tenant_id: str, team_ids) -> dict[str, str]:
+    """Teams have no synced name: "Team of <supervisor>" (their members' manager), else the id."""
+    wanted = sorted({t for t in team_ids if t})
+    people = list(session.scalars(select(Person).where(Person.tenant_id == tenant_id,
+                                                       Person.team_id.in_(wanted)))) if wanted else []
+    managers = {p.team_id: p.supervisor_id for p in people if p.supervisor_id and p.role == "agent"}
+    names = {p.id: p.name for p in session.scalars(select(Person).where(
+        Person.tenant_id == tenant_id, Person.id.in_(sorted(set(managers.values())))))} if managers else {}
+    return {team: gettext("Team of %(name)s", name=names[managers[team]])
+            if names.get(managers.get(team, "")) else team for team in wanted}
 
 
 def _subject(session, principal: Principal, level: str, subject_id: str,

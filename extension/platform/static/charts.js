@@ -35,7 +35,7 @@
       aria: { enabled: true, decal: { show: true } },
       animation: false,
       grid: { left: 56, right: 16, top: 40, bottom: 48 },
-      legend: { top: 0, data: [data.names.actual, data.names.forecast, data.names.band] },
+      legend: { top: 0, type: "scroll", data: [data.names.actual, data.names.forecast, data.names.band] },
       tooltip: {
         trigger: "axis", renderMode: "richText",
         formatter: function (params) {
@@ -55,7 +55,7 @@
         }
       },
       xAxis: { type: "category", data: data.labels, boundaryGap: false },
-      yAxis: { type: "value", scale: true, name: data.metric, nameTextStyle: { align: "left" } },
+      yAxis: { type: "value", scale: true },  // the metric is the heading above the chart
       series: series
     };
   }
