@@ -91,6 +91,12 @@ def test_a_supervisor_follows_a_trend_to_an_interaction_and_adds_it_to_coaching(
     assert inside.get_by_test_id("count").inner_text().startswith(f"{volume} ")
     assert inside.locator("tr[data-conversation]").count() == min(volume, 25)
     check_page(frame, "interactions", page)
+    listing = frame.url
+    frame.goto(f"{listing}&limit=5")  # "More" swaps the next page of rows in place (htmx)
+    inside.get_by_test_id("more-row").get_by_role("link", name="More").click()
+    inside.locator("tr[data-conversation]").nth(9).wait_for()
+    assert inside.locator("tr[data-conversation]").count() == 10 and "limit=5" in frame.url
+    assert frame.evaluate("window.__csp") == []
 
     inside.get_by_test_id("open-interaction").first.click()
     inside.get_by_test_id("kpis").wait_for()
