@@ -18,7 +18,7 @@ from flask_babel import format_date, format_decimal, format_percent, get_locale,
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
-from extension.analytics.domain.kpis import METRICS, PERIODS
+from extension.analytics.domain.kpis import METRICS, PERIODS, period_label
 from extension.analytics.forecast import forecast_for
 from extension.analytics.query import Slice, kpi_rows
 from extension.platform import directory
@@ -173,76 +173,89 @@ def _subject(session, principal: Principal, level: str, subject_id: str,
 @page(bp, "/trends", view="trends", permission=ANALYTICS_READ)
 def trends(p: Page):
     args = parse_query(TrendsQuery)
-    principal = p.principal
-    is_agent = principal.role == "agent"
+    is_agent = p.principal.role == "agent"
     level = args.get("level") or ("agent" if is_agent else "team")
     if is_agent and level != "agent":
         raise Problem(403, "Forbidden", gettext("Agents see their own trends only."))
     metric, period = args["metric"], args["period"]
     start, end = _range(p, args)
     with get_db().session() as session:
-        where = Slice(tenant_id=principal.tenant_id, start=start, end=end,
-                      agent_ids=scope.visible_agent_ids(session, principal))
-        options = [] if is_agent else _options(session, principal, level, where)
-        if is_agent:
-            me = session.get(Person, (principal.tenant_id, principal.person_id))
-            options = [(principal.person_id, (me.name if me else None) or principal.person_id)]
-        own_team = None
-        if level == "team" and not args.get("id"):
-            me = session.get(Person, (principal.tenant_id, principal.person_id))
-            own_team = me.team_id if me is not None and me.team_id in dict(options) else None
-        subject_id = args.get("id") or own_team or (options[0][0] if options else None)
+        where = Slice(tenant_id=p.tenant_id, start=start, end=end,
+                      agent_ids=scope.visible_agent_ids(session, p.principal))
+        options = _own(session, p) if is_agent else _options(session, p.principal, level, where)
+        subject_id = args.get("id") or _default(session, p, level, options)
         rows: list[dict] = []
         forecast: dict[str, Any] | None = None
         if subject_id is not None:
-            agent_ids = _subject(session, principal, level, subject_id, options)
-            pinned = Slice(tenant_id=where.tenant_id, start=start, end=end, agent_ids=where.agent_ids,
+            agent_ids = _subject(session, p.principal, level, subject_id, options)
+            pinned = Slice(tenant_id=p.tenant_id, start=start, end=end, agent_ids=where.agent_ids,
                            equals={DIMS[level]: subject_id})
             rows = kpi_rows(session, pinned, dims=(DIMS[level],), period=period)
-            if period == "week" and agent_ids and principal.can(FORECASTS_READ):
-                history_start = end - timedelta(days=end.weekday()) - timedelta(weeks=FORECAST_WEEKS)
-                forecast = forecast_for(session, Slice(tenant_id=where.tenant_id, start=history_start,
-                                                       end=end, agent_ids=agent_ids), metric=metric)
-    labels = dict(options)
-    subject_label = labels.get(subject_id or "", subject_id)
-    drill = {"agent": "agent", "team": "team", "queue": "queue", "inquiry": "inquiry"}[level]
-    table = []
-    for row in rows:
-        table.append({
-            "period": row["period"], "period_start": row["period_start"],
+            if period == "week" and agent_ids and p.principal.can(FORECASTS_READ):
+                forecast = _forecast(session, p.tenant_id, agent_ids, metric=metric, end=end)
+    drill = {level: subject_id, "from": start.isoformat(), "to": end.isoformat()}
+    table = [_table_row(p, row, metric=metric, period=period, drill=drill) for row in rows]
+    points = [_forecast_row(point, metric=metric) for point in (forecast or {}).get("points", [])]
+    return p.render("analytics/panels/trends.html", block="results", title=gettext("Trends"),
+                    metric=metric, period=period, level=level, subject_id=subject_id,
+                    subject_label=dict(options).get(subject_id or "", subject_id), options=options,
+                    start=start, end=end, metrics=METRIC_LABELS, periods=PERIOD_LABELS,
+                    levels={k: v for k, v in LEVEL_LABELS.items() if not is_agent or k == "agent"},
+                    rows=table, forecast=points, forecast_method=(forecast or {}).get("method"),
+                    forecast_level=(forecast or {}).get("level"), chart=_chart(table, points, metric),
+                    kept={k: request.args[k] for k in ("gcLangTag", "gcHostOrigin", "gcTargetEnv")
+                          if request.args.get(k)})
+
+
+def _own(session, p: Page) -> list[tuple[str, str]]:
+    me = session.get(Person, (p.tenant_id, p.principal.person_id))
+    return [(p.principal.person_id, (me.name if me else None) or p.principal.person_id)]
+
+
+def _default(session, p: Page, level: str, options: list[tuple[str, str]]) -> str | None:
+    """A supervisor's own team first, else the first choice."""
+    if level == "team":
+        me = session.get(Person, (p.tenant_id, p.principal.person_id))
+        if me is not None and me.team_id in dict(options):
+            return me.team_id
+    return options[0][0] if options else None
+
+
+def _forecast(session, tenant_id: str, agent_ids: list[str], *, metric: str, end: date) -> dict[str, Any]:
+    """As /api/v1/forecasts: complete weeks of the subject's agents up to ``end``, 4 weeks on."""
+    history_start = end - timedelta(days=end.weekday()) - timedelta(weeks=FORECAST_WEEKS)
+    return forecast_for(session, Slice(tenant_id=tenant_id, start=history_start, end=end,
+                                       agent_ids=agent_ids), metric=metric)
+
+
+def _table_row(p: Page, row: dict, *, metric: str, period: str, drill: dict) -> dict:
+    return {"period": row["period"], "period_start": row["period_start"],
             "starts": format_date(row["period_start"], format="medium"),
             "value": row[metric], "shown": metric_value(metric, row[metric]), "volume": row["volume"],
             "href": p.url("interactions", period=period, period_start=row["period_start"].isoformat(),
-                          **{drill: subject_id, "from": start.isoformat(), "to": end.isoformat()}),
-        })
-    points = []
-    if forecast is not None:
-        points = [{"period": f"{p_['week'].isocalendar()[0]}-W{p_['week'].isocalendar()[1]:02d}",
-                   "starts": format_date(p_["week"], format="medium"),
-                   "value": p_["value"], "lo": p_["lo"], "hi": p_["hi"],
-                   "shown": metric_value(metric, p_["value"]),
-                   "lo_shown": metric_value(metric, p_["lo"]), "hi_shown": metric_value(metric, p_["hi"])}
-                  for p_ in forecast["points"]]
-    chart = {
-        "title": f"{METRIC_LABELS[metric]} · {subject_label or ''}",
+                          **drill)}
+
+
+def _forecast_row(point: dict, *, metric: str) -> dict:
+    return {"period": period_label(point["week"], "week"),
+            "starts": format_date(point["week"], format="medium"),
+            "value": point["value"], "lo": point["lo"], "hi": point["hi"],
+            "shown": metric_value(metric, point["value"]), "lo_shown": metric_value(metric, point["lo"]),
+            "hi_shown": metric_value(metric, point["hi"])}
+
+
+def _chart(table: list[dict], points: list[dict], metric: str) -> dict[str, Any]:
+    """What charts.js draws: measured values (with n and drill-down URLs), then the forecast,
+    joined to the last measured point, and its band."""
+    joined = [None] * (len(table) - 1) + [table[-1]["value"]] if table and points else [None] * len(table)
+    return {
         "metric": str(METRIC_LABELS[metric]),
         "labels": [r["period"] for r in table] + [f["period"] for f in points],
         "values": [r["value"] for r in table] + [None] * len(points),
-        "volumes": [r["volume"] for r in table],
-        "urls": [r["href"] for r in table],
-        "forecast": [None] * max(0, len(table) - 1) + ([table[-1]["value"]] if table and points else [])
-        + [f["value"] for f in points],
+        "volumes": [r["volume"] for r in table], "urls": [r["href"] for r in table],
+        "forecast": joined + [f["value"] for f in points] if points else [],
         "lo": [None] * len(table) + [f["lo"] for f in points],
         "hi": [None] * len(table) + [f["hi"] for f in points],
         "names": {"actual": gettext("Actual"), "forecast": gettext("Forecast"),
                   "band": gettext("Forecast range (low–high)"), "n": gettext("n")},
     }
-    return p.render("analytics/panels/trends.html", block="results", title=gettext("Trends"),
-                    metric=metric, period=period, level=level, subject_id=subject_id,
-                    subject_label=subject_label, options=options, start=start, end=end,
-                    metrics=METRIC_LABELS, periods=PERIOD_LABELS,
-                    levels={k: v for k, v in LEVEL_LABELS.items() if not is_agent or k == "agent"},
-                    rows=table, forecast=points, forecast_method=(forecast or {}).get("method"),
-                    forecast_level=(forecast or {}).get("level"), chart=chart,
-                    kept={k: request.args[k] for k in ("gcLangTag", "gcHostOrigin", "gcTargetEnv")
-                          if request.args.get(k)})
