@@ -14,6 +14,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from extension.analytics.models.interactions import Interaction
 from extension.coaching.domain import pattern as coaching_rules
@@ -190,3 +191,38 @@ def _create_appointment(context, agent_id, decision, flags, settings, week) -> N
                  subject_id=str(appointment.id),
                  details={"agent_id": agent_id, "conversation_ids": appointment.conversation_ids,
                           "reason": dict(decision.reason)})
+
+
+# --- manual flags (the interaction widget's "Add to coaching") ----------------------------------
+
+MANUAL_RULE = "manual"
+
+
+def add_manual_flag(session, *, tenant_id: str, conversation_id: str, agent_id: str, at,
+                    actor: str, note: str | None = None) -> tuple[Flag, bool]:
+    """A person marked this conversation as coaching evidence for its agent: a ``flag`` row under
+    the rule ``manual`` (the unique (conversation, rule) key makes a second click a no-op) and an
+    audit row naming the actor. Returns (the flag, whether it is new). The pattern decision
+    (:func:`decide_for_agent`) counts it with the policy's flags when it next runs for the agent."""
+    existing = session.scalar(select(Flag).where(
+        Flag.tenant_id == tenant_id, Flag.conversation_id == conversation_id, Flag.rule_id == MANUAL_RULE))
+    if existing is not None:
+        return existing, False
+    reasons = [f"added to coaching by {actor}"] + ([note] if note else [])
+    flag = Flag(tenant_id=tenant_id, conversation_id=conversation_id, agent_id=agent_id,
+                rule_id=MANUAL_RULE, action="flag", at=at or utcnow(), reasons=reasons)
+    try:
+        with session.begin_nested():
+            session.add(flag)
+            session.flush()
+    except IntegrityError:  # another click won the race: that flag stands
+        again = session.scalar(select(Flag).where(
+            Flag.tenant_id == tenant_id, Flag.conversation_id == conversation_id,
+            Flag.rule_id == MANUAL_RULE))
+        if again is None:
+            raise
+        return again, False
+    audit.record(session, tenant_id=tenant_id, actor=actor, action="interaction.flagged",
+                 subject_type="interaction", subject_id=conversation_id,
+                 details={"rule": MANUAL_RULE, "agent_id": agent_id, "reasons": reasons})
+    return flag, True

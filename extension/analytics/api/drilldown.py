@@ -1,37 +1,21 @@
 """GET /api/v1/interactions: the interaction facts behind a KPI cell, scoped and cursor-paged.
 
-A cell of /api/v1/metrics is (dimension values, tenant-local period bucket); the same filters
-here, with ``period`` and ``period_start`` naming the bucket, list exactly the facts whose
-rollups make up that cell: facts carry the local day their rollup row was built from, so the
-count of this listing equals the cell's ``volume``.
+The query lives in :mod:`extension.analytics.drilldown` (the drill-down panel lists the same
+rows); its count equals the cell's ``volume`` in /api/v1/metrics.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from datetime import date, timedelta
-
 from flask import Blueprint
-from sqlalchemy import or_, select, tuple_
 
+from extension.analytics import drilldown as service
 from extension.analytics.api import schemas
-from extension.analytics.api.ranges import local_range
-from extension.analytics.models.facts import InteractionFact
-from extension.analytics.sums import bucket_starts
 from extension.platform.api.plumbing import documented, parse, respond
-from extension.platform.auth import scope
 from extension.platform.auth.guard import current_principal, require
 from extension.platform.auth.permissions import ANALYTICS_READ
 from extension.platform.db import get_db
-from extension.platform.problems import Problem
 
 bp = Blueprint("api_drilldown", __name__, url_prefix="/api/v1")
-_facts = InteractionFact.__table__
-# query parameter -> fact column
-FILTERS = {"agent": "agent_id", "team": "team_id", "queue": "queue_id", "inquiry": "inquiry",
-           "channel": "channel"}
 # the documented item (schemas.InteractionItem), not every column the fact table may grow
 COLUMNS = tuple(schemas.InteractionItem().fields)
 
@@ -48,86 +32,5 @@ def interactions():
     args = parse(schemas.InteractionsQuery)
     principal = current_principal()
     with get_db().session() as session:
-        start, end = _interval(session, principal, args)
-        query = select(*[_facts.c[c] for c in COLUMNS]).where(
-            _facts.c.tenant_id == principal.tenant_id, _facts.c.local_day >= start,
-            _facts.c.local_day <= end)
-        query = _scoped(session, principal, query, args)
-        after = _cursor(args.get("cursor"))
-        if after is not None:
-            query = query.where(tuple_(_facts.c.local_day, _facts.c.conversation_id) > after)
-        rows = session.execute(query.order_by(_facts.c.local_day, _facts.c.conversation_id)
-                               .limit(args["limit"] + 1)).all()
-    items = [dict(row._mapping) for row in rows[:args["limit"]]]
-    cursor = _token(items[-1]) if len(rows) > args["limit"] else None
-    return respond({"from": start, "to": end, "items": items, "next_cursor": cursor})
-
-
-def _interval(session, principal, args: dict) -> tuple[date, date]:
-    if "period_start" not in args:
-        return local_range(session, principal, args)
-    first, period = args["period_start"], args["period"]
-    if _bucket(first, period) != first:
-        raise Problem(400, "Bad Request", "Invalid query parameters.", errors=[
-            {"field": "period_start", "message": f"Not the first day of a {period}."}])
-    last = _next_bucket(first, period) - timedelta(days=1)
-    start, end = max(first, args.get("start") or first), min(last, args.get("end") or last)
-    if start > end:
-        raise Problem(400, "Bad Request", "Invalid query parameters.", errors=[
-            {"field": "from", "message": "The interval does not overlap the period."}])
-    return start, end
-
-
-def _bucket(day: date, period: str) -> date:
-    return day if period == "day" else bucket_starts(day)[period]
-
-
-def _next_bucket(first: date, period: str) -> date:
-    if period == "day":
-        return first + timedelta(days=1)
-    if period == "week":
-        return first + timedelta(weeks=1)
-    months = 1 if period == "month" else 3
-    month = first.month - 1 + months
-    return date(first.year + month // 12, month % 12 + 1, 1)
-
-
-def _scoped(session, principal, query, args: dict):
-    """Pinned filters (an agent or team must exist: 404, and be in scope: 403), then scope."""
-    if "agent" in args:
-        scope.agent_or_404(session, principal, args["agent"])
-    if "team" in args:
-        if not scope.team_exists(session, principal, args["team"]):
-            raise Problem(404, "Not Found", f"No team {args['team']!r}.")
-        teams = scope.visible_team_ids(session, principal)
-        if teams is not None and args["team"] not in teams:
-            raise Problem(403, "Forbidden", "This team is outside your scope.")
-    both = [name for name in args["null"] if name in args]
-    if both:
-        raise Problem(400, "Bad Request", "Invalid query parameters.", errors=[
-            {"field": "null", "message": f"{', '.join(both)} cannot be both given and null."}])
-    for name, column in FILTERS.items():
-        if name in args:
-            query = query.where(_facts.c[column] == args[name])
-        elif name in args["null"]:  # the cell /metrics shows as null: its rollup key is ''
-            query = query.where(or_(_facts.c[column].is_(None), _facts.c[column] == ""))
-    visible = scope.visible_agent_ids(session, principal)
-    if visible is not None:
-        query = query.where(_facts.c.agent_id.in_(sorted(visible)))
-    return query
-
-
-def _token(item: dict) -> str:
-    raw = json.dumps({"d": item["local_day"].isoformat(), "c": item["conversation_id"]})
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _cursor(token: str | None) -> tuple[date, str] | None:
-    if not token:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return date.fromisoformat(data["d"]), str(data["c"])
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise Problem(400, "Bad Request", "Invalid cursor.",
-                      errors=[{"field": "cursor", "message": "Not a cursor this API issued."}]) from exc
+        body = service.list_interactions(session, principal, args, COLUMNS)
+    return respond(body)
