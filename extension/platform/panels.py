@@ -45,8 +45,6 @@ from extension.platform.models.tenants import Tenant
 from extension.platform.problems import Problem
 
 PREFIX = "/t/<tenant_id>/panels"
-ROLE_NAMES = {"agent": "Agent", "supervisor": "Supervisor", "qa_analyst": "QA analyst",
-              "manager": "Manager", "admin": "Admin"}
 KEPT_PARAMS = ("gcLangTag", "gcHostOrigin", "gcTargetEnv")
 # the pages the navigation offers, in order: (view, path, label); a view shows for a role
 # holding its permission in shell.PANEL_VIEWS ("My performance" only for agents: the others
@@ -77,7 +75,9 @@ class Page:
 
     @property
     def role_name(self) -> str:
-        return ROLE_NAMES.get(self.principal.role, self.principal.role)
+        from extension.platform.shell import ROLE_NAMES
+
+        return str(ROLE_NAMES.get(self.principal.role, self.principal.role))
 
     @property
     def is_htmx(self) -> bool:
@@ -129,15 +129,16 @@ def page(bp: Blueprint, rule: str, *, view: str, permission: str,
         def wrapped(tenant_id: str, **kwargs: Any):
             from extension.platform import shell
 
+            _ = shell._
             if not shell._tenant_ok(tenant_id):
-                return shell._refusal(404, "Not Found", "No such Coachwire tenant.")
+                return shell._refusal(404, _("Not Found"), _("No such Coachwire tenant."))
             db = get_db()
             with db.session() as session:
                 tenant = session.get(Tenant, tenant_id)
                 origins = shell.console_origins(tenant) if tenant is not None else []
                 timezone = (tenant.timezone or "UTC") if tenant is not None else "UTC"
             if tenant is None:
-                return shell._refusal(404, "Not Found", "No such Coachwire tenant.")
+                return shell._refusal(404, _("Not Found"), _("No such Coachwire tenant."))
             if request.headers.get("Sec-Fetch-Dest") == "document" and request.method == "GET":
                 return shell.outside_frame(tenant_id, origins)
             secret = request.cookies.get(shell.SESSION_COOKIE)
@@ -148,8 +149,8 @@ def page(bp: Blueprint, rule: str, *, view: str, permission: str,
                 return shell._refusal(exc.status, exc.title, exc.detail, tenant_id=tenant_id)
             if current is None or secret is None:
                 if request.method != "GET" or request.headers.get("HX-Request") == "true":
-                    return shell._refusal(401, "Signed out",
-                                          "Your Coachwire session has ended; reload the panel.",
+                    return shell._refusal(401, _("Signed out"),
+                                          _("Your Coachwire session has ended; reload the panel."),
                                           tenant_id=tenant_id)
                 back = request.path + (f"?{request.query_string.decode('latin-1')}"
                                        if request.query_string else "")
@@ -159,10 +160,10 @@ def page(bp: Blueprint, rule: str, *, view: str, permission: str,
                 return response
             principal = current.principal
             if not principal.can(permission):
-                role_name = ROLE_NAMES.get(principal.role, principal.role)
-                return shell._refusal(403, "Forbidden",
-                                      f"Your role ({role_name}) does not open this panel.",
-                                      tenant_id=tenant_id)
+                role_name = shell.ROLE_NAMES.get(principal.role, principal.role)
+                return shell._refusal(403, _("Forbidden"),
+                                      _("Your role (%(role)s) does not open this panel.",
+                                        role=role_name), tenant_id=tenant_id)
             g.panel_timezone = timezone
             p = Page(tenant_id=tenant_id, principal=principal,
                      person_name=current.person_name or principal.person_id,

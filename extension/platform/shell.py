@@ -26,7 +26,7 @@ from flask import Blueprint, Response, current_app, redirect, request
 from flask_babel import force_locale, lazy_gettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from extension.platform import csrf, layout, sessions, sso
+from extension.platform import csrf, layout, sso
 from extension.platform.auth.permissions import (
     ALERTS_READ,
     ANALYTICS_READ,
@@ -34,7 +34,6 @@ from extension.platform.auth.permissions import (
     SETTINGS_WRITE,
 )
 from extension.platform.db import get_db
-from extension.platform.errors import DomainError
 from extension.platform.models.tenants import Tenant
 from extension.platform.problems import Problem, problem_response
 
@@ -52,11 +51,6 @@ PANEL_VIEWS = {"home": ANALYTICS_READ, "my-performance": ANALYTICS_READ,
 ROLE_NAMES = {"agent": lazy_gettext("Agent"), "supervisor": lazy_gettext("Supervisor"),
               "qa_analyst": lazy_gettext("QA analyst"), "manager": lazy_gettext("Manager"),
               "admin": lazy_gettext("Admin")}
-# the generic page's title until a view's own page lands
-VIEW_TITLES = {"home": lazy_gettext("Home"), "my-performance": lazy_gettext("My performance"),
-               "agents": lazy_gettext("Agents"), "trends": lazy_gettext("Trends"),
-               "interaction": lazy_gettext("Interaction"),
-               "interactions": lazy_gettext("Interactions"), "settings": lazy_gettext("Settings")}
 _ = lazy_gettext  # rendered (in the request's language) when the answer is built
 # an origin an admin may list: https (or http on loopback, for the sandbox console), no path
 _ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(127\.0\.0\.1|localhost)(:\d{1,5})?)$")
@@ -335,42 +329,15 @@ def callback():
 
 @bp.get("/t/<tenant_id>/panels/<view>")
 def panel(tenant_id: str, view: str):
+    """Every panel has its own page (``extension.platform.panels.page``); anything else here
+    is a panel that does not exist."""
     if not _tenant_ok(tenant_id):
         return _refusal(404, _("Not Found"), _("No such Coachwire tenant."))
-    db = get_db()
-    with db.session() as session:
-        tenant = session.get(Tenant, tenant_id)
-        origins = console_origins(tenant) if tenant is not None else []
-    if tenant is None:
+    with get_db().session() as session:
+        known = session.get(Tenant, tenant_id) is not None
+    if not known:
         return _refusal(404, _("Not Found"), _("No such Coachwire tenant."))
-    if view not in PANEL_VIEWS:
-        return _refusal(404, _("Not Found"), _("No such panel."), tenant_id=tenant_id)
-    if request.headers.get("Sec-Fetch-Dest") == "document":
-        return outside_frame(tenant_id, origins)
-    try:
-        current = sessions.load(db, current_app.extensions["coachwire.box"],
-                                secret=request.cookies.get(SESSION_COOKIE), tenant_id=tenant_id)
-    except DomainError as exc:
-        return _refusal(exc.status, exc.title, exc.detail, tenant_id=tenant_id)
-    if current is None:
-        back = request.path + (f"?{request.query_string.decode('latin-1')}"
-                               if request.query_string else "")
-        response = redirect(f"/t/{tenant_id}/sso/start?next={quote(back, safe='')}", code=302)
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    principal = current.principal
-    role_name = ROLE_NAMES.get(principal.role, principal.role)
-    if not principal.can(PANEL_VIEWS[view]):
-        return _refusal(403, _("Forbidden"),
-                        _("Your role (%(role)s) does not open this panel.", role=role_name),
-                        tenant_id=tenant_id)
-    nonce = secrets.token_urlsafe(16)
-    html = layout.render("platform/shell.html", nonce=nonce, lang_tag=request.args.get("gcLangTag"),
-                         view=view, title=VIEW_TITLES.get(view, view),
-                         name=current.person_name or principal.person_id, role=role_name,
-                         csrf_token=csrf.token_for(current_app.config["SECRET_KEY"],
-                                                   request.cookies[SESSION_COOKIE]))
-    return _page_headers(Response(html, mimetype="text/html"), origins, nonce)
+    return _refusal(404, _("Not Found"), _("No such panel."), tenant_id=tenant_id)
 
 
 def init_app(app) -> None:

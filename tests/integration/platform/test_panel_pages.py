@@ -95,3 +95,17 @@ def test_the_console_language_picks_the_catalogue_and_an_unknown_one_is_english(
     panel_session(app, client, "s1")
     answer = client.get("/t/acme/panels/probe", query_string={"gcLangTag": tag}, headers=FRAME)
     assert answer.status_code == 200 and expected in answer.get_data(as_text=True)
+
+
+def test_every_panel_the_navigation_names_has_its_own_page(app):
+    from extension.platform.shell import PANEL_VIEWS
+
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    missing = [view for view in PANEL_VIEWS if f"/t/<tenant_id>/panels/{view}" not in rules]
+    assert not missing, f"views without a page: {missing}"
+
+
+def test_an_unknown_panel_is_a_404_page(app, client, people):
+    panel_session(app, client, "s1")
+    answer = client.get("/t/acme/panels/nothing-here", headers={**FRAME, "Accept": "text/html"})
+    assert answer.status_code == 404 and "No such panel" in answer.get_data(as_text=True)

@@ -26,7 +26,7 @@ def test_a_supported_language_other_than_the_default_is_kept(monkeypatch):
 
 def test_every_script_and_style_carries_the_nonce_and_comes_from_this_origin(app):
     with app.test_request_context("/t/x/panels/home"):
-        html = layout.render("platform/shell.html", nonce="n0nce", lang_tag="en-US", view="home",
+        html = layout.render("platform/page.html", nonce="n0nce", lang_tag="en-US", view="home",
                              title="Home", name="Ann <b>", role="Agent")
     assert '<html lang="en">' in html
     assert '<meta name="csp-nonce" content="n0nce">' in html
