@@ -46,3 +46,17 @@ def test_every_string_has_a_german_translation(capability):
     missing = sorted(_messages(ROOT / "extension" / capability) - translated)
     assert not missing, (f"{capability}: no German for {missing[:10]} "
                          f"(python -m scripts.i18n update {capability}, then translate)")
+
+
+def test_a_string_means_the_same_in_every_catalogue():
+    """Flask-Babel merges the capabilities' catalogues (the last one wins), so one English string
+    must have one German translation everywhere, or a page's words depend on the load order."""
+    found: dict[str, dict[str, str]] = {}
+    for po in sorted(ROOT.glob("extension/*/translations/de/LC_MESSAGES/messages.po")):
+        with po.open("rb") as f:
+            for m in read_po(f):
+                if m.id and m.string:
+                    key = m.id if isinstance(m.id, str) else m.id[0]
+                    found.setdefault(key, {})[po.parts[-5]] = str(m.string)
+    clashes = {k: v for k, v in found.items() if len(set(v.values())) > 1}
+    assert not clashes, clashes
