@@ -9,7 +9,10 @@ sorted AES values, inquiry impact from cell totals minus the agent's own vector,
 metric from each inquiry's per-agent KPI arrays.
 
 Each web process keeps the snapshots of recent intervals for ``peer_snapshot_seconds``
-(``COACHWIRE_PEER_SNAPSHOT_SECONDS``, default 300; 0 = build per request): the agent view
+(``COACHWIRE_PEER_SNAPSHOT_SECONDS``, default 300; 0 = build per request). A process that
+lacks one loads the worker's precomputed snapshot (:mod:`extension.analytics.snapshots`, the
+standard ranges of the pages) when it is younger than that bound, and builds it in the request
+only otherwise (a custom range, or no worker). The agent view
 (all of it, the agent's own KPIs included, so its figures agree) may be that old and never
 older, and the response says as of when. The results equal :mod:`extension.analytics.ranking`
 (and so the domain functions over raw records); the integration tests check both.
@@ -246,6 +249,23 @@ def build(session: Session, *, tenant_id: str, start: date, end: date) -> PeerSn
         return snapshot
     ints, floats = np.concatenate(int_parts), np.concatenate(float_parts)
     keys = [(None if r[0] == "" else r[0], None if r[1] == "" else r[1], r[2]) for r in rows]
+    return assemble(snapshot, keys, ints, floats)
+
+
+def assemble(snapshot: PeerSnapshot, keys: list[tuple], ints: np.ndarray, floats: np.ndarray,
+             *, pause: bool = True) -> PeerSnapshot:
+    """Fill ``snapshot`` from the flat rows of the build query: ``keys`` (inquiry, channel,
+    agent) in its ORDER BY order, ``ints``/``floats`` the sum vectors (the stored form of a
+    snapshot is exactly these, see extension.analytics.snapshots)."""
+    if not pause:
+        return _assemble(snapshot, keys, ints, floats, lambda: None)
+    return _assemble(snapshot, keys, ints, floats, _pause)
+
+
+def _assemble(snapshot: PeerSnapshot, keys: list[tuple], ints: np.ndarray, floats: np.ndarray,
+              _pause) -> PeerSnapshot:
+    if not keys:
+        return snapshot
     bounds: dict[tuple, list[int]] = {}
     for index, (inquiry, channel, _agent) in enumerate(keys):
         bounds.setdefault((inquiry, channel), []).append(index)
@@ -353,10 +373,12 @@ class PeerCache:
 
     A snapshot is never served once it is ``ttl_seconds`` old, counted from the moment its
     build began (its ``as_of`` is taken after that), so ``as_of`` is at most that old in
-    every answer. With a ``session_factory``, a request that finds a snapshot past
-    ``refresh_share`` of its life (default 0.8) gets it at once while one background thread
-    sums its successor; a request that finds it past the bound waits for a fresh build, as
-    the first request of an interval does. ``clock`` (default time.monotonic) is for tests.
+    every answer. A miss first tries the worker's stored snapshot (``snapshots.load``; its age
+    counts from its ``as_of``) and builds only when there is none young enough. With a
+    ``session_factory``, a request that finds a snapshot past ``refresh_share`` of its life
+    (default 0.8) gets it at once while one background thread loads a newer stored one or sums
+    its successor; a request that finds it past the bound waits for a fresh build, as the
+    first request of an interval does. ``clock`` (default time.monotonic) is for tests.
     """
 
     def __init__(self, ttl_seconds: float, *, max_entries: int = 8, session_factory=None,
@@ -370,6 +392,7 @@ class PeerCache:
         self._building: dict[tuple, threading.Lock] = {}
         self._refreshing: dict[tuple, threading.Thread] = {}
         self.builds = 0
+        self.loads = 0  # snapshots taken from the worker's store (extension.analytics.snapshots)
 
     def get(self, session: Session, *, tenant_id: str, start: date, end: date) -> PeerSnapshot:
         if self.ttl <= 0:
@@ -387,7 +410,30 @@ class PeerCache:
             hit, age = self._lookup(key)
             if hit is not None and age < self.ttl:
                 return hit
+            stored = self._load_stored(session, key)
+            if stored is not None:
+                return stored
             return self._build_and_store(session, key)
+
+    def _load_stored(self, session: Session, key: tuple, *,
+                     newer_than: datetime | None = None) -> PeerSnapshot | None:
+        """The worker's snapshot of the interval (extension.analytics.snapshots) if it is
+        younger than the bound (and than ``newer_than``), kept in this process from then on."""
+        from extension.analytics import snapshots
+
+        tenant_id, start, end = key
+        as_of = snapshots.stored_as_of(session, tenant_id=tenant_id, start=start, end=end)
+        if as_of is None or (newer_than is not None and as_of <= newer_than):
+            return None
+        age = (datetime.now(UTC) - as_of).total_seconds()
+        if age >= self.ttl:
+            return None
+        snapshot = snapshots.load(session, tenant_id=tenant_id, start=start, end=end)
+        if snapshot is None:
+            return None
+        with self._lock:
+            self.loads += 1
+        return self._store(key, self._now() - max(age, 0.0), snapshot, built=False)
 
     def _now(self) -> float:
         return (self._clock or time.monotonic)()
@@ -397,9 +443,10 @@ class PeerCache:
         began = self._now()  # before the build: its age bounds the age of as_of
         return self._store(key, began, build(session, tenant_id=tenant_id, start=start, end=end))
 
-    def _store(self, key: tuple, began: float, snapshot: PeerSnapshot) -> PeerSnapshot:
+
+    def _store(self, key: tuple, began: float, snapshot: PeerSnapshot, *, built: bool = True) -> PeerSnapshot:
         with self._lock:
-            self.builds += 1
+            self.builds += built
             self._entries[key] = (began, snapshot)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
@@ -419,7 +466,9 @@ class PeerCache:
     def _refresh(self, key: tuple) -> None:
         try:
             with self.session_factory() as session:
-                self._build_and_store(session, key)
+                hit, _age = self._lookup(key)
+                if self._load_stored(session, key, newer_than=None if hit is None else hit.as_of) is None:
+                    self._build_and_store(session, key)
         except Exception:  # the stale snapshot stays; the next request tries again
             log.exception("peer snapshot refresh failed tenant=%s", key[0])
 
