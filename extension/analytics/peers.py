@@ -248,42 +248,53 @@ def build(session: Session, *, tenant_id: str, start: date, end: date) -> PeerSn
     if not rows:
         return snapshot
     ints, floats = np.concatenate(int_parts), np.concatenate(float_parts)
-    keys = [(None if r[0] == "" else r[0], None if r[1] == "" else r[1], r[2]) for r in rows]
-    return assemble(snapshot, keys, ints, floats)
-
-
-def assemble(snapshot: PeerSnapshot, keys: list[tuple], ints: np.ndarray, floats: np.ndarray,
-             *, pause: bool = True) -> PeerSnapshot:
-    """Fill ``snapshot`` from the flat rows of the build query: ``keys`` (inquiry, channel,
-    agent) in its ORDER BY order, ``ints``/``floats`` the sum vectors (the stored form of a
-    snapshot is exactly these, see extension.analytics.snapshots)."""
-    if not pause:
-        return _assemble(snapshot, keys, ints, floats, lambda: None)
-    return _assemble(snapshot, keys, ints, floats, _pause)
-
-
-def _assemble(snapshot: PeerSnapshot, keys: list[tuple], ints: np.ndarray, floats: np.ndarray,
-              _pause) -> PeerSnapshot:
-    if not keys:
-        return snapshot
-    bounds: dict[tuple, list[int]] = {}
-    for index, (inquiry, channel, _agent) in enumerate(keys):
-        bounds.setdefault((inquiry, channel), []).append(index)
+    cells: list[tuple] = []
+    offsets: list[int] = []
+    last = None
+    for index, row in enumerate(rows):  # rows of a cell are contiguous (ORDER BY)
+        if (row[0], row[1]) != last:
+            last = (row[0], row[1])
+            cells.append((None if row[0] == "" else row[0], None if row[1] == "" else row[1]))
+            offsets.append(index)
+    offsets.append(len(rows))
     _pause()
-    aes_all = _aes(ints, floats)
-    by_inquiry: dict[Any, list[int]] = {}
-    for cell_key, indexes in bounds.items():
-        _pause()
-        lo, hi = indexes[0], indexes[-1] + 1  # rows of a cell are contiguous (ORDER BY)
-        block = Block(rows={keys[j][2]: j - lo for j in indexes}, ints=ints[lo:hi], floats=floats[lo:hi])
-        aes = [None if np.isnan(v) else float(v) for v in aes_all[lo:hi]]
-        ascending = sorted(round(v, _TIE_DIGITS) for v in aes if v is not None)
-        snapshot.cells[cell_key] = Cell(block=block, aes=aes, ascending=ascending, total=block.total())
-        by_inquiry.setdefault(cell_key[0], []).extend(indexes)
-    for inquiry, indexes in by_inquiry.items():
-        _pause()
-        snapshot.inquiries[inquiry] = _inquiry([keys[j][2] for j in indexes], ints[indexes], floats[indexes])
+    names, codes = np.unique(np.array([r[2] for r in rows], dtype=str), return_inverse=True)
+    return assemble(snapshot, cells, offsets, names, codes, ints, floats)
+
+
+def assemble(snapshot: PeerSnapshot, cells: list[tuple], offsets: list[int], names: np.ndarray,
+             codes: np.ndarray, ints: np.ndarray, floats: np.ndarray, *,
+             ascending: list[list[float]] | None = None, pause: bool = True) -> PeerSnapshot:
+    """Fill ``snapshot`` from the flat rows of the build query, in its ORDER BY order: cell
+    ``k`` is ``cells[k]`` (inquiry, channel) over rows ``offsets[k]:offsets[k + 1]``; row ``j``
+    is agent ``names[codes[j]]`` (``names`` sorted) with sum vectors ``ints[j]``/``floats[j]``.
+    ``ascending`` (each cell's sorted, rounded AES values) when the caller has them already.
+    The stored form of a snapshot is exactly these arrays (extension.analytics.snapshots)."""
+    wait = _pause if pause else _no_pause
+    if not cells:
+        return snapshot
+    agents = names[codes].tolist()
+    aes_all = _aes(ints, floats).tolist()
+    by_inquiry: dict[Any, list[tuple[int, int]]] = {}
+    for k, cell_key in enumerate(cells):
+        wait()
+        lo, hi = offsets[k], offsets[k + 1]
+        block = Block(rows=dict(zip(agents[lo:hi], range(hi - lo), strict=True)), ints=ints[lo:hi],
+                      floats=floats[lo:hi])
+        aes = [None if v != v else v for v in aes_all[lo:hi]]  # NaN: no AES
+        ordered = (ascending[k] if ascending is not None
+                   else sorted(round(v, _TIE_DIGITS) for v in aes if v is not None))
+        snapshot.cells[cell_key] = Cell(block=block, aes=aes, ascending=ordered, total=block.total())
+        by_inquiry.setdefault(cell_key[0], []).append((lo, hi))
+    for inquiry, spans in by_inquiry.items():
+        wait()
+        indexes = np.concatenate([np.arange(lo, hi) for lo, hi in spans])
+        snapshot.inquiries[inquiry] = _inquiry(names, codes[indexes], ints[indexes], floats[indexes])
     return snapshot
+
+
+def _no_pause() -> None:
+    pass
 
 
 # A large tenant's build is about 0.6 s of CPU at 5,000 agents (82,000 agent x cell rows). The
@@ -347,14 +358,19 @@ def _aes(ints: np.ndarray, floats: np.ndarray) -> np.ndarray:
     return np.where(scored > 0, np.where(expected > 0, weighted, np.nan), np.where(timed > 0, aht, np.nan))
 
 
-def _inquiry(agents: list[str], ints: np.ndarray, floats: np.ndarray) -> Inquiry:
-    """One inquiry: the agents' vectors summed over channels, and their focus-metric arrays."""
-    names, inverse = np.unique(np.array(agents, dtype=object), return_inverse=True)
-    summed_ints = np.zeros((len(names), ints.shape[1]), dtype=np.int64)
-    summed_floats = np.zeros((len(names), floats.shape[1]), dtype=np.float64)
-    np.add.at(summed_ints, inverse, ints)  # in row order, as a loop of analytics_sums.add would
-    np.add.at(summed_floats, inverse, floats)
-    block = Block(rows={name: k for k, name in enumerate(names)}, ints=summed_ints, floats=summed_floats)
+def _inquiry(names: np.ndarray, codes: np.ndarray, ints: np.ndarray, floats: np.ndarray) -> Inquiry:
+    """One inquiry: the agents' vectors summed over channels, and their focus-metric arrays.
+    Agents in name order (``names`` is sorted, so code order is name order)."""
+    order = np.argsort(codes, kind="stable")  # an agent's rows stay in row order
+    grouped = codes[order]
+    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+    present = grouped[starts]
+    # each agent's few rows (one per channel) added one after the other, in row order, as a
+    # loop of analytics_sums.add would: the float sums are the same to the last bit
+    summed_ints = np.add.reduceat(ints[order], starts, axis=0)
+    summed_floats = np.add.reduceat(floats[order], starts, axis=0)
+    block = Block(rows={name: k for k, name in enumerate(names[present].tolist())}, ints=summed_ints,
+                  floats=summed_floats)
     metrics = {}
     for metric, (total, count, divisor) in _RATIOS.items():
         numerator, denominator = block.column(total).astype(np.float64), block.column(count)

@@ -47,7 +47,7 @@ STANDARD_DAYS = (1, 7, 30, 90)  # last 24 h (today), week, month (the API defaul
 REFRESH_SECONDS = 60  # the job's period
 FULL_SECONDS = 3600
 _IN_FLIGHT = timedelta(seconds=60)
-_FORMAT = 1
+_FORMAT = 2
 
 
 def standard_ranges(today: date) -> list[tuple[date, date]]:
@@ -66,22 +66,31 @@ def local_today(tz: str | None, now: datetime | None = None) -> date:
 # ---- serialization ---------------------------------------------------------------------------
 
 def dumps(snapshot: peers.PeerSnapshot) -> bytes:
-    """The flat rows the snapshot was assembled from, as an .npz of plain arrays."""
-    keys: list[tuple] = []
-    int_parts, float_parts = [], []
-    for (inquiry, channel), cell in snapshot.cells.items():
-        keys += [(inquiry, channel, agent) for agent in cell.block.rows]  # rows are in index order
+    """The arrays the snapshot was assembled from (peers.assemble), plus each cell's sorted
+    AES values, as an .npz of plain arrays (loaded with allow_pickle=False)."""
+    cells = list(snapshot.cells)
+    agents: list[str] = []
+    offsets, ascending_offsets = [0], [0]
+    int_parts, float_parts, ascending = [], [], []
+    for cell in snapshot.cells.values():
+        agents += list(cell.block.rows)  # in row order
+        offsets.append(len(agents))
         int_parts.append(cell.block.ints)
         float_parts.append(cell.block.floats)
+        ascending += cell.ascending
+        ascending_offsets.append(len(ascending))
     width_i, width_f = len(peers.INT_COLUMNS), len(peers.FLOAT_COLUMNS)
-    ints = np.concatenate(int_parts) if int_parts else np.zeros((0, width_i), np.int64)
-    floats = np.concatenate(float_parts) if float_parts else np.zeros((0, width_f), np.float64)
+    names, codes = np.unique(np.array(agents, dtype=str), return_inverse=True)
     buffer = io.BytesIO()
     np.savez(buffer, format=np.array([_FORMAT]),
              columns=np.array([*peers.INT_COLUMNS, "|", *peers.FLOAT_COLUMNS]),
-             inquiry=np.array(["" if k[0] is None else k[0] for k in keys], dtype=str),
-             channel=np.array(["" if k[1] is None else k[1] for k in keys], dtype=str),
-             agent=np.array([k[2] for k in keys], dtype=str), ints=ints, floats=floats)
+             cell_inquiry=np.array(["" if c[0] is None else c[0] for c in cells], dtype=str),
+             cell_channel=np.array(["" if c[1] is None else c[1] for c in cells], dtype=str),
+             offsets=np.array(offsets, dtype=np.int64), names=names, codes=codes.astype(np.int32),
+             ints=np.concatenate(int_parts) if int_parts else np.zeros((0, width_i), np.int64),
+             floats=np.concatenate(float_parts) if float_parts else np.zeros((0, width_f), np.float64),
+             ascending=np.array(ascending, dtype=np.float64),
+             ascending_offsets=np.array(ascending_offsets, dtype=np.int64))
     return buffer.getvalue()
 
 
@@ -92,11 +101,16 @@ def loads(payload: bytes, *, tenant_id: str, start: date, end: date,
         columns = [str(c) for c in data["columns"]]
         if int(data["format"][0]) != _FORMAT or columns != [*peers.INT_COLUMNS, "|", *peers.FLOAT_COLUMNS]:
             return None
-        inquiry, channel, agent = data["inquiry"].tolist(), data["channel"].tolist(), data["agent"].tolist()
-        ints, floats = data["ints"], data["floats"]
-    keys = [(i or None, c or None, a) for i, c, a in zip(inquiry, channel, agent, strict=True)]
+        arrays = {name: data[name] for name in ("cell_inquiry", "cell_channel", "offsets", "names", "codes",
+                                                "ints", "floats", "ascending", "ascending_offsets")}
+    cells = [(i or None, c or None) for i, c in zip(arrays["cell_inquiry"].tolist(),
+                                                    arrays["cell_channel"].tolist(), strict=True)]
+    values, bounds = arrays["ascending"].tolist(), arrays["ascending_offsets"].tolist()
+    ascending = [values[bounds[k]:bounds[k + 1]] for k in range(len(cells))]
     snapshot = peers.PeerSnapshot(tenant_id=tenant_id, start=start, end=end, as_of=as_of)
-    return peers.assemble(snapshot, keys, ints, floats, pause=False)
+    return peers.assemble(snapshot, cells, arrays["offsets"].tolist(), arrays["names"],
+                          arrays["codes"].astype(np.intp), arrays["ints"], arrays["floats"],
+                          ascending=ascending, pause=False)
 
 
 # ---- the store -------------------------------------------------------------------------------

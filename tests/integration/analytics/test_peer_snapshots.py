@@ -189,7 +189,7 @@ def test_stored_snapshots_of_another_layout_are_ignored(db, loaded, monkeypatch)
     assert current is not None and current.labels_for_all() == built.labels_for_all()
     monkeypatch.setattr(snapshots, "_FORMAT", 99)
     older = snapshots.dumps(built)
-    monkeypatch.setattr(snapshots, "_FORMAT", 1)
+    monkeypatch.setattr(snapshots, "_FORMAT", 2)
     assert snapshots.loads(older, tenant_id=loaded, start=QUARTER[0], end=QUARTER[1], as_of=now) is None
 
 
