@@ -110,7 +110,7 @@ def loads(payload: bytes, *, tenant_id: str, start: date, end: date,
     snapshot = peers.PeerSnapshot(tenant_id=tenant_id, start=start, end=end, as_of=as_of)
     return peers.assemble(snapshot, cells, arrays["offsets"].tolist(), arrays["names"],
                           arrays["codes"].astype(np.intp), arrays["ints"], arrays["floats"],
-                          ascending=ascending, pause=False)
+                          ascending=ascending)  # pauses between cells: gevent serves others
 
 
 # ---- the store -------------------------------------------------------------------------------
