@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column('as_of', sa.DateTime(timezone=True), nullable=False),
         sa.Column('built_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('watermark', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('layout', sa.Integer(), nullable=False),
         sa.Column('payload', sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('tenant_id', 'start_day', 'end_day'),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, LargeBinary
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extension.platform.db import Base
@@ -27,4 +27,5 @@ class StoredPeerSnapshot(Base):
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # data known current at this moment
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
     watermark: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    layout: Mapped[int] = mapped_column(Integer)  # the payload's format (snapshots._FORMAT)
     payload: Mapped[bytes] = mapped_column(LargeBinary)

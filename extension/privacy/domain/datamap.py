@@ -199,7 +199,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                                               "for one interval; rebuilt from the rollups within "
                                               "minutes of a change and hourly, so erasure's "
                                               "pseudonymisation reaches it on the next rebuild")},
-          frozenset({"start_day", "end_day", "as_of", "built_at", "watermark"})),
+          frozenset({"start_day", "end_day", "as_of", "built_at", "watermark", "layout"})),
     Table("interaction_text_analytics", "Text analytics of a redacted transcript",
           {"conversation_id": Col("interaction_ref", "conversation"), "result": Col("transcript", T),
            "customer_sentiment": Col("performance"), "agent_sentiment": Col("performance"),

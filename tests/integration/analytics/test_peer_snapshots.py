@@ -189,7 +189,7 @@ def test_stored_snapshots_of_another_layout_are_ignored(db, loaded, monkeypatch)
     assert current is not None and current.labels_for_all() == built.labels_for_all()
     monkeypatch.setattr(snapshots, "_FORMAT", 99)
     older = snapshots.dumps(built)
-    monkeypatch.setattr(snapshots, "_FORMAT", 2)
+    monkeypatch.setattr(snapshots, "_FORMAT", 3)
     assert snapshots.loads(older, tenant_id=loaded, start=QUARTER[0], end=QUARTER[1], as_of=now) is None
 
 
@@ -198,3 +198,19 @@ def test_no_stored_snapshot_without_a_job_run(db, loaded):
     with db.session() as session:
         cache.get(session, tenant_id=loaded, start=QUARTER[0], end=QUARTER[1])
     assert (cache.loads, cache.builds) == (0, 1)
+
+
+def test_a_snapshot_stored_in_an_older_layout_is_rebuilt_not_served(db, loaded):
+    """After a deploy that changes the payload's layout: requests build, the job rebuilds."""
+    _refresh(db, loaded)
+    with db.session() as session:
+        session.execute(update(StoredPeerSnapshot).values(layout=snapshots._FORMAT - 1))
+    cache = PeerCache(ttl_seconds=300)
+    with db.session() as session:
+        cache.get(session, tenant_id=loaded, start=QUARTER[0], end=QUARTER[1])
+    assert (cache.loads, cache.builds) == (0, 1)
+    assert _refresh(db, loaded)["built"] == 8
+    fresh = PeerCache(ttl_seconds=300)
+    with db.session() as session:
+        fresh.get(session, tenant_id=loaded, start=QUARTER[0], end=QUARTER[1])
+    assert (fresh.loads, fresh.builds) == (1, 0)
