@@ -2,7 +2,10 @@
 
 Starts the sandbox host (a Genesys stand-in) on :5050, migrates a fresh SQLite database, creates
 the demo tenant, syncs its people, serves Coachwire on :5000 with the in-process queue, and has
-the sandbox fire a realistic stream of signed events at it. Ctrl-C stops everything.
+the sandbox fire a realistic stream of signed events at it. In the background it loads the last
+90 days of history through the product's history sync (the sandbox host's conversation details)
+and precomputes the peer snapshots, so the panels show real figures within a minute. Ctrl-C
+stops everything.
 """
 
 from __future__ import annotations
@@ -94,6 +97,93 @@ def create_tenant(app) -> str:
     return secret
 
 
+# ---- history (perf part): the last HISTORY_DAYS days through the product's history sync -----
+HISTORY_DAYS = int(os.environ.get("DEMO_HISTORY_DAYS", "90"))
+HISTORY_PER_DAY = int(os.environ.get("DEMO_HISTORY_PER_DAY", "120"))  # the host's conversations a day
+
+
+def load_history(app, tenant_id: str, *, started: float) -> threading.Thread:
+    """In the background, so the console URL is printed at once: the host's conversation
+    details of the last HISTORY_DAYS days through the history sync (as `flask sync --since
+    90d`), then the peer snapshots the pages rank against. Says when the first supervisor's
+    team has facts over the last 30 days (their home page has data) and when all is loaded."""
+    thread = threading.Thread(target=_history, args=(app, tenant_id, started), daemon=True,
+                              name="demo-history")
+    thread.start()
+    return thread
+
+
+def _history(app, tenant_id: str, started: float) -> None:
+    seen: dict[str, bool] = {}
+
+    def chunk_done(counts) -> None:
+        if not seen and (teams := team_facts(app, tenant_id, days=30)):
+            seen["home"] = True
+            say(f"history: supervisor home pages have data after {time.monotonic() - started:.0f} s "
+                f"(last 30 days: {teams} team(s) with facts)")
+
+    try:
+        counts = sync_history(app, tenant_id, base=SANDBOX, days=HISTORY_DAYS, per_day=HISTORY_PER_DAY,
+                              on_chunk=chunk_done)
+        say(f"history: {counts.line()} for the last {HISTORY_DAYS} days in "
+            f"{time.monotonic() - started:.0f} s")
+        precompute_snapshots(app, tenant_id)
+        say(f"history: peer snapshots ready after {time.monotonic() - started:.0f} s")
+    except Exception as exc:  # the demo goes on with live events only
+        say(f"history: the sync failed: {exc}")
+
+
+def sync_history(app, tenant_id: str, *, base: str, days: int, per_day: int, end=None, on_chunk=None):
+    """The product's history sync (query mode) over the last ``days`` days before ``end``
+    (default now), newest chunk first so the last 30 days land first; ``per_day`` conversations
+    a day on the sandbox host at ``base``."""
+    from datetime import UTC, datetime, timedelta
+
+    from extension.analytics import sync
+    from extension.platform.models.tenants import Tenant
+
+    requests.post(f"{base}/sandbox/control/analytics", json={"perDay": per_day}, timeout=5).raise_for_status()
+    end = end or datetime.now(UTC)
+    db = app.extensions["coachwire.db"]
+    with app.app_context():
+        with db.session() as session:
+            tenant = session.get(Tenant, tenant_id)
+            session.expunge(tenant)
+            work = sync.plan(session, tenant_id=tenant_id, start=end - timedelta(days=days), end=end,
+                             mode="query")
+        work.chunks.reverse()
+        return sync.run(db, tenant, work, now=end, on_chunk=on_chunk)
+
+
+def team_facts(app, tenant_id: str, *, days: int, now=None) -> int:
+    """Teams with at least one fact over the last ``days`` days (before ``now``)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from extension.analytics.models.facts import KpiRollupAgentDaily
+    from extension.platform.models.people import Person
+
+    since = ((now or datetime.now(UTC)) - timedelta(days=days)).date()
+    with app.extensions["coachwire.db"].session() as session:
+        return int(session.scalar(
+            select(func.count(func.distinct(Person.team_id)))
+            .join(KpiRollupAgentDaily, (KpiRollupAgentDaily.tenant_id == Person.tenant_id)
+                  & (KpiRollupAgentDaily.agent_id == Person.id))
+            .where(Person.tenant_id == tenant_id, Person.team_id.is_not(None),
+                   KpiRollupAgentDaily.day >= since, KpiRollupAgentDaily.volume > 0)) or 0)
+
+
+def precompute_snapshots(app, tenant_id: str, *, today=None) -> dict[str, int]:
+    """The worker's peer-snapshot job for the demo tenant, now rather than at its next minute."""
+    from extension.analytics import snapshots
+    from extension.platform.tenants import tenant_timezone
+
+    with app.extensions["coachwire.db"].session() as session:
+        return snapshots.refresh_tenant(session, tenant_id, tz=tenant_timezone(session, tenant_id),
+                                        staleness=app.config["SETTINGS"].peer_snapshot_seconds, today=today)
+
+
 def grant_admin(app, tenant_id: str) -> str:
     """Make the last supervisor by name an admin, as an installer would: an override the role
     mapping leaves alone at sign-in (audited)."""
@@ -152,8 +242,10 @@ def main() -> None:
     from extension import create_app
 
     app = create_app()
+    started = time.monotonic()
     secret = create_tenant(app)
     serve(app)
+    load_history(app, "demo", started=started)
     children.append(start_traffic(secret))
     say(f"open {SANDBOX}/sandbox/ (the host console: appointments appear within a minute)")
     say(f"the panels as Genesys frames them, in the host's console: {CONSOLE_ORIGIN}/sandbox/console "

@@ -23,3 +23,6 @@ def init_app(app) -> None:
     add_periodic(app, alert_delivery.sweep, settings.sweep_seconds)
     add_periodic(app, alert_delivery.evaluate_all, 3600)
     add_periodic(app, fcr.finalize_all, 3600)
+    # peer snapshots of the pages' standard ranges, precomputed so no request sums the peers
+    from extension.analytics import snapshots
+    add_periodic(app, snapshots.refresh_all, snapshots.REFRESH_SECONDS)

@@ -9,7 +9,10 @@ sorted AES values, inquiry impact from cell totals minus the agent's own vector,
 metric from each inquiry's per-agent KPI arrays.
 
 Each web process keeps the snapshots of recent intervals for ``peer_snapshot_seconds``
-(``COACHWIRE_PEER_SNAPSHOT_SECONDS``, default 300; 0 = build per request): the agent view
+(``COACHWIRE_PEER_SNAPSHOT_SECONDS``, default 300; 0 = build per request). A process that
+lacks one loads the worker's precomputed snapshot (:mod:`extension.analytics.snapshots`, the
+standard ranges of the pages) when it is younger than that bound, and builds it in the request
+only otherwise (a custom range, or no worker). The agent view
 (all of it, the agent's own KPIs included, so its figures agree) may be that old and never
 older, and the response says as of when. The results equal :mod:`extension.analytics.ranking`
 (and so the domain functions over raw records); the integration tests check both.
@@ -245,25 +248,53 @@ def build(session: Session, *, tenant_id: str, start: date, end: date) -> PeerSn
     if not rows:
         return snapshot
     ints, floats = np.concatenate(int_parts), np.concatenate(float_parts)
-    keys = [(None if r[0] == "" else r[0], None if r[1] == "" else r[1], r[2]) for r in rows]
-    bounds: dict[tuple, list[int]] = {}
-    for index, (inquiry, channel, _agent) in enumerate(keys):
-        bounds.setdefault((inquiry, channel), []).append(index)
+    cells: list[tuple] = []
+    offsets: list[int] = []
+    last = None
+    for index, row in enumerate(rows):  # rows of a cell are contiguous (ORDER BY)
+        if (row[0], row[1]) != last:
+            last = (row[0], row[1])
+            cells.append((None if row[0] == "" else row[0], None if row[1] == "" else row[1]))
+            offsets.append(index)
+    offsets.append(len(rows))
     _pause()
-    aes_all = _aes(ints, floats)
-    by_inquiry: dict[Any, list[int]] = {}
-    for cell_key, indexes in bounds.items():
-        _pause()
-        lo, hi = indexes[0], indexes[-1] + 1  # rows of a cell are contiguous (ORDER BY)
-        block = Block(rows={keys[j][2]: j - lo for j in indexes}, ints=ints[lo:hi], floats=floats[lo:hi])
-        aes = [None if np.isnan(v) else float(v) for v in aes_all[lo:hi]]
-        ascending = sorted(round(v, _TIE_DIGITS) for v in aes if v is not None)
-        snapshot.cells[cell_key] = Cell(block=block, aes=aes, ascending=ascending, total=block.total())
-        by_inquiry.setdefault(cell_key[0], []).extend(indexes)
-    for inquiry, indexes in by_inquiry.items():
-        _pause()
-        snapshot.inquiries[inquiry] = _inquiry([keys[j][2] for j in indexes], ints[indexes], floats[indexes])
+    names, codes = np.unique(np.array([r[2] for r in rows], dtype=str), return_inverse=True)
+    return assemble(snapshot, cells, offsets, names, codes, ints, floats)
+
+
+def assemble(snapshot: PeerSnapshot, cells: list[tuple], offsets: list[int], names: np.ndarray,
+             codes: np.ndarray, ints: np.ndarray, floats: np.ndarray, *,
+             ascending: list[list[float]] | None = None, pause: bool = True) -> PeerSnapshot:
+    """Fill ``snapshot`` from the flat rows of the build query, in its ORDER BY order: cell
+    ``k`` is ``cells[k]`` (inquiry, channel) over rows ``offsets[k]:offsets[k + 1]``; row ``j``
+    is agent ``names[codes[j]]`` (``names`` sorted) with sum vectors ``ints[j]``/``floats[j]``.
+    ``ascending`` (each cell's sorted, rounded AES values) when the caller has them already.
+    The stored form of a snapshot is exactly these arrays (extension.analytics.snapshots)."""
+    wait = _pause if pause else _no_pause
+    if not cells:
+        return snapshot
+    agents = names[codes].tolist()
+    aes_all = _aes(ints, floats).tolist()
+    by_inquiry: dict[Any, list[tuple[int, int]]] = {}
+    for k, cell_key in enumerate(cells):
+        wait()
+        lo, hi = offsets[k], offsets[k + 1]
+        block = Block(rows=dict(zip(agents[lo:hi], range(hi - lo), strict=True)), ints=ints[lo:hi],
+                      floats=floats[lo:hi])
+        aes = [None if v != v else v for v in aes_all[lo:hi]]  # NaN: no AES
+        ordered = (ascending[k] if ascending is not None
+                   else sorted(round(v, _TIE_DIGITS) for v in aes if v is not None))
+        snapshot.cells[cell_key] = Cell(block=block, aes=aes, ascending=ordered, total=block.total())
+        by_inquiry.setdefault(cell_key[0], []).append((lo, hi))
+    for inquiry, spans in by_inquiry.items():
+        wait()
+        indexes = np.concatenate([np.arange(lo, hi) for lo, hi in spans])
+        snapshot.inquiries[inquiry] = _inquiry(names, codes[indexes], ints[indexes], floats[indexes])
     return snapshot
+
+
+def _no_pause() -> None:
+    pass
 
 
 # A large tenant's build is about 0.6 s of CPU at 5,000 agents (82,000 agent x cell rows). The
@@ -327,14 +358,19 @@ def _aes(ints: np.ndarray, floats: np.ndarray) -> np.ndarray:
     return np.where(scored > 0, np.where(expected > 0, weighted, np.nan), np.where(timed > 0, aht, np.nan))
 
 
-def _inquiry(agents: list[str], ints: np.ndarray, floats: np.ndarray) -> Inquiry:
-    """One inquiry: the agents' vectors summed over channels, and their focus-metric arrays."""
-    names, inverse = np.unique(np.array(agents, dtype=object), return_inverse=True)
-    summed_ints = np.zeros((len(names), ints.shape[1]), dtype=np.int64)
-    summed_floats = np.zeros((len(names), floats.shape[1]), dtype=np.float64)
-    np.add.at(summed_ints, inverse, ints)  # in row order, as a loop of analytics_sums.add would
-    np.add.at(summed_floats, inverse, floats)
-    block = Block(rows={name: k for k, name in enumerate(names)}, ints=summed_ints, floats=summed_floats)
+def _inquiry(names: np.ndarray, codes: np.ndarray, ints: np.ndarray, floats: np.ndarray) -> Inquiry:
+    """One inquiry: the agents' vectors summed over channels, and their focus-metric arrays.
+    Agents in name order (``names`` is sorted, so code order is name order)."""
+    order = np.argsort(codes, kind="stable")  # an agent's rows stay in row order
+    grouped = codes[order]
+    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+    present = grouped[starts]
+    # each agent's few rows (one per channel) added one after the other, in row order, as a
+    # loop of analytics_sums.add would: the float sums are the same to the last bit
+    summed_ints = np.add.reduceat(ints[order], starts, axis=0)
+    summed_floats = np.add.reduceat(floats[order], starts, axis=0)
+    block = Block(rows={name: k for k, name in enumerate(names[present].tolist())}, ints=summed_ints,
+                  floats=summed_floats)
     metrics = {}
     for metric, (total, count, divisor) in _RATIOS.items():
         numerator, denominator = block.column(total).astype(np.float64), block.column(count)
@@ -353,10 +389,12 @@ class PeerCache:
 
     A snapshot is never served once it is ``ttl_seconds`` old, counted from the moment its
     build began (its ``as_of`` is taken after that), so ``as_of`` is at most that old in
-    every answer. With a ``session_factory``, a request that finds a snapshot past
-    ``refresh_share`` of its life (default 0.8) gets it at once while one background thread
-    sums its successor; a request that finds it past the bound waits for a fresh build, as
-    the first request of an interval does. ``clock`` (default time.monotonic) is for tests.
+    every answer. A miss first tries the worker's stored snapshot (``snapshots.load``; its age
+    counts from its ``as_of``) and builds only when there is none young enough. With a
+    ``session_factory``, a request that finds a snapshot past ``refresh_share`` of its life
+    (default 0.8) gets it at once while one background thread loads a newer stored one or sums
+    its successor; a request that finds it past the bound waits for a fresh build, as the
+    first request of an interval does. ``clock`` (default time.monotonic) is for tests.
     """
 
     def __init__(self, ttl_seconds: float, *, max_entries: int = 8, session_factory=None,
@@ -370,6 +408,7 @@ class PeerCache:
         self._building: dict[tuple, threading.Lock] = {}
         self._refreshing: dict[tuple, threading.Thread] = {}
         self.builds = 0
+        self.loads = 0  # snapshots taken from the worker's store (extension.analytics.snapshots)
 
     def get(self, session: Session, *, tenant_id: str, start: date, end: date) -> PeerSnapshot:
         if self.ttl <= 0:
@@ -387,7 +426,30 @@ class PeerCache:
             hit, age = self._lookup(key)
             if hit is not None and age < self.ttl:
                 return hit
+            stored = self._load_stored(session, key)
+            if stored is not None:
+                return stored
             return self._build_and_store(session, key)
+
+    def _load_stored(self, session: Session, key: tuple, *,
+                     newer_than: datetime | None = None) -> PeerSnapshot | None:
+        """The worker's snapshot of the interval (extension.analytics.snapshots) if it is
+        younger than the bound (and than ``newer_than``), kept in this process from then on."""
+        from extension.analytics import snapshots
+
+        tenant_id, start, end = key
+        as_of = snapshots.stored_as_of(session, tenant_id=tenant_id, start=start, end=end)
+        if as_of is None or (newer_than is not None and as_of <= newer_than):
+            return None
+        age = (datetime.now(UTC) - as_of).total_seconds()
+        if age >= self.ttl:
+            return None
+        snapshot = snapshots.load(session, tenant_id=tenant_id, start=start, end=end)
+        if snapshot is None:
+            return None
+        with self._lock:
+            self.loads += 1
+        return self._store(key, self._now() - max(age, 0.0), snapshot, built=False)
 
     def _now(self) -> float:
         return (self._clock or time.monotonic)()
@@ -397,9 +459,10 @@ class PeerCache:
         began = self._now()  # before the build: its age bounds the age of as_of
         return self._store(key, began, build(session, tenant_id=tenant_id, start=start, end=end))
 
-    def _store(self, key: tuple, began: float, snapshot: PeerSnapshot) -> PeerSnapshot:
+
+    def _store(self, key: tuple, began: float, snapshot: PeerSnapshot, *, built: bool = True) -> PeerSnapshot:
         with self._lock:
-            self.builds += 1
+            self.builds += built
             self._entries[key] = (began, snapshot)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
@@ -419,7 +482,9 @@ class PeerCache:
     def _refresh(self, key: tuple) -> None:
         try:
             with self.session_factory() as session:
-                self._build_and_store(session, key)
+                hit, _age = self._lookup(key)
+                if self._load_stored(session, key, newer_than=None if hit is None else hit.as_of) is None:
+                    self._build_and_store(session, key)
         except Exception:  # the stale snapshot stays; the next request tries again
             log.exception("peer snapshot refresh failed tenant=%s", key[0])
 

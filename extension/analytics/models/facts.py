@@ -31,6 +31,8 @@ class InteractionFact(Base):
         Index("ix_interaction_facts_tenant_agent_day", "tenant_id", "agent_id", "local_day"),
         Index("ix_interaction_facts_tenant_customer", "tenant_id", "customer_key", "ended_at"),
         Index("ix_interaction_facts_tenant_fcr_open", "tenant_id", "fcr", "ended_at"),
+        # the peer-snapshot job's watermark (max updated_at of a tenant), an index-only lookup
+        Index("ix_interaction_facts_tenant_updated", "tenant_id", "updated_at"),
     )
 
     tenant_id: Mapped[str] = mapped_column(

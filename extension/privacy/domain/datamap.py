@@ -193,6 +193,13 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("kpi_rollups_agent_daily", "Daily sums per agent",
           {"agent_id": Col("person_ref", P, note="pseudonymised by erasure; the sums are kept")},
           ROLLUP_COLUMNS),
+    # peer snapshots (perf part): a cache of the rollups above, rebuilt by the worker
+    Table("peer_snapshots", "Per-agent sums the agent view ranks against (a cache of the rollups)",
+          {"payload": Col("performance", note="serialized arrays of agent ids and their summed KPIs "
+                                              "for one interval; rebuilt from the rollups within "
+                                              "minutes of a change and hourly, so erasure's "
+                                              "pseudonymisation reaches it on the next rebuild")},
+          frozenset({"start_day", "end_day", "as_of", "built_at", "watermark", "layout"})),
     Table("interaction_text_analytics", "Text analytics of a redacted transcript",
           {"conversation_id": Col("interaction_ref", "conversation"), "result": Col("transcript", T),
            "customer_sentiment": Col("performance"), "agent_sentiment": Col("performance"),
