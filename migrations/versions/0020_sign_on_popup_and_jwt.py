@@ -7,7 +7,7 @@ names the handover it ends in. ``sso_jwt_ids``: the ``jti`` of every host-signed
 ``panel_sessions.via``: ``genesys`` (host token re-checked) or ``jwt``.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 22:00:00
 """
 from alembic import op
@@ -16,7 +16,7 @@ import extension.platform.models._types
 
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -112,6 +112,11 @@ COMMON_NOT_PERSONAL = frozenset({
 NOT_PERSONAL_TABLES: dict[str, str] = {
     "sso_states": "panel sign-ins in flight: a hash of the one-time state and of the browser "
                   "binding, the encrypted PKCE verifier and the panel path; kept ten minutes",
+    "sso_handovers": "popup sign-ins handing a session to their frame: hashes of the one-time "
+                     "ticket, code and bindings, the sealed session id and the panel path; kept "
+                     "minutes",
+    "sso_jwt_ids": "hashes of host-signed sign-on tokens already used (replay guard); kept "
+                   "until the token expires",
     "tenants": "the customer organisation and its host credentials (organisation data)",
     "periodic_leases": "which process runs a periodic job next",
     "worker_heartbeats": "which worker processes are alive",
@@ -148,7 +153,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           # host_token_enc: a sealed credential, not data about the person (never exported;
           # deleted with the row)
           frozenset({"id_hash", "last_seen_at", "expires_at", "host_token_enc",
-                     "host_token_expires_at", "host_checked_at", "revoked_at", "revoked_reason"}),
+                     "host_token_expires_at", "host_checked_at", "revoked_at", "revoked_reason",
+                     "via"}),
           on_person_erasure="delete"),
     Table("revoked_tokens", "Revoked API tokens", {"person_id": Col("person_ref", P)},
           frozenset({"jti", "revoked_at", "expires_at"}), on_person_erasure="delete"),
