@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, Table, and_, cast, null, or_, select, union
+from sqlalchemy import String, Table, and_, cast, delete, null, or_, select, union
 from sqlalchemy.orm import Session
 
 from extension.analytics import fcr
+from extension.analytics.models.snapshots import StoredPeerSnapshot
 from extension.platform import audit
 from extension.platform.db import Base
 from extension.platform.errors import Invalid, NotFound
@@ -323,6 +324,10 @@ def erase(session_factory: Callable[[], Any], tenant_id: str, subject_of: Callab
                 row.steps = {**(row.steps or {}), name: (row.steps or {}).get(name, 0) + changed}
             done[name] = done.get(name, 0) + changed
     with session_factory() as session:
+        if subject.kind == "person":  # the cached peer sums name agents: drop them, the worker rebuilds
+            dropped = session.execute(delete(StoredPeerSnapshot).where(
+                StoredPeerSnapshot.tenant_id == tenant_id)).rowcount or 0
+            done["peer_snapshots"] = done.get("peer_snapshots", 0) + dropped
         row = session.get(Erasure, erasure_id)
         row.status, row.finished_at = "done", utcnow()
         audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erased",

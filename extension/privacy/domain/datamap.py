@@ -203,8 +203,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("peer_snapshots", "Per-agent sums the agent view ranks against (a cache of the rollups)",
           {"payload": Col("performance", note="serialized arrays of agent ids and their summed KPIs "
                                               "for one interval; rebuilt from the rollups within "
-                                              "minutes of a change and hourly, so erasure's "
-                                              "pseudonymisation reaches it on the next rebuild")},
+                                              "minutes of a change and hourly; a person's erasure "
+                                              "deletes the tenant's stored ones (rebuilt after)")},
           frozenset({"start_day", "end_day", "as_of", "built_at", "watermark", "layout"})),
     Table("interaction_text_analytics", "Text analytics of a redacted transcript",
           {"conversation_id": Col("interaction_ref", "conversation"), "result": Col("transcript", T),

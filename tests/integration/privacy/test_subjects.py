@@ -262,3 +262,21 @@ def test_an_erased_agent_is_not_created_again_by_the_people_sync(app, db, world)
     assert AGENT not in ids and "new-hire" in ids
     assert synced.details["kept_erased"] == 1
     assert "Back Again" not in str(dump(db, world, skip=()))
+
+
+def test_erasing_an_agent_drops_the_cached_peer_sums_that_name_them(app, db, world):
+    from datetime import date, timedelta
+
+    from extension.analytics import peers, snapshots
+    from extension.analytics.models.snapshots import StoredPeerSnapshot
+
+    end = date.today()
+    with app.app_context(), db.session() as session:
+        snapshot = peers.build(session, tenant_id=world, start=end - timedelta(days=89), end=end)
+        snapshots.save(session, snapshot, mark=None)
+    stored = select(StoredPeerSnapshot).where(StoredPeerSnapshot.tenant_id == world)
+    with db.session() as session:
+        assert session.scalars(stored).all()
+    assert cli(app, "erase", "--tenant", world, "--person", AGENT).exit_code == 0
+    with db.session() as session:
+        assert not session.scalars(stored).all()
