@@ -83,7 +83,7 @@ def test_sign_in_applies_the_mapping_to_what_users_me_says(app, client, db, sbx)
     assert client.put("/api/v1/role-mapping", json=mapping, headers=headers).status_code == 200
     person = supervisor(sbx)
     sign_in(client, person.id)
-    assert "(Manager)" in client.get(HOME).get_data(as_text=True)
+    assert "(Manager)" in client.get(HOME, follow_redirects=True).get_data(as_text=True)
     assert _roles(db)[person.id] == ("manager", "mapped")
     assert _mapped(db)[-1] == {"from": "supervisor", "to": "manager", "rule": 0, "via": "sign_in",
                                "default_mapping": False, "subject": person.id}
@@ -93,7 +93,7 @@ def test_sign_in_applies_the_mapping_to_what_users_me_says(app, client, db, sbx)
         assert signed.details["role"] == "manager"
     # an agent matches no rule: the default
     sign_in(client, agent(sbx).id)
-    assert "(Agent)" in client.get(HOME).get_data(as_text=True)
+    assert "(Agent)" in client.get(HOME, follow_redirects=True).get_data(as_text=True)
 
 
 def test_an_admins_override_survives_sync_and_sign_in(app, client, db, sbx):
@@ -105,13 +105,13 @@ def test_an_admins_override_survives_sync_and_sign_in(app, client, db, sbx):
     _sync(app)
     assert _roles(db)[person.id] == ("qa_analyst", "override")
     sign_in(client, person.id)
-    assert "(QA analyst)" in client.get(HOME).get_data(as_text=True)
+    assert "(QA analyst)" in client.get(HOME, follow_redirects=True).get_data(as_text=True)
     assert _roles(db)[person.id] == ("qa_analyst", "override")
     assert [row for row in _mapped(db) if row["subject"] == person.id] == []
     # handed back to the mapping: the next sign-in maps them again
     assert client.delete(f"/api/v1/people/{person.id}/role", headers=headers).status_code == 200
     sign_in(client, person.id)
-    assert "(Agent)" in client.get(HOME).get_data(as_text=True)
+    assert "(Agent)" in client.get(HOME, follow_redirects=True).get_data(as_text=True)
     assert _roles(db)[person.id] == ("agent", "mapped")
 
 
@@ -134,5 +134,5 @@ def test_sign_in_reads_direct_reports_from_users_me_before_any_sync_knows_them(a
             row.supervisor_id = None
         session.get(Person, ("sbx", person.id)).role = "agent"
     sign_in(client, person.id)
-    assert "(Supervisor)" in client.get(HOME).get_data(as_text=True)
+    assert "(Supervisor)" in client.get(HOME, follow_redirects=True).get_data(as_text=True)
     assert _mapped(db)[-1]["via"] == "sign_in"
