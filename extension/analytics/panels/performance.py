@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, request
 from flask_babel import lazy_gettext
 from sqlalchemy import or_, select
 
-from extension.analytics import performance
+from extension.analytics import performance, snapshots
 from extension.analytics.domain import kpi_ranking
 from extension.analytics.domain.kpis import lower_is_better
 from extension.analytics.models.facts import InteractionFact
@@ -38,7 +38,10 @@ bp = Blueprint("analytics_panels_performance", __name__, template_folder="templa
 TEMPLATE = "analytics/panels/performance.html"
 INQUIRY_TEMPLATE = "analytics/panels/performance_inquiry.html"
 # range key -> local days ending today; "custom" is any from/to
-RANGES = {"3m": 91, "month": 30, "week": 7, "24h": 1}
+# the ranges the worker precomputes peer snapshots for (analytics.snapshots.STANDARD_DAYS), so a
+# page's default never sums a tenant's peers in the request
+RANGES = {"3m": 90, "month": 30, "week": 7, "24h": 1}
+assert set(RANGES.values()) <= set(snapshots.STANDARD_DAYS), "a page range the worker does not precompute"
 RANGE_LABELS = {"3m": lazy_gettext("Last 3 months"), "month": lazy_gettext("Last month"),
                 "week": lazy_gettext("Last week"), "24h": lazy_gettext("Last 24 hours (today)"),
                 "custom": lazy_gettext("Custom")}

@@ -29,7 +29,7 @@ from flask import Blueprint, current_app, redirect, request
 from flask_babel import format_date, format_datetime, get_locale, gettext, lazy_gettext
 from sqlalchemy import and_, case, func, or_, select
 
-from extension.analytics import alert_inbox
+from extension.analytics import alert_inbox, snapshots
 from extension.analytics.domain import kpi_ranking
 from extension.analytics.domain.kpis import lower_is_better
 from extension.analytics.models.facts import InteractionFact, PerformanceAlert
@@ -51,7 +51,9 @@ TEMPLATE = "coaching/panels/home.html"
 ALERT_TEMPLATE = "coaching/panels/home_alert.html"
 # range key -> (days, label); the default is the last 30 days ending today (tenant-local)
 RANGES = {"week": (7, lazy_gettext("Last 7 days")), "30d": (30, lazy_gettext("Last 30 days")),
-          "3m": (91, lazy_gettext("Last 3 months"))}
+          "3m": (90, lazy_gettext("Last 3 months"))}
+# the worker precomputes peer snapshots for exactly these lengths (analytics.snapshots)
+assert {days for days, _label in RANGES.values()} <= set(snapshots.STANDARD_DAYS)
 DEFAULT_RANGE = "30d"
 # the KPIs the page shows, in order: (metric, label, sample-size column)
 KPIS = (
