@@ -9,13 +9,15 @@ page URL: the first request of a fresh process (a new app, nothing cached in it)
 
     .venv/bin/python -m bench.pages --rows 200000 --agents 500            # iterate small
     .venv/bin/python -m bench.pages --rows 10000000 --agents 5000 --days 365 --keep pages10m
-    .venv/bin/python -m bench.pages --keep pages10m --url /t/bench/panels/home --url ...
+    .venv/bin/python -m bench.pages --rows 10000000 --agents 5000 --keep pages10m   # re-measure
+    .venv/bin/python -m bench.pages --rows 10000000 --agents 5000 --keep pages10m --url PERSON=URL ...
 
 ``--keep NAME`` keeps the loaded database (coachwire_bench_NAME) for the next run, which
-reuses it when its row count matches. Page URLs may contain ``{t}`` (tenant), ``{agent}``,
-``{team}``, ``{inquiry}``, ``{conversation}``, ``{from}``, ``{to}``; pages that do not exist
-yet (404) are reported as such, and the API/service calls each page makes are measured as its
-baseline (``API_BASELINE``).
+reuses it when its row count matches ``--rows`` (else it deletes the tenant's facts and loads
+``--rows``: pass the kept database's ``--rows``/``--agents`` to re-measure it). Page URLs may
+contain ``{t}`` (tenant), ``{agent}``, ``{team}``, ``{inquiry}``, ``{conversation}``, ``{from30}``,
+``{from90}``, ``{to}``; a page that answers 404 is reported as such, and the API views the pages
+reuse are measured next to them (``API_BASELINE``; ``--no-api`` skips them).
 """
 
 from __future__ import annotations
@@ -43,19 +45,24 @@ from bench.common import (
 )
 
 TENANT = "bench"
-# (who is signed in, URL): supervisor s000 leads team t000, a0001 is one of its agents
+ADMIN = "x000"  # the bulk people have no admin: one is added (see ensure_admin) for the settings page
+# (who is signed in, URL): supervisor s000 leads team t000, a0001 is one of its agents; {inquiry}
+# and {conversation} are picked from a0001's loaded facts (values_for)
 PAGES = [
     ("s000", "/t/{t}/panels/home"),
-    ("m000", "/t/{t}/panels/agents"),
+    ("s000", "/t/{t}/panels/agents"),
+    ("m000", "/t/{t}/panels/agents"),  # the manager's directory: all 5,000 agents
     ("s000", "/t/{t}/panels/agents/{agent}"),
     ("a0001", "/t/{t}/panels/my-performance"),
     ("s000", "/t/{t}/panels/agents/{agent}/inquiries/{inquiry}"),
     ("s000", "/t/{t}/panels/trends"),
     ("s000", "/t/{t}/panels/interactions?agent={agent}&from={from30}&to={to}"),
     ("s000", "/t/{t}/panels/interactions/{conversation}"),
+    ("s000", "/t/{t}/panels/interaction?gcConversationId={conversation}"),  # the widget: 303 on
+    (ADMIN, "/t/{t}/panels/settings"),
 ]
 # What each page asks of the server, as the API views answer it (the pages reuse their services):
-# the baseline while the pages are not on this branch. No single-interaction API exists yet.
+# measured next to the pages for comparison. No single-interaction API exists yet.
 API_BASELINE = [
     ("s000", "/api/v1/teams/{team}/performance?period=day&from={from30}&to={to}"),
     ("m000", "/api/v1/metrics?dims=agent_id&from={from30}&to={to}"),
@@ -132,16 +139,32 @@ def fill(url: str, values: dict[str, str]) -> str:
     return url
 
 
+def ensure_admin(app) -> None:
+    """An admin person in the bench tenant (for the settings page), added once if missing."""
+    from extension.platform.models.people import Person
+
+    with app.extensions["coachwire.db"].session() as session:
+        if session.get(Person, (TENANT, ADMIN)) is None:
+            session.add(Person(tenant_id=TENANT, id=ADMIN, name="Admin", role="admin"))
+
+
 def values_for(app) -> dict[str, str]:
+    """Real ids from the loaded tenant: a0001's newest conversation of the last 30 days and its
+    most frequent inquiry of the last 90."""
     from sqlalchemy import text
 
     today = _today()
+    ensure_admin(app)
     with app.extensions["coachwire.db"].engine.connect() as conn:
         conversation = conn.execute(text(
             "SELECT conversation_id FROM interaction_facts WHERE tenant_id = :t AND agent_id = 'a0001' "
             "AND local_day >= :d ORDER BY ended_at DESC LIMIT 1"),
             {"t": TENANT, "d": today - timedelta(days=29)}).scalar() or "none"
-    return {"t": TENANT, "agent": "a0001", "team": "t000", "inquiry": "billing", "conversation": conversation,
+        inquiry = conn.execute(text(
+            "SELECT inquiry FROM interaction_facts WHERE tenant_id = :t AND agent_id = 'a0001' "
+            "AND local_day >= :d AND inquiry IS NOT NULL GROUP BY inquiry ORDER BY count(*) DESC, inquiry "
+            "LIMIT 1"), {"t": TENANT, "d": today - timedelta(days=89)}).scalar() or "billing"
+    return {"t": TENANT, "agent": "a0001", "team": "t000", "inquiry": inquiry, "conversation": conversation,
             "to": today.isoformat(), "from30": (today - timedelta(days=29)).isoformat(),
             "from90": (today - timedelta(days=89)).isoformat()}
 
@@ -241,7 +264,7 @@ def healthz(app, *, repeat: int) -> list[float]:
 
 def report(results: list[dict], base: list[float]) -> tuple[list[tuple], str]:
     base95 = percentile(base, 95)
-    rows = [("/healthz (baseline)", "200", "-", f"{percentile(base, 50):.1f}", f"{base95:.1f}",
+    rows = [("/healthz (baseline)", "-", "200", "-", f"{percentile(base, 50):.1f}", f"{base95:.1f}",
              f"{max(base):.1f}", "1.0", str(len(base)))]
     for r in results:
         t = r["times"]
@@ -249,9 +272,10 @@ def report(results: list[dict], base: list[float]) -> tuple[list[tuple], str]:
         if r["statuses"] == [404]:
             status += " (no page yet)"
         p95 = percentile(t, 95)
-        rows.append((r["template"], status, f"{r['first']['ms']:.0f}", f"{percentile(t, 50):.1f}",
-                     f"{p95:.1f}", f"{max(t):.1f}", f"{p95 / base95:.0f}", str(len(t))))
-    headers = ("URL", "status", "first, fresh process (ms)", "p50 (ms)", "p95 (ms)", "max (ms)",
+        rows.append((r["template"], r["person"], status, f"{r['first']['ms']:.0f}",
+                     f"{percentile(t, 50):.1f}", f"{p95:.1f}", f"{max(t):.1f}", f"{p95 / base95:.0f}",
+                     str(len(t))))
+    headers = ("URL", "as", "status", "first, fresh process (ms)", "p50 (ms)", "p95 (ms)", "max (ms)",
                "p95 / healthz p95", "n")
     return rows, table(rows, headers)
 
