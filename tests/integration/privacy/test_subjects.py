@@ -30,6 +30,7 @@ NOT_ABOUT_AN_AGENT = {
     "audit_log": "the world is stored directly, not through audited services",
     "privacy_erasures": "written by an erasure, which comes after the export",
     "sta_transcript_fetches": "holds conversation ids only; a customer's, never found by person",
+    "peer_snapshots": "built by the worker's periodic job, which the world does not run",
 }
 
 

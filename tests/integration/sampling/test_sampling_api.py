@@ -28,7 +28,9 @@ OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}
 AGENTS = ("a1", "a2", "a3", "a4")
 RISKY = {"c0003": "risk:escalation", "c0013": "risk:compliance_miss", "c0005": "risk:low_csat",
          "c0007": "risk:transfer", "c0011": "risk:repeat_contact", "c0017": "risk:negative_sentiment"}
-COMPLIANT = ("Thanks for calling, this call may be recorded. Can you confirm your date of birth please?")
+# the three required statements: recording disclosure, identity check, closing offer
+COMPLIANT = ("Thanks for calling, this call may be recorded. Can you confirm your date of birth please? "
+             "Is there anything else I can help you with?")
 
 
 def _rows() -> list[dict]:
